@@ -1,0 +1,398 @@
+//! Bookings: the life of a held place, from hold to payment, expiry, cancellation and
+//! reschedule, as a state machine with the rules of M-Paspor (2-hour billing deadline,
+//! one reschedule up to D-1, late payments reconciled and never lost).
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One account may apply for at most this many people (a family).
+pub const MAX_APPLICANTS_PER_ACCOUNT: usize = 5;
+
+/// How many times an applicant may move a booking themselves.
+pub const MAX_RESCHEDULES: u32 = 1;
+
+/// Where a booking stands. Stored as its `as_str` code; the office floor adds later states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingState {
+    /// Holds a place until the billing deadline.
+    AwaitingPayment,
+    /// The bank has taken the money and is confirming it: holds the place past the deadline.
+    PaymentPending,
+    /// Paid: the place is the applicant's.
+    Paid,
+    /// The deadline passed unpaid; the place went back to the quota.
+    Expired,
+    /// Cancelled by the applicant; the place went back to the quota.
+    Cancelled,
+    /// Paid too late, after the place was taken again: the fee is owed back, or the
+    /// applicant may move the booking to another free slot.
+    RefundDue,
+}
+
+impl BookingState {
+    /// Every state.
+    pub const ALL: [BookingState; 6] = [
+        Self::AwaitingPayment,
+        Self::PaymentPending,
+        Self::Paid,
+        Self::Expired,
+        Self::Cancelled,
+        Self::RefundDue,
+    ];
+
+    /// Stable code, as stored and sent over the API.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::AwaitingPayment => "awaiting_payment",
+            Self::PaymentPending => "payment_pending",
+            Self::Paid => "paid",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+            Self::RefundDue => "refund_due",
+        }
+    }
+
+    /// Parses the stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Whether a booking in this state occupies a place, given its deadline and the time.
+    /// An unpaid hold stops counting the instant its deadline passes, swept or not.
+    pub fn holds_place(&self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        match self {
+            Self::AwaitingPayment => now < deadline,
+            Self::PaymentPending | Self::Paid => true,
+            Self::Expired | Self::Cancelled | Self::RefundDue => false,
+        }
+    }
+
+    /// The state as seen at `now`: an unpaid hold past its deadline reads as expired even
+    /// before the worker has swept it.
+    pub fn effective(&self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        match self {
+            Self::AwaitingPayment if now >= deadline => Self::Expired,
+            s => *s,
+        }
+    }
+
+    /// Whether this state blocks the same NIK from holding another booking.
+    pub fn is_active(&self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.holds_place(deadline, now)
+    }
+}
+
+/// What to do with a payment notification for a booking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentDecision {
+    /// Mark paid: the place is already held.
+    MarkPaid,
+    /// Already paid: acknowledge, change nothing (notifications repeat).
+    AlreadyPaid,
+    /// The hold lapsed: take a place again if one is free, else owe a refund.
+    Reconcile,
+    /// The applicant cancelled before paying: the money is owed back.
+    Refund,
+    /// Already recorded as owed back: acknowledge, change nothing.
+    AlreadyRefundDue,
+}
+
+/// Decides how a confirmed payment at `now` changes a booking in `state`.
+pub fn decide_payment(
+    state: BookingState,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> PaymentDecision {
+    match state.effective(deadline, now) {
+        BookingState::AwaitingPayment | BookingState::PaymentPending => PaymentDecision::MarkPaid,
+        BookingState::Paid => PaymentDecision::AlreadyPaid,
+        BookingState::Expired => PaymentDecision::Reconcile,
+        BookingState::Cancelled => PaymentDecision::Refund,
+        BookingState::RefundDue => PaymentDecision::AlreadyRefundDue,
+    }
+}
+
+/// Why a booking cannot be changed as asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// Only held or paid bookings can be cancelled, and not once the day has come.
+    #[error("this booking can no longer be cancelled")]
+    CancelNotAllowed,
+    /// The one reschedule was used, the booking is not in a movable state, or it is too late.
+    #[error("this booking can no longer be rescheduled")]
+    RescheduleNotAllowed,
+    /// The payment deadline has passed.
+    #[error("the payment deadline has passed")]
+    DeadlinePassed,
+}
+
+/// Checks that an applicant may cancel: held or paid, and before the service day.
+pub fn check_cancel(
+    state: BookingState,
+    deadline: DateTime<Utc>,
+    service_date: NaiveDate,
+    today_local: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), TransitionError> {
+    match state.effective(deadline, now) {
+        BookingState::AwaitingPayment | BookingState::Paid if today_local < service_date => Ok(()),
+        BookingState::Expired => Err(TransitionError::DeadlinePassed),
+        _ => Err(TransitionError::CancelNotAllowed),
+    }
+}
+
+/// Checks that an applicant may move a booking themselves: once, up to the day before
+/// (D-1, in the office's zone). A booking owed a refund may always be moved to a free slot,
+/// which is how a late payer is offered another slot; that move does not use the one reschedule.
+pub fn check_reschedule(
+    state: BookingState,
+    deadline: DateTime<Utc>,
+    reschedules_used: u32,
+    service_date: NaiveDate,
+    today_local: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<RescheduleKind, TransitionError> {
+    match state.effective(deadline, now) {
+        BookingState::RefundDue => Ok(RescheduleKind::RefundRebook),
+        BookingState::AwaitingPayment | BookingState::Paid
+            if reschedules_used < MAX_RESCHEDULES && today_local < service_date =>
+        {
+            Ok(RescheduleKind::Applicant)
+        }
+        BookingState::Expired => Err(TransitionError::DeadlinePassed),
+        _ => Err(TransitionError::RescheduleNotAllowed),
+    }
+}
+
+/// Which kind of move a reschedule is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RescheduleKind {
+    /// The applicant's one move.
+    Applicant,
+    /// A late payer taking a free slot instead of a refund.
+    RefundRebook,
+}
+
+/// The policy that hands out places. Handlers ask the store to allocate and never see which
+/// policy ran, so a fair draw or a waiting list can be added here without touching them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationPolicy {
+    /// First come, first served: a request takes a place at once if one is free.
+    #[default]
+    FirstComeFirstServed,
+}
+
+/// A 15-digit billing code (kode billing SIMPONI) that pays one booking.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BillingCode(String);
+
+impl BillingCode {
+    /// Number of digits in a billing code.
+    pub const LEN: usize = 15;
+
+    /// Builds a code from a random number; the first digit is never zero so codes keep
+    /// their 15 digits when a spreadsheet reads them as numbers.
+    pub fn from_random(r: u64) -> Self {
+        const LOW: u64 = 100_000_000_000_000;
+        const SPAN: u64 = 900_000_000_000_000;
+        Self((LOW + r % SPAN).to_string())
+    }
+
+    /// Parses a code typed or sent by a bank; spaces and dashes between groups are allowed.
+    pub fn parse(s: &str) -> Result<Self, BillingCodeError> {
+        let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if digits.len() != Self::LEN || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BillingCodeError);
+        }
+        Ok(Self(digits))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for BillingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BillingCode({})", self.0)
+    }
+}
+
+impl std::fmt::Display for BillingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for BillingCode {
+    type Error = BillingCodeError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<BillingCode> for String {
+    fn from(c: BillingCode) -> Self {
+        c.0
+    }
+}
+
+/// A billing code that is not 15 digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a billing code has exactly 15 digits")]
+pub struct BillingCodeError;
+
+/// The payment deadline of a hold made at `now` with the configured window (default 2 h).
+pub fn payment_deadline(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
+    now + window
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).unwrap()
+    }
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
+    }
+
+    #[test]
+    fn an_unpaid_hold_stops_counting_the_instant_its_deadline_passes() {
+        let deadline = payment_deadline(at(8, 0), Duration::hours(2));
+        assert_eq!(deadline, at(10, 0));
+        let s = BookingState::AwaitingPayment;
+        assert!(s.holds_place(deadline, at(9, 59)));
+        assert!(!s.holds_place(deadline, at(10, 0)));
+        assert_eq!(s.effective(deadline, at(10, 0)), BookingState::Expired);
+        assert_eq!(
+            s.effective(deadline, at(9, 0)),
+            BookingState::AwaitingPayment
+        );
+    }
+
+    #[test]
+    fn a_payment_being_confirmed_never_expires() {
+        let s = BookingState::PaymentPending;
+        assert!(s.holds_place(at(10, 0), at(23, 0)));
+        assert_eq!(
+            s.effective(at(10, 0), at(23, 0)),
+            BookingState::PaymentPending
+        );
+        assert_eq!(
+            decide_payment(s, at(10, 0), at(23, 0)),
+            PaymentDecision::MarkPaid
+        );
+    }
+
+    #[test]
+    fn payments_are_decided_by_state_and_time() {
+        let dl = at(10, 0);
+        let a = BookingState::AwaitingPayment;
+        assert_eq!(decide_payment(a, dl, at(9, 0)), PaymentDecision::MarkPaid);
+        assert_eq!(decide_payment(a, dl, at(11, 0)), PaymentDecision::Reconcile);
+        assert_eq!(
+            decide_payment(BookingState::Expired, dl, at(11, 0)),
+            PaymentDecision::Reconcile
+        );
+        assert_eq!(
+            decide_payment(BookingState::Paid, dl, at(11, 0)),
+            PaymentDecision::AlreadyPaid
+        );
+        assert_eq!(
+            decide_payment(BookingState::Cancelled, dl, at(9, 0)),
+            PaymentDecision::Refund
+        );
+        assert_eq!(
+            decide_payment(BookingState::RefundDue, dl, at(9, 0)),
+            PaymentDecision::AlreadyRefundDue
+        );
+    }
+
+    #[test]
+    fn reschedule_is_allowed_once_and_only_up_to_the_day_before() {
+        let dl = at(10, 0);
+        let now = at(9, 0);
+        let paid = BookingState::Paid;
+        assert_eq!(
+            check_reschedule(paid, dl, 0, d(30), d(29), now),
+            Ok(RescheduleKind::Applicant)
+        );
+        assert_eq!(
+            check_reschedule(paid, dl, 0, d(30), d(30), now),
+            Err(TransitionError::RescheduleNotAllowed)
+        );
+        assert_eq!(
+            check_reschedule(paid, dl, 1, d(30), d(24), now),
+            Err(TransitionError::RescheduleNotAllowed)
+        );
+        assert_eq!(
+            check_reschedule(
+                BookingState::AwaitingPayment,
+                dl,
+                0,
+                d(30),
+                d(24),
+                at(11, 0)
+            ),
+            Err(TransitionError::DeadlinePassed)
+        );
+        assert_eq!(
+            check_reschedule(BookingState::RefundDue, dl, 1, d(30), d(30), now),
+            Ok(RescheduleKind::RefundRebook)
+        );
+        assert_eq!(
+            check_reschedule(BookingState::Cancelled, dl, 0, d(30), d(24), now),
+            Err(TransitionError::RescheduleNotAllowed)
+        );
+    }
+
+    #[test]
+    fn cancel_is_allowed_for_holds_and_paid_bookings_before_the_day() {
+        let dl = at(10, 0);
+        let now = at(9, 0);
+        assert!(check_cancel(BookingState::Paid, dl, d(30), d(29), now).is_ok());
+        assert!(check_cancel(BookingState::AwaitingPayment, dl, d(30), d(24), now).is_ok());
+        assert_eq!(
+            check_cancel(BookingState::Paid, dl, d(30), d(30), now),
+            Err(TransitionError::CancelNotAllowed)
+        );
+        assert_eq!(
+            check_cancel(BookingState::PaymentPending, dl, d(30), d(24), now),
+            Err(TransitionError::CancelNotAllowed)
+        );
+        assert_eq!(
+            check_cancel(BookingState::AwaitingPayment, dl, d(30), d(24), at(12, 0)),
+            Err(TransitionError::DeadlinePassed)
+        );
+    }
+
+    #[test]
+    fn billing_codes_have_fifteen_digits_and_parse_with_separators() {
+        for r in [0, 1, u64::MAX, 899_999_999_999_999, 900_000_000_000_000] {
+            let c = BillingCode::from_random(r);
+            assert_eq!(c.as_str().len(), 15, "{c}");
+            assert!(!c.as_str().starts_with('0'));
+        }
+        let c = BillingCode::parse("8201 2345 6789 012").unwrap();
+        assert_eq!(c.as_str(), "820123456789012");
+        assert!(BillingCode::parse("82012345678901").is_err());
+        assert!(BillingCode::parse("82012345678901x").is_err());
+        assert!(BillingCode::parse("").is_err());
+    }
+
+    #[test]
+    fn states_round_trip_through_their_codes() {
+        for s in BookingState::ALL {
+            assert_eq!(BookingState::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(BookingState::parse("bogus"), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Loket's domain: the types and rules of passport appointments, free of I/O and async.
+//! Everything a handler or a store needs to decide (is this NIK valid, is the office open,
+//! has the quota been released, may this booking be rescheduled) is answered here.
+
+pub mod booking;
+pub mod calendar;
+pub mod catalogue;
+pub mod nik;
+pub mod office;
+pub mod quota;
+pub mod release;
+
+pub use booking::{BillingCode, BookingState, MAX_APPLICANTS_PER_ACCOUNT};
+pub use nik::{Nik, Sex};
+pub use office::{Office, SessionWindow};
+pub use quota::ServiceClass;

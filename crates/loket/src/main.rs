@@ -1,0 +1,157 @@
+//! The `loket` binary: parses the command line, sets up logging, and hands over to the
+//! library. Subcommands: serve, migrate, default-config, mail, bench.
+
+mod bench;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use loket_web::{Application, Settings, app, seed};
+
+#[derive(Parser)]
+#[command(
+    name = "loket",
+    version,
+    about = "Passport appointments and office queues"
+)]
+struct Cli {
+    /// Folder with base.toml and <LOKET_ENVIRONMENT>.toml.
+    #[arg(
+        long,
+        global = true,
+        default_value = "configuration",
+        env = "LOKET_CONFIG_DIR"
+    )]
+    config_dir: PathBuf,
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB (overrides LOKET_DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the service.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Seeds demo offices, quotas and accounts into an empty database and prints the logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Applies database migrations and exits.
+    Migrate,
+    /// Prints the default configuration as TOML.
+    DefaultConfig,
+    /// Prints the newest mail in the outbox (dev and demo: verification codes).
+    Mail {
+        /// Only mail to this address.
+        #[arg(long)]
+        to: Option<String>,
+        /// How many.
+        #[arg(long, default_value_t = 5)]
+        limit: i64,
+    },
+    /// Runs the booking rush benchmark against a fresh server (see docs/PERFORMANCE.md).
+    Bench(bench::BenchArgs),
+}
+
+fn settings(cli: &Cli, bind: Option<&String>, demo: bool) -> anyhow::Result<Settings> {
+    let mut overrides: Vec<(&str, String)> = Vec::new();
+    if let Some(u) = &cli.database_url {
+        overrides.push(("database_url", u.clone()));
+    }
+    if let Some(b) = bind {
+        overrides.push(("bind", b.clone()));
+    }
+    if demo {
+        overrides.push(("mode", "demo".into()));
+    }
+    Ok(Settings::load(&cli.config_dir, &overrides)?)
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LOKET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::DefaultConfig => {
+            print!("{}", Settings::default_toml());
+        }
+        Command::Migrate => {
+            let s = settings(&cli, None, false)?;
+            init_tracing(&s.log_format);
+            app::open_store(&s).await.context("migrating")?;
+            println!("migrated {}", redact_url(&s.database_url));
+        }
+        Command::Mail { to, limit } => {
+            let s = settings(&cli, None, false)?;
+            let store = app::open_store(&s).await?;
+            use loket_store::Store;
+            let to = to.as_ref().map(|t| t.trim().to_lowercase());
+            for m in store.recent_mail(to.as_deref(), *limit).await? {
+                println!(
+                    "--- {} to {}\nSubject: {}\n\n{}\n",
+                    m.created_at, m.to, m.subject, m.body
+                );
+            }
+        }
+        Command::Serve { bind, demo } => {
+            let s = settings(&cli, bind.as_ref(), *demo)?;
+            init_tracing(&s.log_format);
+            let url = redact_url(&s.database_url);
+            let application = Application::build(s.clone(), *demo)
+                .await
+                .with_context(|| format!("starting Loket on {url}"))?;
+            println!(
+                "Loket listening on http://{} (database {url}, mode {:?})",
+                s.bind, s.mode
+            );
+            if *demo {
+                println!("Demo logins (demo only, never use these passwords elsewhere):");
+                for l in seed::DEMO_LOGINS {
+                    println!(
+                        "  {:<16} {:<24} {:<14} {}",
+                        l.role, l.login, l.password, l.scope
+                    );
+                }
+                println!(
+                    "API docs: docs/API.md; OpenAPI at http://{}/api/v1/openapi.json",
+                    s.bind
+                );
+            }
+            application.run_until(app::shutdown_signal()).await?;
+        }
+        Command::Bench(args) => {
+            bench::run(args).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A database URL without its password, for printing.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

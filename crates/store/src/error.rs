@@ -1,0 +1,57 @@
+//! The store's one error type: business outcomes the caller must handle, and opaque
+//! database failures that become a 500 logged once.
+
+use loket_domain::booking::TransitionError;
+
+/// What can go wrong in a store call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist (or is not the caller's).
+    #[error("not found")]
+    NotFound,
+    /// Every place in the slot is held or paid.
+    #[error("quota full")]
+    QuotaFull,
+    /// The NIK already holds an active booking.
+    #[error("this NIK already has an active booking")]
+    NikHasActiveBooking,
+    /// The account already has the maximum number of applicants.
+    #[error("applicant limit reached")]
+    ApplicantLimitReached,
+    /// The account already lists an applicant with this NIK.
+    #[error("applicant already registered")]
+    ApplicantExists,
+    /// The email address is already registered.
+    #[error("email already registered")]
+    EmailTaken,
+    /// The username is already taken.
+    #[error("username already taken")]
+    UsernameTaken,
+    /// The verification code is wrong, used up or expired.
+    #[error("verification code invalid")]
+    VerificationFailed,
+    /// A capacity would fall below the places already taken.
+    #[error("capacity below taken places ({taken})")]
+    CapacityBelowTaken {
+        /// Places currently held or paid.
+        taken: i64,
+    },
+    /// The same idempotency key was used for a different request.
+    #[error("idempotency key reused for a different request")]
+    IdempotencyMismatch,
+    /// The booking's state does not allow the change.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// A stored value could not be read back (a bug or a hand-edited row).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Store result.
+pub type StoreResult<T> = Result<T, StoreError>;

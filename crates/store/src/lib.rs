@@ -1,0 +1,250 @@
+//! Loket's storage: the `Store` trait (one method per use case) and its implementation on
+//! SQLite (embedded, default) and PostgreSQL (many instances). Whatever must be atomic, such
+//! as taking a place or recording a payment, is one method here.
+
+pub mod db;
+mod error;
+mod sql;
+mod sql_store;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
+use loket_domain::Office;
+use loket_domain::calendar::{Holiday, OfficeException};
+use loket_domain::catalogue::FeeTable;
+use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
+use uuid::Uuid;
+
+pub use error::{StoreError, StoreResult};
+pub use sql_store::{SqlStore, StoreOptions};
+pub use types::*;
+
+/// The shared handle the service holds.
+pub type DynStore = Arc<dyn Store>;
+
+/// Every read and write Loket makes, one method per use case.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which engine backs this store ("sqlite" or "postgres").
+    fn backend_name(&self) -> &'static str;
+    /// Cheap round trip, for /readyz.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- reference data: regions, offices, calendar, fees ---
+    /// Creates or updates a region.
+    async fn upsert_region(&self, code: &str, name: &str) -> StoreResult<()>;
+    /// Creates or replaces an office and its sessions.
+    async fn upsert_office(&self, office: &Office) -> StoreResult<()>;
+    /// All offices, by code.
+    async fn list_offices(&self) -> StoreResult<Vec<Office>>;
+    /// One office.
+    async fn get_office(&self, code: &str) -> StoreResult<Option<Office>>;
+    /// Region name by code.
+    async fn region_name(&self, code: &str) -> StoreResult<Option<String>>;
+    /// Adds or replaces national holidays.
+    async fn upsert_holidays(&self, holidays: &[Holiday], actor: &Actor) -> StoreResult<()>;
+    /// Removes a national holiday; false if there was none.
+    async fn delete_holiday(&self, date: NaiveDate, actor: &Actor) -> StoreResult<bool>;
+    /// National holidays in a period.
+    async fn list_holidays(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Holiday>>;
+    /// Sets an office's closure or opening for a date.
+    async fn set_office_exception(
+        &self,
+        office: &str,
+        exception: &OfficeException,
+        actor: &Actor,
+    ) -> StoreResult<()>;
+    /// Removes an office's exception; false if there was none.
+    async fn delete_office_exception(
+        &self,
+        office: &str,
+        date: NaiveDate,
+        actor: &Actor,
+    ) -> StoreResult<bool>;
+    /// Holidays and the office's exceptions in a period, to build its working calendar.
+    async fn calendar_inputs(
+        &self,
+        office: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<CalendarInputs>;
+    /// Replaces the fee tables.
+    async fn put_fee_tables(&self, tables: &[FeeTable]) -> StoreResult<()>;
+    /// All fee tables.
+    async fn fee_tables(&self) -> StoreResult<Vec<FeeTable>>;
+
+    // --- quotas ---
+    /// The quota plan (weekday defaults, overrides in the period) of an office.
+    async fn quota_plan(
+        &self,
+        office: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<QuotaPlan>;
+    /// The weekday defaults of an office.
+    async fn quota_defaults(&self, office: &str) -> StoreResult<Vec<QuotaDefaultRow>>;
+    /// The per-date overrides of an office in a period.
+    async fn quota_overrides(
+        &self,
+        office: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<QuotaOverrideRow>>;
+    /// Sets a weekday default. Existing slots from `from_date` on that follow the default
+    /// change too, never below their taken places (those get an override at the taken count).
+    async fn set_quota_default(
+        &self,
+        office: &str,
+        weekday: Weekday,
+        session: &str,
+        class: ServiceClass,
+        capacity: i64,
+        from_date: NaiveDate,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<CapacityChange>>;
+    /// Sets one date's capacity; fails with `CapacityBelowTaken` below the taken places.
+    async fn set_quota_override(
+        &self,
+        office: &str,
+        date: NaiveDate,
+        session: &str,
+        class: ServiceClass,
+        capacity: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CapacityChange>;
+    /// Applies one adjustment to every listed (date, session, class), as overrides, clamped
+    /// at the places taken. `targets` carry the capacity currently in force.
+    async fn bulk_adjust_quota(
+        &self,
+        office: &str,
+        targets: &[(NaiveDate, String, ServiceClass, i64)],
+        adjustment: QuotaAdjustment,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<CapacityChange>>;
+    /// Audit entries of an office, newest first.
+    async fn audit_log(&self, office: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+
+    // --- availability and bookings ---
+    /// Capacity and places taken for the slots that exist in a period.
+    async fn slot_usage(
+        &self,
+        office: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SlotUsage>>;
+    /// Takes a place and records the booking, atomically: never more held + paid bookings
+    /// than the slot's capacity, one active booking per NIK. The allocation seam.
+    async fn allocate(&self, req: AllocationRequest) -> StoreResult<Booking>;
+    /// The booking an account made with an idempotency key, if any.
+    async fn booking_by_idempotency_key(
+        &self,
+        account: Uuid,
+        key: &str,
+    ) -> StoreResult<Option<Booking>>;
+    /// A booking by id.
+    async fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>>;
+    /// A booking by billing code.
+    async fn booking_by_billing_code(&self, code: &str) -> StoreResult<Option<Booking>>;
+    /// An account's bookings, newest first.
+    async fn list_bookings(&self, account: Uuid) -> StoreResult<Vec<Booking>>;
+    /// Cancels a booking (rules already checked by the caller, re-checked on the row).
+    async fn cancel_booking(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<Booking>;
+    /// Moves a booking to another slot atomically (the new place is taken under the same
+    /// guard as `allocate`). `counts_as_reschedule` is false for a refund rebook.
+    async fn reschedule_booking(
+        &self,
+        id: Uuid,
+        to: SlotKey,
+        capacity_if_new: i64,
+        counts_as_reschedule: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Booking>;
+    /// Records a payment notification, idempotently by notification id, and settles the
+    /// booking: paid, pending, restored after lapse, or owed back.
+    async fn record_payment(
+        &self,
+        notice: &PaymentNotice,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PaymentOutcome>;
+    /// Marks unpaid holds past their deadline as expired; returns how many. Safe to run on
+    /// several instances at once.
+    async fn expire_overdue(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64>;
+
+    // --- accounts, staff, tokens ---
+    /// Registers an applicant account.
+    async fn create_account(&self, account: &NewAccount, now: DateTime<Utc>) -> StoreResult<Uuid>;
+    /// Login data by email.
+    async fn account_auth(&self, email: &str) -> StoreResult<Option<AccountAuth>>;
+    /// Profile.
+    async fn get_account(&self, id: Uuid) -> StoreResult<Option<Account>>;
+    /// Stores (replacing) the email verification code hash of an account.
+    async fn put_verification(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Checks a verification code and marks the email verified. At most 5 tries per code.
+    async fn verify_email(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Creates a staff member.
+    async fn create_staff(
+        &self,
+        staff: &Staff,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Login data by username.
+    async fn staff_auth(&self, username: &str) -> StoreResult<Option<StaffAuth>>;
+    /// Stores a token hash for a principal.
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        principal: &Principal,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Resolves a token hash to its principal, if unexpired.
+    async fn principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Principal>>;
+    /// Deletes a token (logout).
+    async fn delete_token(&self, token_hash: &str) -> StoreResult<()>;
+
+    // --- applicants ---
+    /// Adds an applicant to an account (at most five).
+    async fn add_applicant(&self, applicant: &Applicant, now: DateTime<Utc>) -> StoreResult<()>;
+    /// An account's applicants.
+    async fn list_applicants(&self, account: Uuid) -> StoreResult<Vec<Applicant>>;
+    /// One applicant of an account.
+    async fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>>;
+
+    // --- mail outbox ---
+    /// Queues an email.
+    async fn enqueue_mail(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Unsent mail, oldest first.
+    async fn unsent_mail(&self, limit: i64) -> StoreResult<Vec<Mail>>;
+    /// Marks a mail sent, or records a failed attempt.
+    async fn mark_mail(&self, id: Uuid, result: Result<DateTime<Utc>, String>) -> StoreResult<()>;
+    /// Recent mail, newest first, optionally to one address (dev and demo only).
+    async fn recent_mail(&self, to: Option<&str>, limit: i64) -> StoreResult<Vec<Mail>>;
+}

@@ -1,0 +1,291 @@
+//! Every SQL statement Loket runs, as constants with `$n` placeholders that both engines
+//! accept. A test prepares each one on freshly migrated SQLite and PostgreSQL databases.
+//! Instants are always bound from Rust (never `now()`), in UTC.
+
+/// Statements whose text differs per engine: (sqlite, postgres).
+pub const LOCK_SLOT: (&str, &str) = (
+    "SELECT id, capacity FROM slots WHERE office_code = $1 AND service_date = $2 AND session_code = $3 AND class = $4",
+    "SELECT id, capacity FROM slots WHERE office_code = $1 AND service_date = $2 AND session_code = $3 AND class = $4 FOR UPDATE",
+);
+pub const LOCK_ACCOUNT: (&str, &str) = (
+    "SELECT id FROM accounts WHERE id = $1",
+    "SELECT id FROM accounts WHERE id = $1 FOR UPDATE",
+);
+pub const LOCK_BOOKING: (&str, &str) = (
+    "SELECT slot_id FROM bookings WHERE id = $1",
+    "SELECT slot_id FROM bookings WHERE id = $1 FOR UPDATE",
+);
+pub const LOCK_SLOT_BY_ID: (&str, &str) = (
+    "SELECT id, capacity FROM slots WHERE id = $1",
+    "SELECT id, capacity FROM slots WHERE id = $1 FOR UPDATE",
+);
+
+pub const PING: &str = "SELECT 1 AS one";
+
+pub const UPSERT_REGION: &str = "INSERT INTO regions (code, name) VALUES ($1, $2) \
+    ON CONFLICT (code) DO UPDATE SET name = excluded.name";
+pub const REGION_NAME: &str = "SELECT name FROM regions WHERE code = $1";
+
+pub const UPSERT_OFFICE: &str = "INSERT INTO offices (code, region_code, name, time_zone, address, city, \
+    open_weekdays, release_rule, booking_horizon_days, allocation_policy) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'first_come_first_served') \
+    ON CONFLICT (code) DO UPDATE SET region_code = excluded.region_code, name = excluded.name, \
+    time_zone = excluded.time_zone, address = excluded.address, city = excluded.city, \
+    open_weekdays = excluded.open_weekdays, release_rule = excluded.release_rule, \
+    booking_horizon_days = excluded.booking_horizon_days";
+pub const DELETE_OFFICE_SESSIONS: &str = "DELETE FROM office_sessions WHERE office_code = $1";
+pub const INSERT_OFFICE_SESSION: &str = "INSERT INTO office_sessions \
+    (office_code, code, name, start_time, end_time, weekdays, position) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const LIST_OFFICES: &str = "SELECT code, region_code, name, time_zone, address, city, open_weekdays, \
+    release_rule, booking_horizon_days FROM offices ORDER BY code";
+pub const GET_OFFICE: &str = "SELECT code, region_code, name, time_zone, address, city, open_weekdays, \
+    release_rule, booking_horizon_days FROM offices WHERE code = $1";
+pub const LIST_ALL_SESSIONS: &str = "SELECT office_code, code, name, start_time, end_time, weekdays \
+    FROM office_sessions ORDER BY office_code, position";
+pub const LIST_OFFICE_SESSIONS: &str = "SELECT office_code, code, name, start_time, end_time, weekdays \
+    FROM office_sessions WHERE office_code = $1 ORDER BY position";
+
+pub const UPSERT_HOLIDAY: &str = "INSERT INTO holidays (holiday_date, kind, name_id, name_en) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (holiday_date) DO UPDATE SET kind = excluded.kind, \
+    name_id = excluded.name_id, name_en = excluded.name_en";
+pub const GET_HOLIDAY: &str =
+    "SELECT holiday_date, kind, name_id, name_en FROM holidays WHERE holiday_date = $1";
+pub const DELETE_HOLIDAY: &str = "DELETE FROM holidays WHERE holiday_date = $1";
+pub const LIST_HOLIDAYS: &str = "SELECT holiday_date, kind, name_id, name_en FROM holidays \
+    WHERE holiday_date >= $1 AND holiday_date <= $2 ORDER BY holiday_date";
+pub const UPSERT_EXCEPTION: &str = "INSERT INTO office_exceptions (office_code, exception_date, kind, reason) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (office_code, exception_date) DO UPDATE SET \
+    kind = excluded.kind, reason = excluded.reason";
+pub const GET_EXCEPTION: &str = "SELECT exception_date, kind, reason FROM office_exceptions \
+    WHERE office_code = $1 AND exception_date = $2";
+pub const DELETE_EXCEPTION: &str =
+    "DELETE FROM office_exceptions WHERE office_code = $1 AND exception_date = $2";
+pub const LIST_EXCEPTIONS: &str = "SELECT exception_date, kind, reason FROM office_exceptions \
+    WHERE office_code = $1 AND exception_date >= $2 AND exception_date <= $3 ORDER BY exception_date";
+
+pub const DELETE_FEE_TABLES: &str = "DELETE FROM fee_tables";
+pub const INSERT_FEE_TABLE: &str =
+    "INSERT INTO fee_tables (code, effective_from, body) VALUES ($1, $2, $3)";
+pub const LIST_FEE_TABLES: &str =
+    "SELECT code, effective_from, body FROM fee_tables ORDER BY effective_from";
+
+pub const LIST_QUOTA_DEFAULTS: &str = "SELECT weekday, session_code, class, capacity FROM quota_defaults \
+    WHERE office_code = $1 ORDER BY weekday, session_code, class";
+pub const GET_QUOTA_DEFAULT: &str = "SELECT capacity FROM quota_defaults WHERE office_code = $1 \
+    AND weekday = $2 AND session_code = $3 AND class = $4";
+pub const UPSERT_QUOTA_DEFAULT: &str = "INSERT INTO quota_defaults (office_code, weekday, session_code, class, capacity) \
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (office_code, weekday, session_code, class) \
+    DO UPDATE SET capacity = excluded.capacity";
+pub const LIST_QUOTA_OVERRIDES: &str = "SELECT service_date, session_code, class, capacity FROM quota_overrides \
+    WHERE office_code = $1 AND service_date >= $2 AND service_date <= $3 ORDER BY service_date, session_code, class";
+pub const GET_QUOTA_OVERRIDE: &str = "SELECT capacity FROM quota_overrides WHERE office_code = $1 \
+    AND service_date = $2 AND session_code = $3 AND class = $4";
+pub const UPSERT_QUOTA_OVERRIDE: &str = "INSERT INTO quota_overrides (office_code, service_date, session_code, class, capacity) \
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (office_code, service_date, session_code, class) \
+    DO UPDATE SET capacity = excluded.capacity";
+/// Future slots that follow a weekday default (no override of their own).
+pub const SLOTS_FOLLOWING_DEFAULT: &str = "SELECT s.id, s.service_date, s.capacity FROM slots s \
+    WHERE s.office_code = $1 AND s.session_code = $2 AND s.class = $3 AND s.service_date >= $4 \
+    AND NOT EXISTS (SELECT 1 FROM quota_overrides o WHERE o.office_code = s.office_code \
+    AND o.service_date = s.service_date AND o.session_code = s.session_code AND o.class = s.class) \
+    ORDER BY s.id";
+pub const SET_SLOT_CAPACITY: &str = "UPDATE slots SET capacity = $2 WHERE id = $1";
+pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, actor_name, office_code, action, subject, \
+    before_value, after_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const LIST_AUDIT_OFFICE: &str = "SELECT id, at, actor_name, office_code, action, subject, before_value, \
+    after_value FROM audit_log WHERE office_code = $1 ORDER BY id DESC LIMIT $2";
+pub const LIST_AUDIT_ALL: &str = "SELECT id, at, actor_name, office_code, action, subject, before_value, \
+    after_value FROM audit_log ORDER BY id DESC LIMIT $1";
+
+/// Places held or paid: paid, being confirmed, or unpaid with time left. The same predicate
+/// is `BookingState::holds_place` in the domain.
+pub const COUNT_TAKEN: &str = "SELECT COUNT(*) AS taken FROM bookings WHERE slot_id = $1 \
+    AND (state IN ('paid', 'payment_pending') OR (state = 'awaiting_payment' AND payment_deadline > $2))";
+pub const SLOT_USAGE: &str = "SELECT s.service_date, s.session_code, s.class, s.capacity, \
+    (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
+    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $4))) AS taken \
+    FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3";
+pub const INSERT_SLOT: &str = "INSERT INTO slots (office_code, service_date, session_code, class, capacity) \
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (office_code, service_date, session_code, class) DO NOTHING";
+/// Lapsed holds of one NIK are swept before the one-active-booking check, so a lapsed hold
+/// never blocks a new booking even if the worker has not run yet.
+pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', updated_at = $2 \
+    WHERE nik = $1 AND state = 'awaiting_payment' AND payment_deadline <= $2";
+pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
+    AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
+pub const INSERT_BOOKING: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
+    service_date, session_code, class, state, billing_code, payment_deadline, service, travel_purpose, \
+    fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
+    created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'awaiting_payment', $10, \
+    $11, $12, $13, $14, $15, $16, 0, $17, $18, $19, $19, NULL)";
+pub const INSERT_EVENT: &str = "INSERT INTO booking_events (booking_id, at, from_state, to_state, actor, detail) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
+macro_rules! booking_select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, account_id, applicant_id, nik, slot_id, office_code, service_date, session_code, \
+    class, state, billing_code, payment_deadline, service, travel_purpose, fee_table_code, fee_total, \
+    fee_lines, reschedules_used, created_at, updated_at, paid_at, request_fingerprint FROM bookings ",
+            $tail
+        )
+    };
+}
+pub const GET_BOOKING: &str = booking_select!("WHERE id = $1");
+pub const BOOKING_BY_IDEMPOTENCY: &str =
+    booking_select!("WHERE account_id = $1 AND idempotency_key = $2");
+pub const BOOKING_BY_BILLING_CODE: &str = booking_select!("WHERE billing_code = $1");
+pub const LIST_BOOKINGS: &str =
+    booking_select!("WHERE account_id = $1 ORDER BY created_at DESC, id");
+
+pub const SET_BOOKING_STATE: &str = "UPDATE bookings SET state = $2, updated_at = $3 WHERE id = $1";
+pub const SET_BOOKING_PAID: &str =
+    "UPDATE bookings SET state = 'paid', paid_at = $2, updated_at = $3 WHERE id = $1";
+pub const MOVE_BOOKING: &str = "UPDATE bookings SET slot_id = $2, office_code = $3, service_date = $4, \
+    session_code = $5, class = $6, reschedules_used = reschedules_used + $7, state = $8, updated_at = $9 \
+    WHERE id = $1";
+pub const SLOT_ID: &str = "SELECT id FROM slots WHERE office_code = $1 AND service_date = $2 \
+    AND session_code = $3 AND class = $4";
+
+pub const GET_NOTIFICATION: &str =
+    "SELECT outcome FROM payment_notifications WHERE notification_id = $1";
+pub const INSERT_NOTIFICATION: &str = "INSERT INTO payment_notifications (notification_id, billing_code, amount, \
+    status, paid_at, received_at, outcome, booking_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Claims a bounded batch: each row moves once, whichever instance's worker gets it.
+pub const EXPIRE_OVERDUE: &str = "UPDATE bookings SET state = 'expired', updated_at = $1 WHERE id IN \
+    (SELECT id FROM bookings WHERE state = 'awaiting_payment' AND payment_deadline <= $1 \
+    ORDER BY payment_deadline LIMIT $2) AND state = 'awaiting_payment' AND payment_deadline <= $1 \
+    RETURNING id";
+pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, email, password_hash, full_name, birth_date, sex, phone, \
+    locale, email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)";
+pub const ACCOUNT_AUTH: &str =
+    "SELECT id, password_hash, email_verified_at FROM accounts WHERE email = $1";
+pub const GET_ACCOUNT: &str =
+    "SELECT id, email, full_name, locale, email_verified_at FROM accounts WHERE id = $1";
+pub const UPSERT_VERIFICATION: &str = "INSERT INTO email_verifications (account_id, code_hash, expires_at, attempts) \
+    VALUES ($1, $2, $3, 0) ON CONFLICT (account_id) DO UPDATE SET code_hash = excluded.code_hash, \
+    expires_at = excluded.expires_at, attempts = 0";
+pub const GET_VERIFICATION: &str =
+    "SELECT code_hash, expires_at, attempts FROM email_verifications WHERE account_id = $1";
+pub const BUMP_VERIFICATION: &str =
+    "UPDATE email_verifications SET attempts = attempts + 1 WHERE account_id = $1";
+pub const DELETE_VERIFICATION: &str = "DELETE FROM email_verifications WHERE account_id = $1";
+pub const MARK_VERIFIED: &str = "UPDATE accounts SET email_verified_at = $2 WHERE id = $1";
+
+pub const INSERT_STAFF: &str = "INSERT INTO staff (id, username, password_hash, full_name, role, office_code, \
+    region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const STAFF_AUTH: &str = "SELECT id, username, password_hash, full_name, role, office_code, region_code \
+    FROM staff WHERE username = $1";
+
+pub const INSERT_TOKEN: &str = "INSERT INTO auth_tokens (token_hash, account_id, staff_id, created_at, expires_at) \
+    VALUES ($1, $2, $3, $4, $5)";
+pub const TOKEN_PRINCIPAL: &str = "SELECT t.account_id, a.email_verified_at, s.id AS staff_id, s.username, \
+    s.full_name, s.role, s.office_code, s.region_code FROM auth_tokens t \
+    LEFT JOIN accounts a ON a.id = t.account_id LEFT JOIN staff s ON s.id = t.staff_id \
+    WHERE t.token_hash = $1 AND t.expires_at > $2";
+pub const DELETE_TOKEN: &str = "DELETE FROM auth_tokens WHERE token_hash = $1";
+
+pub const COUNT_APPLICANTS: &str = "SELECT COUNT(*) AS n FROM applicants WHERE account_id = $1";
+pub const APPLICANT_NIK_EXISTS: &str =
+    "SELECT id FROM applicants WHERE account_id = $1 AND nik = $2";
+pub const INSERT_APPLICANT: &str = "INSERT INTO applicants (id, account_id, nik, full_name, birth_date, sex, married, \
+    created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const LIST_APPLICANTS: &str = "SELECT id, account_id, nik, full_name, birth_date, sex, married FROM applicants \
+    WHERE account_id = $1 ORDER BY created_at, id";
+pub const GET_APPLICANT: &str = "SELECT id, account_id, nik, full_name, birth_date, sex, married FROM applicants \
+    WHERE account_id = $1 AND id = $2";
+
+pub const INSERT_MAIL: &str = "INSERT INTO outbox (id, to_address, subject, body, created_at, sent_at, attempts) \
+    VALUES ($1, $2, $3, $4, $5, NULL, 0)";
+pub const UNSENT_MAIL: &str = "SELECT id, to_address, subject, body, created_at, sent_at FROM outbox \
+    WHERE sent_at IS NULL AND attempts < 10 ORDER BY created_at LIMIT $1";
+pub const MARK_MAIL_SENT: &str =
+    "UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1";
+pub const MARK_MAIL_FAILED: &str =
+    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1";
+pub const RECENT_MAIL: &str = "SELECT id, to_address, subject, body, created_at, sent_at FROM outbox \
+    ORDER BY created_at DESC LIMIT $1";
+pub const RECENT_MAIL_TO: &str = "SELECT id, to_address, subject, body, created_at, sent_at FROM outbox \
+    WHERE to_address = $1 ORDER BY created_at DESC LIMIT $2";
+
+/// Every statement with the same text on both engines, for the prepare test.
+pub const SHARED: &[&str] = &[
+    PING,
+    UPSERT_REGION,
+    REGION_NAME,
+    UPSERT_OFFICE,
+    DELETE_OFFICE_SESSIONS,
+    INSERT_OFFICE_SESSION,
+    LIST_OFFICES,
+    GET_OFFICE,
+    LIST_ALL_SESSIONS,
+    LIST_OFFICE_SESSIONS,
+    UPSERT_HOLIDAY,
+    GET_HOLIDAY,
+    DELETE_HOLIDAY,
+    LIST_HOLIDAYS,
+    UPSERT_EXCEPTION,
+    GET_EXCEPTION,
+    DELETE_EXCEPTION,
+    LIST_EXCEPTIONS,
+    DELETE_FEE_TABLES,
+    INSERT_FEE_TABLE,
+    LIST_FEE_TABLES,
+    LIST_QUOTA_DEFAULTS,
+    GET_QUOTA_DEFAULT,
+    UPSERT_QUOTA_DEFAULT,
+    LIST_QUOTA_OVERRIDES,
+    GET_QUOTA_OVERRIDE,
+    UPSERT_QUOTA_OVERRIDE,
+    SLOTS_FOLLOWING_DEFAULT,
+    SET_SLOT_CAPACITY,
+    INSERT_AUDIT,
+    LIST_AUDIT_OFFICE,
+    LIST_AUDIT_ALL,
+    COUNT_TAKEN,
+    SLOT_USAGE,
+    INSERT_SLOT,
+    EXPIRE_NIK_LAPSED,
+    ACTIVE_BOOKING_FOR_NIK,
+    INSERT_BOOKING,
+    INSERT_EVENT,
+    GET_BOOKING,
+    BOOKING_BY_IDEMPOTENCY,
+    BOOKING_BY_BILLING_CODE,
+    LIST_BOOKINGS,
+    SET_BOOKING_STATE,
+    SET_BOOKING_PAID,
+    MOVE_BOOKING,
+    SLOT_ID,
+    GET_NOTIFICATION,
+    INSERT_NOTIFICATION,
+    EXPIRE_OVERDUE,
+    INSERT_ACCOUNT,
+    ACCOUNT_AUTH,
+    GET_ACCOUNT,
+    UPSERT_VERIFICATION,
+    GET_VERIFICATION,
+    BUMP_VERIFICATION,
+    DELETE_VERIFICATION,
+    MARK_VERIFIED,
+    INSERT_STAFF,
+    STAFF_AUTH,
+    INSERT_TOKEN,
+    TOKEN_PRINCIPAL,
+    DELETE_TOKEN,
+    COUNT_APPLICANTS,
+    APPLICANT_NIK_EXISTS,
+    INSERT_APPLICANT,
+    LIST_APPLICANTS,
+    GET_APPLICANT,
+    INSERT_MAIL,
+    UNSENT_MAIL,
+    MARK_MAIL_SENT,
+    MARK_MAIL_FAILED,
+    RECENT_MAIL,
+    RECENT_MAIL_TO,
+];
+
+/// Statements that differ per engine.
+pub const PER_ENGINE: &[(&str, &str)] = &[LOCK_SLOT, LOCK_ACCOUNT, LOCK_BOOKING, LOCK_SLOT_BY_ID];

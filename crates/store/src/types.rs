@@ -1,0 +1,455 @@
+//! Row types that cross the Store boundary. They carry domain types where a rule depends on
+//! them and plain values where the store only moves data.
+
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
+use loket_domain::booking::BookingState;
+use loket_domain::calendar::{Holiday, OfficeException};
+use loket_domain::catalogue::{FeeLine, ServiceRequest, TravelPurpose};
+use loket_domain::quota::ServiceClass;
+use loket_domain::{BillingCode, Nik, Sex};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The key of one bookable pool of places.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SlotKey {
+    /// Office code.
+    pub office_code: String,
+    /// Local service date.
+    pub service_date: NaiveDate,
+    /// Session code.
+    pub session_code: String,
+    /// Service class.
+    pub class: ServiceClass,
+}
+
+/// Places held or paid in a slot that already has a row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotUsage {
+    /// Which slot.
+    pub key: SlotKey,
+    /// Capacity in force.
+    pub capacity: i64,
+    /// Places held (unexpired) or paid.
+    pub taken: i64,
+}
+
+/// A new applicant account.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    /// Lower-cased email.
+    pub email: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Name as on the ID card.
+    pub full_name: String,
+    /// Birth date.
+    pub birth_date: NaiveDate,
+    /// Sex.
+    pub sex: Sex,
+    /// Phone number.
+    pub phone: String,
+    /// Preferred language ("id" or "en").
+    pub locale: String,
+}
+
+/// An account as needed to log in.
+#[derive(Clone, Debug)]
+pub struct AccountAuth {
+    /// Account id.
+    pub id: Uuid,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the email was verified.
+    pub verified: bool,
+}
+
+/// An account's own profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    /// Account id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub full_name: String,
+    /// Preferred language.
+    pub locale: String,
+    /// Whether the email was verified.
+    pub verified: bool,
+}
+
+/// Staff roles, from the floor to the whole system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// Checks applicants in, issues walk-in tickets.
+    FrontDesk,
+    /// Calls tickets at a counter.
+    CounterOfficer,
+    /// Runs one office: quotas, closures, reports.
+    HeadOfOffice,
+    /// Oversees the offices of a region.
+    RegionalAdmin,
+    /// Runs the whole system: holidays, offices.
+    SystemAdmin,
+}
+
+impl StaffRole {
+    /// Every role.
+    pub const ALL: [StaffRole; 5] = [
+        Self::FrontDesk,
+        Self::CounterOfficer,
+        Self::HeadOfOffice,
+        Self::RegionalAdmin,
+        Self::SystemAdmin,
+    ];
+
+    /// Stable code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::FrontDesk => "front_desk",
+            Self::CounterOfficer => "counter_officer",
+            Self::HeadOfOffice => "head_of_office",
+            Self::RegionalAdmin => "regional_admin",
+            Self::SystemAdmin => "system_admin",
+        }
+    }
+
+    /// Parses the stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A staff member and the scope they act in.
+#[derive(Clone, Debug, Serialize)]
+pub struct Staff {
+    /// Staff id.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub full_name: String,
+    /// Role.
+    pub role: StaffRole,
+    /// Office, for office-bound roles.
+    pub office_code: Option<String>,
+    /// Region, for regional admins.
+    pub region_code: Option<String>,
+}
+
+/// A staff member with the password hash, for login.
+#[derive(Clone, Debug)]
+pub struct StaffAuth {
+    /// The staff member.
+    pub staff: Staff,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// Who a token belongs to.
+#[derive(Clone, Debug)]
+pub enum Principal {
+    /// An applicant account (verified or not).
+    Account {
+        /// Account id.
+        id: Uuid,
+        /// Whether the email was verified.
+        verified: bool,
+    },
+    /// A staff member.
+    Staff(Staff),
+}
+
+/// A person an account applies for.
+#[derive(Clone, Debug, Serialize)]
+pub struct Applicant {
+    /// Applicant id.
+    pub id: Uuid,
+    /// Owning account.
+    pub account_id: Uuid,
+    /// NIK (serialized in full only to the owner).
+    pub nik: Nik,
+    /// Name as on the ID card.
+    pub full_name: String,
+    /// Birth date.
+    pub birth_date: NaiveDate,
+    /// Sex.
+    pub sex: Sex,
+    /// Married (matters for the 10-year passport).
+    pub married: bool,
+}
+
+/// What `allocate` needs: everything decided by the rules, ready to be made atomic.
+#[derive(Clone, Debug)]
+pub struct AllocationRequest {
+    /// New booking id.
+    pub booking_id: Uuid,
+    /// Account making it.
+    pub account_id: Uuid,
+    /// Applicant it is for.
+    pub applicant_id: Uuid,
+    /// The applicant's NIK (one active booking each).
+    pub nik: Nik,
+    /// The slot wanted.
+    pub slot: SlotKey,
+    /// Capacity to create the slot row with if it does not exist yet.
+    pub capacity_if_new: i64,
+    /// Fresh billing code.
+    pub billing_code: BillingCode,
+    /// Payment deadline.
+    pub payment_deadline: DateTime<Utc>,
+    /// Service asked for.
+    pub service: ServiceRequest,
+    /// Travel purpose.
+    pub travel_purpose: TravelPurpose,
+    /// Fee table used.
+    pub fee_table_code: String,
+    /// Fee lines.
+    pub fee_lines: Vec<FeeLine>,
+    /// Fee total in rupiah.
+    pub fee_total: i64,
+    /// Idempotency key, if the client sent one.
+    pub idempotency_key: Option<String>,
+    /// Fingerprint of the request body, to detect key reuse.
+    pub request_fingerprint: Option<String>,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// A booking as stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct Booking {
+    /// Booking id.
+    pub id: Uuid,
+    /// Owning account.
+    pub account_id: Uuid,
+    /// Applicant.
+    pub applicant_id: Uuid,
+    /// The applicant's NIK.
+    pub nik: Nik,
+    /// Slot row id.
+    #[serde(skip)]
+    pub slot_id: i64,
+    /// Slot.
+    pub slot: SlotKey,
+    /// State as stored (see `effective_state`).
+    pub state: BookingState,
+    /// Billing code.
+    pub billing_code: BillingCode,
+    /// Payment deadline.
+    pub payment_deadline: DateTime<Utc>,
+    /// Service.
+    pub service: ServiceRequest,
+    /// Travel purpose.
+    pub travel_purpose: TravelPurpose,
+    /// Fee table.
+    pub fee_table_code: String,
+    /// Fee lines.
+    pub fee_lines: Vec<FeeLine>,
+    /// Fee total.
+    pub fee_total: i64,
+    /// Reschedules used by the applicant.
+    pub reschedules_used: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// When payment was confirmed.
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Fingerprint of the creating request.
+    #[serde(skip)]
+    pub request_fingerprint: Option<String>,
+}
+
+impl Booking {
+    /// The state as seen now (an unpaid hold past its deadline reads as expired).
+    pub fn effective_state(&self, now: DateTime<Utc>) -> BookingState {
+        self.state.effective(self.payment_deadline, now)
+    }
+}
+
+/// A payment notification from the bank (or the simulated bank).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentNotice {
+    /// The bank's id for this notification; repeats carry the same id.
+    pub notification_id: String,
+    /// Billing code paid.
+    pub billing_code: String,
+    /// Amount paid.
+    pub amount: i64,
+    /// "paid" (confirmed) or "pending" (accepted, being confirmed).
+    pub status: String,
+    /// When the bank took the money.
+    pub paid_at: DateTime<Utc>,
+}
+
+/// What a payment notification did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentOutcome {
+    /// The booking is now paid.
+    Paid,
+    /// The booking is held while the bank confirms.
+    Pending,
+    /// The hold had lapsed, its place was still free: restored and paid.
+    Restored,
+    /// The hold had lapsed and the place was taken: the fee is owed back.
+    RefundDue,
+    /// Nothing changed: a repeat, or already settled.
+    Duplicate,
+    /// No booking has this billing code.
+    UnknownBillingCode,
+    /// The amount does not match the fee.
+    AmountMismatch,
+}
+
+impl PaymentOutcome {
+    /// Stable code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::Pending => "pending",
+            Self::Restored => "restored",
+            Self::RefundDue => "refund_due",
+            Self::Duplicate => "duplicate",
+            Self::UnknownBillingCode => "unknown_billing_code",
+            Self::AmountMismatch => "amount_mismatch",
+        }
+    }
+
+    /// Parses the stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Paid,
+            Self::Pending,
+            Self::Restored,
+            Self::RefundDue,
+            Self::Duplicate,
+            Self::UnknownBillingCode,
+            Self::AmountMismatch,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+/// Who made a change, for the audit log.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// Staff id (None for the system).
+    pub id: Option<Uuid>,
+    /// Username, or "system".
+    pub name: String,
+}
+
+/// One audited change.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditEntry {
+    /// Sequence number.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (username).
+    pub actor: String,
+    /// Office concerned.
+    pub office_code: Option<String>,
+    /// What kind of change, e.g. "quota.default".
+    pub action: String,
+    /// What was changed, e.g. "2026-12-01/s1/online".
+    pub subject: String,
+    /// Value before (JSON).
+    pub before: Option<String>,
+    /// Value after (JSON).
+    pub after: Option<String>,
+}
+
+/// One capacity change made by a quota operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CapacityChange {
+    /// Date (None for a weekday default).
+    pub service_date: Option<NaiveDate>,
+    /// Weekday, for a default.
+    pub weekday: Option<String>,
+    /// Session.
+    pub session_code: String,
+    /// Class.
+    pub class: ServiceClass,
+    /// Before.
+    pub before: i64,
+    /// After.
+    pub after: i64,
+    /// Raised to the places already taken.
+    pub clamped: bool,
+}
+
+/// A weekday default row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuotaDefaultRow {
+    /// Weekday.
+    #[serde(serialize_with = "ser_weekday")]
+    pub weekday: Weekday,
+    /// Session.
+    pub session_code: String,
+    /// Class.
+    pub class: ServiceClass,
+    /// Capacity.
+    pub capacity: i64,
+}
+
+/// A per-date override row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuotaOverrideRow {
+    /// Date.
+    pub service_date: NaiveDate,
+    /// Session.
+    pub session_code: String,
+    /// Class.
+    pub class: ServiceClass,
+    /// Capacity.
+    pub capacity: i64,
+}
+
+fn ser_weekday<S: serde::Serializer>(w: &Weekday, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(weekday_code(*w))
+}
+
+/// "mon".."sun".
+pub fn weekday_code(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Mon => "mon",
+        Weekday::Tue => "tue",
+        Weekday::Wed => "wed",
+        Weekday::Thu => "thu",
+        Weekday::Fri => "fri",
+        Weekday::Sat => "sat",
+        Weekday::Sun => "sun",
+    }
+}
+
+/// A calendar's inputs for one office over a period.
+#[derive(Clone, Debug, Default)]
+pub struct CalendarInputs {
+    /// National holidays and collective leave.
+    pub holidays: Vec<Holiday>,
+    /// The office's own closures and openings.
+    pub exceptions: Vec<OfficeException>,
+}
+
+/// A queued email.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mail {
+    /// Id.
+    pub id: Uuid,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// Queued at.
+    pub created_at: DateTime<Utc>,
+    /// Sent at.
+    pub sent_at: Option<DateTime<Utc>>,
+}

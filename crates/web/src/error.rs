@@ -1,0 +1,292 @@
+//! One error type for the API, rendered as RFC 9457 problem+json with a stable `code`.
+//! Store and domain errors map here in one place; internal errors are logged once and
+//! reach the client as an opaque 500.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use loket_domain::booking::TransitionError;
+use loket_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One field's validation failure.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// JSON pointer-ish path of the field, e.g. "applicant.nik".
+    pub field: String,
+    /// Stable machine code, e.g. "invalid_birth_day".
+    pub code: String,
+    /// Human-readable message (English).
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI reference naming the problem type: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable code (same as the last segment of `type`).
+    pub code: String,
+    /// Per-field errors (validation problems).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extra members, e.g. `opens_at` for not-yet-released.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An API error: a problem plus what to log.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    /// A problem with a status, stable code and title.
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: None,
+            errors: Vec::new(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Adds a detail sentence.
+    pub fn detail(mut self, d: impl Into<String>) -> Self {
+        self.detail = Some(d.into());
+        self
+    }
+
+    /// Adds an extension member.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.extra.insert(key.to_owned(), v);
+        }
+        self
+    }
+
+    /// Attaches per-field errors.
+    pub fn errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// 422 with per-field errors.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            "Some fields are not valid",
+        );
+        e.errors = errors;
+        e
+    }
+
+    /// 422 for one field.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// 404.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+            .detail(format!("{what} not found"))
+    }
+
+    /// 401.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
+        .detail("log in and send the token as 'Authorization: Bearer <token>'")
+    }
+
+    /// 403.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed")
+            .detail("your account or role may not do this here")
+    }
+
+    /// 500, logging the cause once.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error.cause = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+        .detail("something went wrong on our side; nothing was changed, please try again")
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The problem document.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_uri: format!("/problems/{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut res = (self.status, body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        use StatusCode as S;
+        match e {
+            StoreError::NotFound => Self::not_found("resource"),
+            StoreError::QuotaFull => Self::new(S::CONFLICT, "quota-full", "This session is full")
+                .detail("every place in this session is taken; choose another date or session"),
+            StoreError::NikHasActiveBooking => Self::new(
+                S::CONFLICT,
+                "nik-active-booking",
+                "This NIK already has an active booking",
+            )
+            .detail("one person may hold one active booking; pay, cancel or use the existing one"),
+            StoreError::ApplicantLimitReached => Self::new(
+                S::CONFLICT,
+                "applicant-limit-reached",
+                "An account may apply for at most 5 people",
+            ),
+            StoreError::ApplicantExists => Self::new(
+                S::CONFLICT,
+                "applicant-exists",
+                "This person is already on your account",
+            ),
+            StoreError::EmailTaken => Self::new(
+                S::CONFLICT,
+                "email-taken",
+                "This email address is already registered",
+            ),
+            StoreError::UsernameTaken => {
+                Self::new(S::CONFLICT, "username-taken", "This username is taken")
+            }
+            StoreError::VerificationFailed => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "verification-failed",
+                "The code is wrong or has expired",
+            )
+            .detail("request a new code if this one has expired or was tried 5 times"),
+            StoreError::CapacityBelowTaken { taken } => Self::new(
+                S::CONFLICT,
+                "capacity-below-taken",
+                "A quota cannot be set below the places already taken",
+            )
+            .with("taken", taken),
+            StoreError::IdempotencyMismatch => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "This Idempotency-Key was used for a different request",
+            ),
+            StoreError::Transition(t) => t.into(),
+            e @ (StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migrate(_)) => {
+                Self::internal(e)
+            }
+        }
+    }
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(t: TransitionError) -> Self {
+        use StatusCode as S;
+        match t {
+            TransitionError::CancelNotAllowed => Self::new(
+                S::CONFLICT,
+                "cancel-not-allowed",
+                "This booking can no longer be cancelled",
+            ),
+            TransitionError::RescheduleNotAllowed => Self::new(
+                S::CONFLICT,
+                "reschedule-not-allowed",
+                "This booking can no longer be rescheduled",
+            )
+            .detail("a booking may be moved once, up to the day before its date"),
+            TransitionError::DeadlinePassed => Self::new(
+                S::CONFLICT,
+                "payment-deadline-passed",
+                "The payment deadline has passed",
+            )
+            .detail("the unpaid booking lapsed and its place went back to the quota"),
+        }
+    }
+}
+
+/// API result.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_carry_type_code_and_extension_members() {
+        let p = ApiError::new(StatusCode::CONFLICT, "not-yet-released", "Not yet released")
+            .with("opens_at", "2026-12-01T01:00:00Z")
+            .problem();
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["type"], "/problems/not-yet-released");
+        assert_eq!(v["code"], "not-yet-released");
+        assert_eq!(v["status"], 409);
+        assert_eq!(v["opens_at"], "2026-12-01T01:00:00Z");
+        assert!(v.get("errors").is_none());
+    }
+
+    #[test]
+    fn database_failures_become_opaque_internal_errors() {
+        let e: ApiError = StoreError::Corrupt("secret detail".into()).into();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let p = serde_json::to_string(&e.problem()).unwrap();
+        assert!(!p.contains("secret detail"));
+    }
+}

@@ -1,0 +1,193 @@
+//! Extractors that turn bad input into problem+json instead of axum's plain-text rejections,
+//! and that resolve who is calling (bearer token or session cookie).
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use loket_store::{Principal, Staff, StaffRole};
+use uuid::Uuid;
+
+use crate::auth::hash_token;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// JSON body; a malformed body is a 400/415/422 problem.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// Path parameters; a malformed one is a 404 problem.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// Query string; a malformed one is a 422 problem.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Send the body as JSON",
+            )
+            .detail("set 'Content-Type: application/json'"),
+            JsonRejection::JsonSyntaxError(e) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "The body is not valid JSON",
+            )
+            .detail(e.body_text()),
+            JsonRejection::JsonDataError(e) => ApiError::field("body", "invalid", e.body_text()),
+            JsonRejection::BytesRejection(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "The request body could not be read or is too large",
+            ),
+            other => ApiError::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request")
+                .detail(other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> Self {
+        ApiError::not_found("resource")
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::field("query", "invalid", r.body_text())
+    }
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "loket_session";
+
+fn token_from(parts: &Parts) -> Option<(String, bool)> {
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let t = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))?;
+        return Some((t.trim().to_owned(), false));
+    }
+    let cookies = parts.headers.get_all(header::COOKIE);
+    for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
+        for pair in c.split(';') {
+            if let Some(v) = pair
+                .trim()
+                .strip_prefix(SESSION_COOKIE)
+                .and_then(|r| r.strip_prefix('='))
+            {
+                return Some((v.to_owned(), true));
+            }
+        }
+    }
+    None
+}
+
+/// A cookie-authenticated request that changes state must come from our own pages.
+fn same_origin(parts: &Parts) -> bool {
+    if parts.method.is_safe() {
+        return true;
+    }
+    match parts
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(site) => site == "same-origin" || site == "none",
+        None => {
+            let origin = parts
+                .headers
+                .get(header::ORIGIN)
+                .and_then(|v| v.to_str().ok());
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok());
+            match (origin, host) {
+                (Some(o), Some(h)) => o.split("://").nth(1) == Some(h),
+                (None, _) => true,
+                _ => false,
+            }
+        }
+    }
+}
+
+async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let (token, via_cookie) = token_from(parts).ok_or_else(ApiError::unauthorized)?;
+    if via_cookie && !same_origin(parts) {
+        return Err(ApiError::forbidden().detail("cross-site request refused"));
+    }
+    state
+        .store
+        .principal(&hash_token(&token), state.now())
+        .await?
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// A logged-in applicant account.
+pub struct CurrentAccount {
+    /// Account id.
+    pub id: Uuid,
+}
+
+impl FromRequestParts<AppState> for CurrentAccount {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match principal(parts, state).await? {
+            Principal::Account { id, verified: true } => Ok(Self { id }),
+            Principal::Account {
+                verified: false, ..
+            } => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "email-not-verified",
+                "Verify your email address first",
+            )),
+            Principal::Staff(_) => {
+                Err(ApiError::forbidden().detail("this is for applicant accounts"))
+            }
+        }
+    }
+}
+
+/// A logged-in staff member.
+pub struct CurrentStaff(pub Staff);
+
+impl FromRequestParts<AppState> for CurrentStaff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match principal(parts, state).await? {
+            Principal::Staff(s) => Ok(Self(s)),
+            Principal::Account { .. } => Err(ApiError::forbidden().detail("this is for staff")),
+        }
+    }
+}
+
+impl CurrentStaff {
+    /// Whether this staff member may manage the given office (its region for regional
+    /// admins, everything for system admins), in one of the given roles.
+    pub fn may_manage(&self, office_code: &str, office_region: &str, roles: &[StaffRole]) -> bool {
+        let s = &self.0;
+        if !roles.contains(&s.role) {
+            return false;
+        }
+        match s.role {
+            StaffRole::SystemAdmin => true,
+            StaffRole::RegionalAdmin => s.region_code.as_deref() == Some(office_region),
+            _ => s.office_code.as_deref() == Some(office_code),
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Which days and sessions of an office can be booked, and how many places each has left:
+//! the working calendar, the release rule and the quota plan put together. Used by the
+//! availability endpoint and by every booking before it asks the store for a place.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use loket_domain::calendar::{ClosedReason, WorkingCalendar};
+use loket_domain::quota::{QuotaPlan, ServiceClass};
+use loket_domain::release::local_date;
+use loket_domain::{Office, SessionWindow};
+use loket_store::SlotKey;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The longest period one availability request may cover.
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+/// Why a date cannot be booked right now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DayStatus {
+    /// Bookable.
+    Open,
+    /// Today or earlier.
+    Past,
+    /// Closed (weekend, holiday, collective leave, office closure).
+    Closed(ClosedReason),
+    /// Its quota opens later.
+    NotReleased(DateTime<Utc>),
+    /// Further ahead than the office takes bookings.
+    BeyondHorizon,
+}
+
+/// Everything needed to judge dates of one office over a period.
+pub struct OfficePlan {
+    /// The office.
+    pub office: Office,
+    /// Its working calendar for the period.
+    pub calendar: WorkingCalendar,
+    /// Its quota plan for the period.
+    pub quotas: QuotaPlan,
+    /// Today in the office's zone.
+    pub today: NaiveDate,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// Loads an office or answers 404.
+pub async fn office(state: &AppState, code: &str) -> ApiResult<Office> {
+    state
+        .store
+        .get_office(code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("office"))
+}
+
+impl OfficePlan {
+    /// Loads calendar and quotas of `office` for `from..=to`.
+    pub async fn load(
+        state: &AppState,
+        office: Office,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> ApiResult<Self> {
+        let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
+        let calendar =
+            WorkingCalendar::new(office.open_weekdays, inputs.holidays, inputs.exceptions);
+        let quotas = state.store.quota_plan(&office.code, from, to).await?;
+        let now = state.now();
+        let today = local_date(now, office.time_zone);
+        Ok(Self {
+            office,
+            calendar,
+            quotas,
+            today,
+            now,
+        })
+    }
+
+    /// Whether `date` can be booked now, and if not, why.
+    pub fn day_status(&self, date: NaiveDate) -> DayStatus {
+        if date <= self.today {
+            return DayStatus::Past;
+        }
+        if let Some(reason) = self.calendar.closed_reason(date) {
+            return DayStatus::Closed(reason);
+        }
+        let horizon = self
+            .today
+            .checked_add_days(Days::new(u64::from(self.office.booking_horizon_days)))
+            .unwrap_or(self.today);
+        let opens_at = self.office.release.opens_at(date, self.office.time_zone);
+        if self.now < opens_at {
+            return DayStatus::NotReleased(opens_at);
+        }
+        if date > horizon {
+            return DayStatus::BeyondHorizon;
+        }
+        DayStatus::Open
+    }
+
+    /// The capacity the plan gives a slot (used when its row does not exist yet).
+    pub fn planned_capacity(&self, date: NaiveDate, session: &str, class: ServiceClass) -> i64 {
+        i64::from(self.quotas.capacity(date, session, class))
+    }
+
+    /// Checks that (date, session, class) can be booked now; returns the session.
+    pub fn check_bookable(
+        &self,
+        date: NaiveDate,
+        session: &str,
+        class: ServiceClass,
+    ) -> ApiResult<&SessionWindow> {
+        if !class.bookable_online() {
+            return Err(ApiError::field(
+                "processing",
+                "not_bookable_online",
+                "priority places are given at the office, without booking",
+            ));
+        }
+        match self.day_status(date) {
+            DayStatus::Open => {}
+            DayStatus::Past => {
+                return Err(ApiError::field(
+                    "date",
+                    "date_not_in_future",
+                    "choose a date from tomorrow on",
+                ));
+            }
+            DayStatus::Closed(reason) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::CONFLICT,
+                    "office-closed",
+                    "The office is closed on this date",
+                )
+                .with("reason", reason));
+            }
+            DayStatus::NotReleased(at) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::CONFLICT,
+                    "not-yet-released",
+                    "Places for this date are not released yet",
+                )
+                .detail(format!(
+                    "booking for this date opens at {}",
+                    at.to_rfc3339()
+                ))
+                .with("opens_at", at));
+            }
+            DayStatus::BeyondHorizon => {
+                return Err(ApiError::field(
+                    "date",
+                    "beyond_horizon",
+                    format!(
+                        "this office takes bookings at most {} days ahead",
+                        self.office.booking_horizon_days
+                    ),
+                ));
+            }
+        }
+        let s = self
+            .office
+            .sessions_on(date)
+            .find(|s| s.code == session)
+            .ok_or_else(|| {
+                ApiError::field(
+                    "session",
+                    "unknown_session",
+                    "this office has no such session on that date",
+                )
+            })?;
+        Ok(s)
+    }
+
+    /// The slot key for a booking here.
+    pub fn slot(&self, date: NaiveDate, session: &str, class: ServiceClass) -> SlotKey {
+        SlotKey {
+            office_code: self.office.code.clone(),
+            service_date: date,
+            session_code: session.to_owned(),
+            class,
+        }
+    }
+}
+
+/// Parses YYYY-MM-DD or answers 422 for `field`.
+pub fn parse_date(field: &str, s: &str) -> ApiResult<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::field(field, "invalid_date", "use the form YYYY-MM-DD"))
+}
+
+/// Parses and bounds a from..=to range.
+pub fn parse_range(from: &str, to: &str) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let f = parse_date("from", from)?;
+    let t = parse_date("to", to)?;
+    if t < f {
+        return Err(ApiError::field(
+            "to",
+            "range_reversed",
+            "'to' must not be before 'from'",
+        ));
+    }
+    if (t - f).num_days() >= MAX_RANGE_DAYS {
+        return Err(ApiError::field(
+            "to",
+            "range_too_long",
+            format!("ask for at most {MAX_RANGE_DAYS} days at a time"),
+        ));
+    }
+    Ok((f, t))
+}

@@ -1,0 +1,267 @@
+//! The calendar: national holidays and collective leave (system admins), and each office's
+//! own closures and extra opening days (heads of office, regional admins).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{Datelike, NaiveDate};
+use loket_domain::calendar::{ExceptionKind, Holiday, HolidayKind, OfficeException};
+use loket_store::StaffRole;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::accounts::Fields;
+use super::quotas::{actor, managed_office};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
+use crate::planning;
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_holidays))
+        .routes(routes!(put_holiday, delete_holiday))
+        .routes(routes!(list_closures))
+        .routes(routes!(put_closure, delete_closure))
+}
+
+/// A holiday.
+#[derive(Serialize, ToSchema)]
+pub struct HolidayView {
+    /// Date.
+    pub date: NaiveDate,
+    /// holiday | collective_leave.
+    pub kind: String,
+    /// Indonesian name.
+    pub name_id: String,
+    /// English name.
+    pub name_en: String,
+}
+
+impl From<&Holiday> for HolidayView {
+    fn from(h: &Holiday) -> Self {
+        Self {
+            date: h.date,
+            kind: h.kind.as_str().to_owned(),
+            name_id: h.name_id.clone(),
+            name_en: h.name_en.clone(),
+        }
+    }
+}
+
+/// Year query.
+#[derive(Deserialize, IntoParams)]
+pub struct YearQuery {
+    /// Year (default: this year).
+    pub year: Option<i32>,
+}
+
+/// National holidays and collective leave of a year.
+#[utoipa::path(get, path = "/api/v1/holidays", tag = "calendar", params(YearQuery),
+    responses((status = 200, body = [HolidayView])))]
+async fn list_holidays(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<Vec<HolidayView>>> {
+    let year = q.year.unwrap_or_else(|| state.now().year());
+    let (Some(from), Some(to)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Err(ApiError::field("year", "invalid", "not a year"));
+    };
+    let list = state.store.list_holidays(from, to).await?;
+    Ok(Json(list.iter().map(HolidayView::from).collect()))
+}
+
+/// A holiday to set.
+#[derive(Deserialize, ToSchema)]
+pub struct HolidayBody {
+    /// holiday | collective_leave.
+    pub kind: Option<String>,
+    /// Indonesian name.
+    pub name_id: Option<String>,
+    /// English name.
+    pub name_en: Option<String>,
+}
+
+fn require_system_admin(staff: &CurrentStaff) -> ApiResult<()> {
+    if staff.0.role == StaffRole::SystemAdmin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden().detail("national holidays are set by system admins"))
+    }
+}
+
+/// Adds or changes a national holiday (system admins; audited).
+#[utoipa::path(put, path = "/api/v1/holidays/{date}", tag = "calendar", security(("bearer" = [])),
+    params(("date" = String, Path)), request_body = HolidayBody,
+    responses((status = 200, body = HolidayView), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn put_holiday(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(date): ApiPath<String>,
+    ApiJson(b): ApiJson<HolidayBody>,
+) -> ApiResult<Json<HolidayView>> {
+    require_system_admin(&staff)?;
+    let date = planning::parse_date("date", &date)?;
+    let mut f = Fields::default();
+    let kind_s = f.text("kind", &b.kind, 32);
+    let kind = HolidayKind::parse(&kind_s);
+    if !kind_s.is_empty() && kind.is_none() {
+        f.push("kind", "invalid", "use holiday or collective_leave");
+    }
+    let name_id = f.text("name_id", &b.name_id, 200);
+    let name_en = f.text("name_en", &b.name_en, 200);
+    f.finish()?;
+    let h = Holiday {
+        date,
+        kind: kind.ok_or_else(|| ApiError::internal("validated fields missing"))?,
+        name_id,
+        name_en,
+    };
+    state
+        .store
+        .upsert_holidays(std::slice::from_ref(&h), &actor(&staff))
+        .await?;
+    Ok(Json(HolidayView::from(&h)))
+}
+
+/// Removes a national holiday (system admins; audited).
+#[utoipa::path(delete, path = "/api/v1/holidays/{date}", tag = "calendar", security(("bearer" = [])),
+    params(("date" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_holiday(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(date): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    require_system_admin(&staff)?;
+    let date = planning::parse_date("date", &date)?;
+    if state.store.delete_holiday(date, &actor(&staff)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("holiday"))
+    }
+}
+
+/// An office's closure or extra opening.
+#[derive(Serialize, ToSchema)]
+pub struct ClosureView {
+    /// Date.
+    pub date: NaiveDate,
+    /// closed | open.
+    pub kind: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl From<&OfficeException> for ClosureView {
+    fn from(e: &OfficeException) -> Self {
+        Self {
+            date: e.date,
+            kind: e.kind.as_str().to_owned(),
+            reason: e.reason.clone(),
+        }
+    }
+}
+
+/// Period query.
+#[derive(Deserialize, IntoParams)]
+pub struct ClosureQuery {
+    /// First date (default: today).
+    pub from: Option<String>,
+    /// Last date (default: from + 61 days).
+    pub to: Option<String>,
+}
+
+/// An office's closures and extra openings in a period (public: applicants see why a day is closed).
+#[utoipa::path(get, path = "/api/v1/offices/{code}/closures", tag = "calendar",
+    params(("code" = String, Path), ClosureQuery),
+    responses((status = 200, body = [ClosureView]), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_closures(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ClosureQuery>,
+) -> ApiResult<Json<Vec<ClosureView>>> {
+    let office = planning::office(&state, &code).await?;
+    let today = loket_domain::release::local_date(state.now(), office.time_zone);
+    let from = q.from.unwrap_or_else(|| today.to_string());
+    let f = planning::parse_date("from", &from)?;
+    let to =
+        q.to.unwrap_or_else(|| (f + chrono::Days::new(61)).to_string());
+    let (from, to) = planning::parse_range(&from, &to)?;
+    let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
+    Ok(Json(
+        inputs.exceptions.iter().map(ClosureView::from).collect(),
+    ))
+}
+
+/// A closure or opening to set.
+#[derive(Deserialize, ToSchema)]
+pub struct ClosureBody {
+    /// closed | open.
+    pub kind: Option<String>,
+    /// Why (shown to applicants).
+    pub reason: Option<String>,
+}
+
+/// Closes the office on a date, or opens it on a weekend or collective-leave day (audited).
+/// Bookings already made for a newly closed day are kept; the office must contact them.
+#[utoipa::path(put, path = "/api/v1/offices/{code}/closures/{date}", tag = "calendar", security(("bearer" = [])),
+    params(("code" = String, Path), ("date" = String, Path)), request_body = ClosureBody,
+    responses((status = 200, body = ClosureView), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn put_closure(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath((code, date)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<ClosureBody>,
+) -> ApiResult<Json<ClosureView>> {
+    let office = managed_office(&state, &staff, &code).await?;
+    let date = planning::parse_date("date", &date)?;
+    let mut f = Fields::default();
+    let kind_s = f.text("kind", &b.kind, 16);
+    let kind = ExceptionKind::parse(&kind_s);
+    if !kind_s.is_empty() && kind.is_none() {
+        f.push("kind", "invalid", "use closed or open");
+    }
+    let reason = f.text("reason", &b.reason, 300);
+    f.finish()?;
+    let e = OfficeException {
+        date,
+        kind: kind.ok_or_else(|| ApiError::internal("validated fields missing"))?,
+        reason,
+    };
+    state
+        .store
+        .set_office_exception(&office.code, &e, &actor(&staff))
+        .await?;
+    Ok(Json(ClosureView::from(&e)))
+}
+
+/// Removes an office's closure or opening (audited).
+#[utoipa::path(delete, path = "/api/v1/offices/{code}/closures/{date}", tag = "calendar", security(("bearer" = [])),
+    params(("code" = String, Path), ("date" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_closure(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath((code, date)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let office = managed_office(&state, &staff, &code).await?;
+    let date = planning::parse_date("date", &date)?;
+    if state
+        .store
+        .delete_office_exception(&office.code, date, &actor(&staff))
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("closure"))
+    }
+}

@@ -1,0 +1,274 @@
+//! Offices and availability: the public, read-only part of the API an applicant's calendar
+//! is drawn from.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use loket_domain::office::zone_label;
+use loket_domain::quota::ServiceClass;
+use loket_domain::{Office, SessionWindow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::planning::{self, DayStatus, OfficePlan};
+use crate::state::AppState;
+
+/// A session of an office.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    /// Code, e.g. "s1".
+    pub code: String,
+    /// Label.
+    pub name: String,
+    /// Local start, HH:MM.
+    pub start: String,
+    /// Local end, HH:MM.
+    pub end: String,
+    /// Weekdays it runs, e.g. "mon-fri".
+    pub weekdays: String,
+}
+
+impl From<&SessionWindow> for SessionView {
+    fn from(s: &SessionWindow) -> Self {
+        Self {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            start: s.start.format("%H:%M").to_string(),
+            end: s.end.format("%H:%M").to_string(),
+            weekdays: s.weekdays.to_string(),
+        }
+    }
+}
+
+/// An office.
+#[derive(Serialize, ToSchema)]
+pub struct OfficeView {
+    /// Code, e.g. "palembang".
+    pub code: String,
+    /// Official name.
+    pub name: String,
+    /// Regional office code.
+    pub region_code: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// WIB, WITA or WIT.
+    pub zone_label: String,
+    /// Street address, if known.
+    pub address: Option<String>,
+    /// City.
+    pub city: String,
+    /// Weekdays open.
+    pub open_weekdays: String,
+    /// Sessions.
+    pub sessions: Vec<SessionView>,
+    /// Release rule (when a date's places open).
+    #[schema(value_type = Object)]
+    pub release: serde_json::Value,
+    /// How far ahead dates can be booked.
+    pub booking_horizon_days: u32,
+}
+
+impl From<&Office> for OfficeView {
+    fn from(o: &Office) -> Self {
+        Self {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            region_code: o.region_code.clone(),
+            time_zone: o.time_zone.name().to_owned(),
+            zone_label: zone_label(o.time_zone).to_owned(),
+            address: o.address.clone(),
+            city: o.city.clone(),
+            open_weekdays: o.open_weekdays.to_string(),
+            sessions: o.sessions.iter().map(SessionView::from).collect(),
+            release: serde_json::to_value(&o.release).unwrap_or_default(),
+            booking_horizon_days: o.booking_horizon_days,
+        }
+    }
+}
+
+/// Routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_offices))
+        .routes(routes!(get_office))
+        .routes(routes!(availability))
+}
+
+/// Lists offices.
+#[utoipa::path(get, path = "/api/v1/offices", tag = "offices",
+    responses((status = 200, body = [OfficeView])))]
+async fn list_offices(State(state): State<AppState>) -> ApiResult<Json<Vec<OfficeView>>> {
+    let offices = state.store.list_offices().await?;
+    Ok(Json(offices.iter().map(OfficeView::from).collect()))
+}
+
+/// One office.
+#[utoipa::path(get, path = "/api/v1/offices/{code}", tag = "offices",
+    params(("code" = String, Path, description = "office code")),
+    responses((status = 200, body = OfficeView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_office(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<OfficeView>> {
+    let o = planning::office(&state, &code).await?;
+    Ok(Json(OfficeView::from(&o)))
+}
+
+/// Availability query.
+#[derive(Deserialize, IntoParams)]
+pub struct RangeQuery {
+    /// First date, YYYY-MM-DD (default: tomorrow in the office's zone).
+    pub from: Option<String>,
+    /// Last date, YYYY-MM-DD (default: from + 13 days; at most 62 days).
+    pub to: Option<String>,
+}
+
+/// Places of one class in one session.
+#[derive(Serialize, ToSchema)]
+pub struct ClassAvailability {
+    /// online | express | priority_walk_in.
+    #[schema(value_type = String)]
+    pub class: ServiceClass,
+    /// Places in total.
+    pub capacity: i64,
+    /// Places left (0 when full or not bookable).
+    pub remaining: i64,
+}
+
+/// A session on one date.
+#[derive(Serialize, ToSchema)]
+pub struct SessionAvailability {
+    /// Session.
+    #[serde(flatten)]
+    pub session: SessionView,
+    /// Per class.
+    pub classes: Vec<ClassAvailability>,
+}
+
+/// One date.
+#[derive(Serialize, ToSchema)]
+pub struct DayAvailability {
+    /// Date.
+    pub date: NaiveDate,
+    /// open | full | closed | not_released | past | beyond_horizon.
+    pub status: String,
+    /// Why closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub closed_reason: Option<serde_json::Value>,
+    /// When places open, if not yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<DateTime<Utc>>,
+    /// Sessions (empty when closed).
+    pub sessions: Vec<SessionAvailability>,
+}
+
+/// Availability of an office over a period.
+#[derive(Serialize, ToSchema)]
+pub struct AvailabilityView {
+    /// Office code.
+    pub office: String,
+    /// IANA zone the dates and times are in.
+    pub time_zone: String,
+    /// WIB / WITA / WIT.
+    pub zone_label: String,
+    /// Days.
+    pub days: Vec<DayAvailability>,
+}
+
+/// Places per date, session and class, and when each date opens if not yet released.
+#[utoipa::path(get, path = "/api/v1/offices/{code}/availability", tag = "offices",
+    params(("code" = String, Path, description = "office code"), RangeQuery),
+    responses((status = 200, body = AvailabilityView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn availability(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<AvailabilityView>> {
+    let office = planning::office(&state, &code).await?;
+    let today = loket_domain::release::local_date(state.now(), office.time_zone);
+    let tomorrow = today.checked_add_days(Days::new(1)).unwrap_or(today);
+    let from_s = q.from.unwrap_or_else(|| tomorrow.to_string());
+    let default_to = planning::parse_date("from", &from_s)?
+        .checked_add_days(Days::new(13))
+        .unwrap_or(tomorrow);
+    let to_s = q.to.unwrap_or_else(|| default_to.to_string());
+    let (from, to) = planning::parse_range(&from_s, &to_s)?;
+    let plan = OfficePlan::load(&state, office, from, to).await?;
+    let usage: HashMap<_, _> = state
+        .store
+        .slot_usage(&plan.office.code, from, to, plan.now)
+        .await?
+        .into_iter()
+        .map(|u| (u.key.clone(), u))
+        .collect();
+    let mut days = Vec::new();
+    let mut date = from;
+    while date <= to {
+        let status = plan.day_status(date);
+        let mut sessions = Vec::new();
+        let mut any_left = false;
+        if !matches!(status, DayStatus::Closed(_)) {
+            for s in plan.office.sessions_on(date) {
+                let classes = ServiceClass::ALL
+                    .into_iter()
+                    .map(|class| {
+                        let key = plan.slot(date, &s.code, class);
+                        let (capacity, taken) = match usage.get(&key) {
+                            Some(u) => (u.capacity, u.taken),
+                            None => (plan.planned_capacity(date, &s.code, class), 0),
+                        };
+                        let remaining = if status == DayStatus::Open && class.bookable_online() {
+                            (capacity - taken).max(0)
+                        } else {
+                            0
+                        };
+                        any_left |= remaining > 0;
+                        ClassAvailability {
+                            class,
+                            capacity,
+                            remaining,
+                        }
+                    })
+                    .collect();
+                sessions.push(SessionAvailability {
+                    session: SessionView::from(s),
+                    classes,
+                });
+            }
+        }
+        let (status_s, closed_reason, opens_at) = match &status {
+            DayStatus::Open if any_left => ("open", None, None),
+            DayStatus::Open => ("full", None, None),
+            DayStatus::Past => ("past", None, None),
+            DayStatus::Closed(r) => ("closed", serde_json::to_value(r).ok(), None),
+            DayStatus::NotReleased(at) => ("not_released", None, Some(*at)),
+            DayStatus::BeyondHorizon => ("beyond_horizon", None, None),
+        };
+        days.push(DayAvailability {
+            date,
+            status: status_s.to_owned(),
+            closed_reason,
+            opens_at,
+            sessions,
+        });
+        match date.checked_add_days(Days::new(1)) {
+            Some(d) => date = d,
+            None => break,
+        }
+    }
+    Ok(Json(AvailabilityView {
+        office: plan.office.code.clone(),
+        time_zone: plan.office.time_zone.name().to_owned(),
+        zone_label: zone_label(plan.office.time_zone).to_owned(),
+        days,
+    }))
+}
