@@ -176,10 +176,11 @@ impl Pool {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads then writes fails with
     /// "database is locked" under contention whatever the busy timeout.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+        let inner = match self {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
     }
 
     /// Runs a statement, returning the number of rows it changed.
@@ -238,30 +239,32 @@ impl Pool {
 }
 
 /// An open transaction of either engine. Dropped without `commit`, it rolls back.
-pub enum Tx {
-    /// SQLite transaction.
+pub struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
-    /// PostgreSQL transaction.
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     /// Which engine this is.
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Runs a statement, returning the number of rows it changed.
     pub async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64, sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => bind_sqlite(sql, args)
+        match &mut self.inner {
+            TxInner::Sqlite(t) => bind_sqlite(sql, args)
                 .execute(&mut **t)
                 .await
                 .map(|r| r.rows_affected()),
-            Tx::Postgres(t) => bind_pg(sql, args)
+            TxInner::Postgres(t) => bind_pg(sql, args)
                 .execute(&mut **t)
                 .await
                 .map(|r| r.rows_affected()),
@@ -274,12 +277,12 @@ impl Tx {
         sql: &'static str,
         args: Vec<Arg>,
     ) -> Result<Option<Row>, sqlx::Error> {
-        Ok(match self {
-            Tx::Sqlite(t) => bind_sqlite(sql, args)
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(t) => bind_sqlite(sql, args)
                 .fetch_optional(&mut **t)
                 .await?
                 .map(Row::Sqlite),
-            Tx::Postgres(t) => bind_pg(sql, args)
+            TxInner::Postgres(t) => bind_pg(sql, args)
                 .fetch_optional(&mut **t)
                 .await?
                 .map(Row::Postgres),
@@ -292,14 +295,14 @@ impl Tx {
         sql: &'static str,
         args: Vec<Arg>,
     ) -> Result<Vec<Row>, sqlx::Error> {
-        Ok(match self {
-            Tx::Sqlite(t) => bind_sqlite(sql, args)
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(t) => bind_sqlite(sql, args)
                 .fetch_all(&mut **t)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            Tx::Postgres(t) => bind_pg(sql, args)
+            TxInner::Postgres(t) => bind_pg(sql, args)
                 .fetch_all(&mut **t)
                 .await?
                 .into_iter()
@@ -310,9 +313,9 @@ impl Tx {
 
     /// Commits.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await,
+            TxInner::Postgres(t) => t.commit().await,
         }
     }
 }

@@ -45,12 +45,29 @@ pub enum StoreError {
     /// A stored value could not be read back (a bug or a hand-edited row).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database refused a value as malformed (e.g. a NUL character on PostgreSQL):
+    /// bad input that slipped past the edge, not an outage.
+    #[error("invalid input value")]
+    InvalidInput,
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// Migrations failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // SQLSTATE class 22 is "data exception": the value, not the database, is at fault.
+        let data_exception = matches!(&e, sqlx::Error::Database(db)
+            if db.code().is_some_and(|c| c.starts_with("22")));
+        if data_exception {
+            StoreError::InvalidInput
+        } else {
+            StoreError::Database(e)
+        }
+    }
 }
 
 /// Store result.

@@ -162,7 +162,6 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: Uuid,
         to: SlotKey,
-        capacity_if_new: i64,
         counts_as_reschedule: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<Booking>;
@@ -215,12 +214,12 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Resolves a token hash to its principal, if unexpired.
+    /// Resolves a token hash to its principal and the token's expiry, if unexpired.
     async fn principal(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<Principal>>;
+    ) -> StoreResult<Option<(Principal, DateTime<Utc>)>>;
     /// Deletes a token (logout).
     async fn delete_token(&self, token_hash: &str) -> StoreResult<()>;
 
@@ -243,6 +242,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Unsent mail, oldest first.
     async fn unsent_mail(&self, limit: i64) -> StoreResult<Vec<Mail>>;
+    /// Claims up to `limit` unsent mails until `lease_until`, for one worker to deliver.
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Mail>>;
     /// Marks a mail sent, or records a failed attempt.
     async fn mark_mail(&self, id: Uuid, result: Result<DateTime<Utc>, String>) -> StoreResult<()>;
     /// Recent mail, newest first, optionally to one address (dev and demo only).

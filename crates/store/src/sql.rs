@@ -20,6 +20,15 @@ pub const LOCK_SLOT_BY_ID: (&str, &str) = (
     "SELECT id, capacity FROM slots WHERE id = $1 FOR UPDATE",
 );
 
+pub const LOCK_OFFICE_SHARE: (&str, &str) = (
+    "SELECT code FROM offices WHERE code = $1",
+    "SELECT code FROM offices WHERE code = $1 FOR SHARE",
+);
+pub const LOCK_OFFICE: (&str, &str) = (
+    "SELECT code FROM offices WHERE code = $1",
+    "SELECT code FROM offices WHERE code = $1 FOR UPDATE",
+);
+
 pub const PING: &str = "SELECT 1 AS one";
 
 pub const UPSERT_REGION: &str = "INSERT INTO regions (code, name) VALUES ($1, $2) \
@@ -105,12 +114,18 @@ pub const SLOT_USAGE: &str = "SELECT s.service_date, s.session_code, s.class, s.
     (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
     OR (b.state = 'awaiting_payment' AND b.payment_deadline > $4))) AS taken \
     FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3";
+/// A slot row takes its capacity from the tables in force when it is created: the date's
+/// override, else the weekday default ($5, 0 = Monday), else zero. Creation holds the office
+/// row in share mode, quota changes hold it exclusively, so neither misses the other.
 pub const INSERT_SLOT: &str = "INSERT INTO slots (office_code, service_date, session_code, class, capacity) \
-    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (office_code, service_date, session_code, class) DO NOTHING";
+    VALUES ($1, $2, $3, $4, COALESCE(\
+    (SELECT capacity FROM quota_overrides WHERE office_code = $1 AND service_date = $2 AND session_code = $3 AND class = $4), \
+    (SELECT capacity FROM quota_defaults WHERE office_code = $1 AND weekday = $5 AND session_code = $3 AND class = $4), \
+    0)) ON CONFLICT (office_code, service_date, session_code, class) DO NOTHING";
 /// Lapsed holds of one NIK are swept before the one-active-booking check, so a lapsed hold
 /// never blocks a new booking even if the worker has not run yet.
 pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', updated_at = $2 \
-    WHERE nik = $1 AND state = 'awaiting_payment' AND payment_deadline <= $2";
+    WHERE nik = $1 AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
 pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
     AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
 pub const INSERT_BOOKING: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
@@ -180,7 +195,7 @@ pub const STAFF_AUTH: &str = "SELECT id, username, password_hash, full_name, rol
 
 pub const INSERT_TOKEN: &str = "INSERT INTO auth_tokens (token_hash, account_id, staff_id, created_at, expires_at) \
     VALUES ($1, $2, $3, $4, $5)";
-pub const TOKEN_PRINCIPAL: &str = "SELECT t.account_id, a.email_verified_at, s.id AS staff_id, s.username, \
+pub const TOKEN_PRINCIPAL: &str = "SELECT t.account_id, t.expires_at, a.email_verified_at, s.id AS staff_id, s.username, \
     s.full_name, s.role, s.office_code, s.region_code FROM auth_tokens t \
     LEFT JOIN accounts a ON a.id = t.account_id LEFT JOIN staff s ON s.id = t.staff_id \
     WHERE t.token_hash = $1 AND t.expires_at > $2";
@@ -200,6 +215,12 @@ pub const INSERT_MAIL: &str = "INSERT INTO outbox (id, to_address, subject, body
     VALUES ($1, $2, $3, $4, $5, NULL, 0)";
 pub const UNSENT_MAIL: &str = "SELECT id, to_address, subject, body, created_at, sent_at FROM outbox \
     WHERE sent_at IS NULL AND attempts < 10 ORDER BY created_at LIMIT $1";
+/// Claims a batch of unsent mail for a lease; a row claimed by one worker is skipped by the
+/// others until the lease ends (then it is retried: at-least-once delivery).
+pub const CLAIM_MAIL: &str = "UPDATE outbox SET claimed_until = $2 WHERE id IN (SELECT id FROM outbox \
+    WHERE sent_at IS NULL AND attempts < 10 AND (claimed_until IS NULL OR claimed_until < $1) \
+    ORDER BY created_at LIMIT $3) AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1) \
+    RETURNING id, to_address, subject, body, created_at, sent_at";
 pub const MARK_MAIL_SENT: &str =
     "UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1";
 pub const MARK_MAIL_FAILED: &str =
@@ -281,6 +302,7 @@ pub const SHARED: &[&str] = &[
     GET_APPLICANT,
     INSERT_MAIL,
     UNSENT_MAIL,
+    CLAIM_MAIL,
     MARK_MAIL_SENT,
     MARK_MAIL_FAILED,
     RECENT_MAIL,
@@ -288,4 +310,11 @@ pub const SHARED: &[&str] = &[
 ];
 
 /// Statements that differ per engine.
-pub const PER_ENGINE: &[(&str, &str)] = &[LOCK_SLOT, LOCK_ACCOUNT, LOCK_BOOKING, LOCK_SLOT_BY_ID];
+pub const PER_ENGINE: &[(&str, &str)] = &[
+    LOCK_OFFICE_SHARE,
+    LOCK_OFFICE,
+    LOCK_SLOT,
+    LOCK_ACCOUNT,
+    LOCK_BOOKING,
+    LOCK_SLOT_BY_ID,
+];

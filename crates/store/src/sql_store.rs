@@ -49,6 +49,11 @@ impl Default for StoreOptions {
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pool: Pool,
+    /// Where write transactions run. SQLite allows one writer at a time, and a connection
+    /// that finds the write lock taken sleeps and retries with growing pauses; so on SQLite
+    /// writes go through a pool of one connection, whose queue is fair and never sleeps.
+    /// On PostgreSQL it is the same pool: rows are locked, not the database.
+    writer: Pool,
 }
 
 fn pick(backend: Backend, stmt: (&'static str, &'static str)) -> &'static str {
@@ -65,7 +70,7 @@ fn corrupt(what: &str) -> StoreError {
 impl SqlStore {
     /// Connects to `sqlite://path` or `postgres://...`, without migrating.
     pub async fn connect(url: &str, opts: &StoreOptions) -> StoreResult<Self> {
-        let pool = if url.starts_with("sqlite:") {
+        if url.starts_with("sqlite:") {
             let o = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -73,31 +78,45 @@ impl SqlStore {
                 .busy_timeout(opts.busy_timeout)
                 .foreign_keys(true)
                 .disable_statement_logging();
-            Pool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(opts.max_connections.clamp(1, 64))
-                    .connect_with(o)
-                    .await?,
-            )
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(o.clone())
+                .await?;
+            let readers = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections.clamp(1, 64))
+                .connect_with(o)
+                .await?;
+            Ok(Self {
+                pool: Pool::Sqlite(readers),
+                writer: Pool::Sqlite(writer),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let o = PgConnectOptions::from_str(url)?.disable_statement_logging();
-            Pool::Postgres(
+            let pool = Pool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 256))
                     .connect_with(o)
                     .await?,
-            )
+            );
+            Ok(Self {
+                writer: pool.clone(),
+                pool,
+            })
         } else {
-            return Err(StoreError::Database(sqlx::Error::Configuration(
+            Err(StoreError::Database(sqlx::Error::Configuration(
                 "unsupported database URL scheme (use sqlite:// or postgres://)".into(),
-            )));
-        };
-        Ok(Self { pool })
+            )))
+        }
+    }
+
+    /// Starts a write transaction (on SQLite, behind this process's other writers).
+    async fn begin_write(&self) -> StoreResult<Tx> {
+        Ok(self.writer.begin_write().await?)
     }
 
     /// Applies the embedded migrations of this engine.
     pub async fn migrate(&self) -> StoreResult<()> {
-        match &self.pool {
+        match &self.writer {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
@@ -317,7 +336,7 @@ async fn event(
 }
 
 /// Creates the slot row if needed and locks it; returns (slot id, capacity).
-async fn lock_slot(tx: &mut Tx, key: &SlotKey, capacity_if_new: i64) -> StoreResult<(i64, i64)> {
+async fn lock_slot(tx: &mut Tx, key: &SlotKey) -> StoreResult<(i64, i64)> {
     let lock = pick(tx.backend(), LOCK_SLOT);
     let key_args = || {
         args![
@@ -329,8 +348,15 @@ async fn lock_slot(tx: &mut Tx, key: &SlotKey, capacity_if_new: i64) -> StoreRes
     };
     let mut row = tx.fetch_optional(lock, key_args()).await?;
     if row.is_none() {
+        let backend = tx.backend();
+        tx.fetch_optional(
+            pick(backend, LOCK_OFFICE_SHARE),
+            args![key.office_code.clone()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let mut a = key_args();
-        a.push(Arg::I64(capacity_if_new.max(0)));
+        a.push(Arg::I64(weekday_index(key.service_date.weekday())));
         tx.execute(INSERT_SLOT, a).await?;
         row = tx.fetch_optional(lock, key_args()).await?;
     }
@@ -370,8 +396,22 @@ async fn lock_booking(tx: &mut Tx, id: Uuid) -> StoreResult<Booking> {
 
 /// Whether the NIK holds another active booking, after sweeping its lapsed holds.
 async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<bool> {
-    tx.execute(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
+    let lapsed = tx
+        .fetch_all(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
         .await?;
+    for r in &lapsed {
+        let id = r.uuid("id")?;
+        event(
+            tx,
+            id,
+            now,
+            Some(BookingState::AwaitingPayment),
+            BookingState::Expired,
+            "system",
+            "payment deadline passed",
+        )
+        .await?;
+    }
     Ok(tx
         .fetch_optional(ACTIVE_BOOKING_FOR_NIK, args![nik.as_str()])
         .await?
@@ -431,7 +471,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_office(&self, o: &Office) -> StoreResult<()> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         tx.execute(
             UPSERT_OFFICE,
             args![
@@ -506,7 +546,7 @@ impl Store for SqlStore {
 
     async fn upsert_holidays(&self, holidays: &[Holiday], actor: &Actor) -> StoreResult<()> {
         let now = Utc::now();
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         for h in holidays {
             let before = tx.fetch_optional(GET_HOLIDAY, args![h.date]).await?;
             let before = before.map(|r| holiday_from_row(&r)).transpose()?;
@@ -539,7 +579,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_holiday(&self, date: NaiveDate, actor: &Actor) -> StoreResult<bool> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let before = tx.fetch_optional(GET_HOLIDAY, args![date]).await?;
         let Some(before) = before.map(|r| holiday_from_row(&r)).transpose()? else {
             return Ok(false);
@@ -576,7 +616,7 @@ impl Store for SqlStore {
         e: &OfficeException,
         actor: &Actor,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let before = tx
             .fetch_optional(GET_EXCEPTION, args![office, e.date])
             .await?;
@@ -608,7 +648,7 @@ impl Store for SqlStore {
         date: NaiveDate,
         actor: &Actor,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let before = tx
             .fetch_optional(GET_EXCEPTION, args![office, date])
             .await?;
@@ -653,7 +693,7 @@ impl Store for SqlStore {
     }
 
     async fn put_fee_tables(&self, tables: &[FeeTable]) -> StoreResult<()> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         tx.execute(DELETE_FEE_TABLES, vec![]).await?;
         for t in tables {
             tx.execute(
@@ -750,7 +790,11 @@ impl Store for SqlStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<CapacityChange>> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
+        let lock = pick(tx.backend(), LOCK_OFFICE);
+        tx.fetch_optional(lock, args![office])
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let wd = weekday_index(weekday);
         let before = tx
             .fetch_optional(
@@ -852,7 +896,11 @@ impl Store for SqlStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<CapacityChange> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
+        let lock = pick(tx.backend(), LOCK_OFFICE);
+        tx.fetch_optional(lock, args![office])
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let before = match tx
             .fetch_optional(
                 GET_QUOTA_OVERRIDE,
@@ -916,7 +964,11 @@ impl Store for SqlStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<CapacityChange>> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
+        let lock = pick(tx.backend(), LOCK_OFFICE);
+        tx.fetch_optional(lock, args![office])
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut changes = Vec::with_capacity(targets.len());
         for (date, session, class, current) in targets {
             let current_u = u32::try_from(*current).unwrap_or(0);
@@ -1011,7 +1063,10 @@ impl Store for SqlStore {
     }
 
     async fn allocate(&self, req: AllocationRequest) -> StoreResult<Booking> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
+        let (slot_id, capacity) = lock_slot(&mut tx, &req.slot).await?;
+        // Looked up under the slot lock: identical retries racing each other queue on that
+        // lock, so each later one finds the booking the first one made.
         if let Some(key) = &req.idempotency_key
             && let Some(row) = tx
                 .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
@@ -1024,7 +1079,6 @@ impl Store for SqlStore {
                 Err(StoreError::IdempotencyMismatch)
             };
         }
-        let (slot_id, capacity) = lock_slot(&mut tx, &req.slot, req.capacity_if_new).await?;
         if taken(&mut tx, slot_id, req.now).await? >= capacity {
             return Err(StoreError::QuotaFull);
         }
@@ -1135,7 +1189,7 @@ impl Store for SqlStore {
     }
 
     async fn cancel_booking(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<Booking> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let mut b = lock_booking(&mut tx, id).await?;
         let from = b.effective_state(now);
         match from {
@@ -1168,12 +1222,11 @@ impl Store for SqlStore {
         &self,
         id: Uuid,
         to: SlotKey,
-        capacity_if_new: i64,
         counts_as_reschedule: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<Booking> {
-        let mut tx = self.pool.begin_write().await?;
-        let (slot_id, capacity) = lock_slot(&mut tx, &to, capacity_if_new).await?;
+        let mut tx = self.begin_write().await?;
+        let (slot_id, capacity) = lock_slot(&mut tx, &to).await?;
         let mut b = lock_booking(&mut tx, id).await?;
         let from = b.effective_state(now);
         let allowed = match from {
@@ -1245,7 +1298,7 @@ impl Store for SqlStore {
         n: &PaymentNotice,
         now: DateTime<Utc>,
     ) -> StoreResult<PaymentOutcome> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(r) = tx
             .fetch_optional(GET_NOTIFICATION, args![n.notification_id.clone()])
             .await?
@@ -1342,7 +1395,7 @@ impl Store for SqlStore {
     }
 
     async fn expire_overdue(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let rows = tx.fetch_all(EXPIRE_OVERDUE, args![now, limit]).await?;
         for r in &rows {
             let id = r.uuid("id")?;
@@ -1431,7 +1484,7 @@ impl Store for SqlStore {
         code_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let row = tx
             .fetch_optional(GET_VERIFICATION, args![account])
             .await?
@@ -1525,7 +1578,7 @@ impl Store for SqlStore {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<Option<Principal>> {
+    ) -> StoreResult<Option<(Principal, DateTime<Utc>)>> {
         let Some(r) = self
             .pool
             .fetch_optional(TOKEN_PRINCIPAL, args![token_hash, now])
@@ -1533,23 +1586,26 @@ impl Store for SqlStore {
         else {
             return Ok(None);
         };
+        let expires_at = r.time("expires_at")?;
         if let Some(id) = r.opt_uuid("account_id")? {
-            return Ok(Some(Principal::Account {
+            let p = Principal::Account {
                 id,
                 verified: r.opt_time("email_verified_at")?.is_some(),
-            }));
+            };
+            return Ok(Some((p, expires_at)));
         }
         let Some(id) = r.opt_uuid("staff_id")? else {
             return Ok(None);
         };
-        Ok(Some(Principal::Staff(Staff {
+        let p = Principal::Staff(Staff {
             id,
             username: r.text("username")?,
             full_name: r.text("full_name")?,
             role: StaffRole::parse(&r.text("role")?).ok_or_else(|| corrupt("staff role"))?,
             office_code: r.opt_text("office_code")?,
             region_code: r.opt_text("region_code")?,
-        })))
+        });
+        Ok(Some((p, expires_at)))
     }
 
     async fn delete_token(&self, token_hash: &str) -> StoreResult<()> {
@@ -1558,7 +1614,7 @@ impl Store for SqlStore {
     }
 
     async fn add_applicant(&self, a: &Applicant, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         // Lock the account so two concurrent additions cannot both see four applicants.
         tx.fetch_optional(pick(tx.backend(), LOCK_ACCOUNT), args![a.account_id])
             .await?
@@ -1633,6 +1689,20 @@ impl Store for SqlStore {
             .iter()
             .map(mail_from_row)
             .collect()
+    }
+
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Mail>> {
+        let mut tx = self.begin_write().await?;
+        let rows = tx
+            .fetch_all(CLAIM_MAIL, args![now, lease_until, limit])
+            .await?;
+        tx.commit().await?;
+        rows.iter().map(mail_from_row).collect()
     }
 
     async fn mark_mail(&self, id: Uuid, result: Result<DateTime<Utc>, String>) -> StoreResult<()> {

@@ -194,8 +194,6 @@ pub struct AllocationRequest {
     pub nik: Nik,
     /// The slot wanted.
     pub slot: SlotKey,
-    /// Capacity to create the slot row with if it does not exist yet.
-    pub capacity_if_new: i64,
     /// Fresh billing code.
     pub billing_code: BillingCode,
     /// Payment deadline.

@@ -175,6 +175,25 @@ async fn fallback() -> ApiError {
     ApiError::not_found("page")
 }
 
+/// Problem+json for 413: the body limit layer (before a handler runs) and axum's `Bytes`
+/// extractor answer it in plain text.
+async fn payload_too_large(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "The request body could not be read or is too large",
+        )
+        .into_response();
+    }
+    res
+}
+
 /// Problem+json for 405 (axum answers it with an empty body).
 async fn method_not_allowed(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
@@ -198,6 +217,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(method_not_allowed))
         .layer(middleware::from_fn(track))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(middleware::from_fn(payload_too_large))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             Duration::from_secs(settings.request_timeout_seconds),

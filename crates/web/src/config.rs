@@ -67,12 +67,23 @@ pub struct Settings {
     /// Milliseconds a "session full" answer is reused before the database is asked again.
     /// Only rejections are cached; a place is only ever taken by the database.
     pub full_slot_cache_ms: u64,
+    /// Milliseconds a token's owner is remembered in memory (logout elsewhere takes this long
+    /// to reach this instance).
+    pub auth_cache_ms: u64,
+    /// Milliseconds offices, fee tables and a day's calendar and quotas are reused from
+    /// memory; changes through another instance are seen after this long.
+    pub reference_cache_ms: u64,
     /// Request body limit in bytes.
     pub max_body_bytes: usize,
     /// Request timeout in seconds.
     pub request_timeout_seconds: u64,
     /// Log format: "json" or "pretty".
     pub log_format: String,
+    /// SMTP relay for the outbox, e.g. "smtp://127.0.0.1:25" (plain SMTP to a local relay
+    /// that handles TLS onward). Unset: mail stays in the outbox (read it with `loket mail`).
+    pub smtp_url: Option<String>,
+    /// Sender address of outgoing mail.
+    pub mail_from: String,
 }
 
 impl Default for Settings {
@@ -87,9 +98,13 @@ impl Default for Settings {
             session_hours: 12,
             expiry_interval_seconds: 5,
             full_slot_cache_ms: 500,
+            auth_cache_ms: 10_000,
+            reference_cache_ms: 1_000,
             max_body_bytes: 64 * 1024,
             request_timeout_seconds: 30,
             log_format: "pretty".into(),
+            smtp_url: None,
+            mail_from: "Loket <noreply@loket.invalid>".into(),
         }
     }
 }
@@ -143,6 +158,19 @@ impl Settings {
                 "payment_webhook_secret must be set (16+ characters) in production".into(),
             ));
         }
+        if let Some(u) = &self.smtp_url
+            && crate::workers::parse_smtp_url(u).is_none()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "smtp_url {u:?} must look like smtp://HOST:PORT"
+            )));
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "mail_from {:?} is not an email address",
+                self.mail_from
+            )));
+        }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError::Invalid(format!(
                 "bind {:?} is not HOST:PORT",
@@ -181,12 +209,18 @@ fn toml_lines(s: &Settings) -> String {
         ("Hours an API token or page session lasts.", "session_hours", s.session_hours.to_string()),
         ("Seconds between sweeps of lapsed holds.", "expiry_interval_seconds", s.expiry_interval_seconds.to_string()),
         ("Milliseconds a 'session full' answer is reused before asking the database again.", "full_slot_cache_ms", s.full_slot_cache_ms.to_string()),
+        ("Milliseconds a token's owner is remembered in memory (0 turns this off).", "auth_cache_ms", s.auth_cache_ms.to_string()),
+        ("Milliseconds offices, fees and a day's calendar and quotas are reused from memory (0 turns this off).", "reference_cache_ms", s.reference_cache_ms.to_string()),
         ("Request body limit in bytes.", "max_body_bytes", s.max_body_bytes.to_string()),
         ("Request timeout in seconds.", "request_timeout_seconds", s.request_timeout_seconds.to_string()),
         ("Log format: json or pretty.", "log_format", q(&s.log_format)),
     ]
     .iter()
     .map(|(doc, k, v)| format!("# {doc}\n{k} = {v}\n"))
+    .chain([
+        "# SMTP relay for the outbox (plain SMTP to a local relay). Unset: mail stays in the outbox.\n# smtp_url = \"smtp://127.0.0.1:25\"\n".to_owned(),
+        format!("# Sender of outgoing mail.\nmail_from = {}\n", q(&s.mail_from)),
+    ])
     .collect()
 }
 

@@ -230,6 +230,11 @@ impl From<StoreError> for ApiError {
                 "This Idempotency-Key was used for a different request",
             ),
             StoreError::Transition(t) => t.into(),
+            StoreError::InvalidInput => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "invalid-input",
+                "A value contains characters that cannot be stored",
+            ),
             e @ (StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migrate(_)) => {
                 Self::internal(e)
             }

@@ -129,11 +129,18 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     if via_cookie && !same_origin(parts) {
         return Err(ApiError::forbidden().detail("cross-site request refused"));
     }
-    state
+    let hash = hash_token(&token);
+    let now = state.now();
+    if let Some(p) = state.principals.get(&hash, now) {
+        return Ok(p);
+    }
+    let (p, expires_at) = state
         .store
-        .principal(&hash_token(&token), state.now())
+        .principal(&hash, now)
         .await?
-        .ok_or_else(ApiError::unauthorized)
+        .ok_or_else(ApiError::unauthorized)?;
+    state.principals.put(&hash, &p, expires_at);
+    Ok(p)
 }
 
 /// A logged-in applicant account.

@@ -2,15 +2,18 @@
 //! the working calendar, the release rule and the quota plan put together. Used by the
 //! availability endpoint and by every booking before it asks the store for a place.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use loket_domain::calendar::{ClosedReason, WorkingCalendar};
+use loket_domain::catalogue::FeeSchedule;
 use loket_domain::quota::{QuotaPlan, ServiceClass};
 use loket_domain::release::local_date;
 use loket_domain::{Office, SessionWindow};
 use loket_store::SlotKey;
 
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::{AppState, DayInputs};
 
 /// The longest period one availability request may cover.
 pub const MAX_RANGE_DAYS: i64 = 62;
@@ -46,11 +49,46 @@ pub struct OfficePlan {
 
 /// Loads an office or answers 404.
 pub async fn office(state: &AppState, code: &str) -> ApiResult<Office> {
-    state
+    let well_formed = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !well_formed {
+        return Err(ApiError::not_found("office"));
+    }
+    if let Some(o) = state.refs.office(code) {
+        return Ok(o);
+    }
+    let o = state
         .store
         .get_office(code)
         .await?
-        .ok_or_else(|| ApiError::not_found("office"))
+        .ok_or_else(|| ApiError::not_found("office"))?;
+    state.refs.put_office(&o);
+    Ok(o)
+}
+
+/// The fee tables, as a schedule.
+pub async fn fees(state: &AppState) -> ApiResult<Arc<FeeSchedule>> {
+    if let Some(f) = state.refs.fees() {
+        return Ok(f);
+    }
+    let f = Arc::new(FeeSchedule::new(state.store.fee_tables().await?));
+    state.refs.put_fees(f.clone());
+    Ok(f)
+}
+
+async fn day_inputs(state: &AppState, office: &str, date: NaiveDate) -> ApiResult<Arc<DayInputs>> {
+    if let Some(d) = state.refs.day(office, date) {
+        return Ok(d);
+    }
+    let d = Arc::new(DayInputs {
+        calendar: state.store.calendar_inputs(office, date, date).await?,
+        quotas: state.store.quota_plan(office, date, date).await?,
+    });
+    state.refs.put_day(office, date, d.clone());
+    Ok(d)
 }
 
 impl OfficePlan {
@@ -61,10 +99,18 @@ impl OfficePlan {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Self> {
-        let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
+        let (inputs, quotas) = if from == to {
+            // A booking's single day: served from the short-lived cache.
+            let d = day_inputs(state, &office.code, from).await?;
+            (d.calendar.clone(), d.quotas.clone())
+        } else {
+            (
+                state.store.calendar_inputs(&office.code, from, to).await?,
+                state.store.quota_plan(&office.code, from, to).await?,
+            )
+        };
         let calendar =
             WorkingCalendar::new(office.open_weekdays, inputs.holidays, inputs.exceptions);
-        let quotas = state.store.quota_plan(&office.code, from, to).await?;
         let now = state.now();
         let today = local_date(now, office.time_zone);
         Ok(Self {
@@ -184,9 +230,21 @@ impl OfficePlan {
 
 /// Parses YYYY-MM-DD or answers 422 for `field`.
 pub fn parse_date(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::field(field, "invalid_date", "use the form YYYY-MM-DD"))
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::field(field, "invalid_date", "use the form YYYY-MM-DD"))?;
+    if !YEARS.contains(&d.year()) {
+        return Err(ApiError::field(
+            field,
+            "out_of_range",
+            "use a year from 1900 to 9999",
+        ));
+    }
+    Ok(d)
 }
+
+/// The years a date given to the API may have. Nobody books outside them, and PostgreSQL
+/// stores no date before 4713 BC (chrono parses signed years such as "-5000-01-01").
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 /// Parses and bounds a from..=to range.
 pub fn parse_range(from: &str, to: &str) -> ApiResult<(NaiveDate, NaiveDate)> {

@@ -164,6 +164,7 @@ CREATE TABLE bookings (
 -- One active booking per NIK: the backstop behind the explicit check.
 CREATE UNIQUE INDEX bookings_one_active_per_nik ON bookings (nik)
     WHERE state IN ('awaiting_payment', 'payment_pending', 'paid');
+CREATE INDEX bookings_nik_state ON bookings (nik, state);
 CREATE INDEX bookings_slot_state ON bookings (slot_id, state, payment_deadline);
 CREATE INDEX bookings_account ON bookings (account_id, created_at);
 CREATE INDEX bookings_office_date ON bookings (office_code, service_date);

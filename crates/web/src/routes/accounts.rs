@@ -55,6 +55,8 @@ impl Fields {
             self.push(field, "required", "this field is required");
         } else if s.chars().count() > max {
             self.push(field, "too_long", format!("at most {max} characters"));
+        } else if !clean(&s) {
+            self.push(field, "invalid_characters", "remove control characters");
         }
         s
     }
@@ -110,8 +112,16 @@ impl Fields {
     }
 }
 
+/// Whether a text has no control characters (which no name, email or code contains, and
+/// which PostgreSQL refuses in text as NUL).
+pub fn clean(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
+
+/// Lower-cased, trimmed email; an address with control characters becomes empty (unknown).
 fn normalize_email(s: &str) -> String {
-    s.trim().to_lowercase()
+    let e = s.trim().to_lowercase();
+    if clean(&e) { e } else { String::new() }
 }
 
 fn email_ok(e: &str) -> bool {
@@ -415,7 +425,9 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if let Some(t) = bearer {
-        state.store.delete_token(&hash_token(t.trim())).await?;
+        let hash = hash_token(t.trim());
+        state.store.delete_token(&hash).await?;
+        state.principals.forget(&hash);
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
@@ -442,6 +454,11 @@ async fn staff_login(
     ApiJson(b): ApiJson<StaffLoginBody>,
 ) -> ApiResult<Response> {
     let username = b.username.unwrap_or_default().trim().to_owned();
+    let username = if clean(&username) {
+        username
+    } else {
+        String::new()
+    };
     let staff = state.store.staff_auth(&username).await?;
     let ok = verify_password(
         b.password.unwrap_or_default(),

@@ -5,14 +5,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use loket_domain::BillingCode;
 use loket_domain::booking::{
     BookingState, MAX_RESCHEDULES, RescheduleKind, check_cancel, check_reschedule, payment_deadline,
 };
 use loket_domain::catalogue::{
-    ApplicationKind, FeeLine, FeeSchedule, PassportType, Processing, ServiceRequest, TravelPurpose,
-    Validity, check_validity,
+    ApplicationKind, FeeLine, PassportType, Processing, ServiceRequest, TravelPurpose, Validity,
+    check_validity,
 };
 use loket_domain::quota::ServiceClass;
 use loket_domain::release::local_date;
@@ -190,7 +190,9 @@ fn parse_booking(b: &CreateBookingBody) -> ApiResult<ParsedBooking> {
     let date = if date_s.is_empty() {
         None
     } else {
-        let d = NaiveDate::parse_from_str(&date_s, "%Y-%m-%d").ok();
+        let d = NaiveDate::parse_from_str(&date_s, "%Y-%m-%d")
+            .ok()
+            .filter(|d| planning::YEARS.contains(&d.year()));
         if d.is_none() {
             f.push("date", "invalid_date", "use the form YYYY-MM-DD");
         }
@@ -368,7 +370,7 @@ async fn create_booking(
         )
     })?;
     let today = local_date(plan.now, plan.office.time_zone);
-    let fees = FeeSchedule::new(state.store.fee_tables().await?);
+    let fees = planning::fees(&state).await?;
     let quote = fees
         .quote(&p.service, today)
         .map_err(|e| ApiError::field("validity", e.code(), e.to_string()))?;
@@ -378,7 +380,6 @@ async fn create_booking(
         account_id: account.id,
         applicant_id: applicant.id,
         nik: applicant.nik.clone(),
-        capacity_if_new: plan.planned_capacity(p.date, &p.session, class),
         slot: slot.clone(),
         billing_code: BillingCode::from_random(random_u64()),
         payment_deadline: payment_deadline(
@@ -390,11 +391,32 @@ async fn create_booking(
         fee_table_code: quote.table_code,
         fee_lines: quote.lines,
         fee_total: quote.total,
-        idempotency_key: key,
-        request_fingerprint: Some(fp),
+        idempotency_key: key.clone(),
+        request_fingerprint: Some(fp.clone()),
         now,
     };
-    match state.store.allocate(req).await {
+    let result = state.store.allocate(req).await;
+    // A retry that ran while its first attempt was still in flight missed it above, then
+    // lost to it on the slot or the NIK: answer with the first attempt's booking.
+    if let (
+        Err(
+            StoreError::QuotaFull
+            | StoreError::NikHasActiveBooking
+            | StoreError::IdempotencyMismatch,
+        ),
+        Some(k),
+    ) = (&result, &key)
+        && let Some(first) = state
+            .store
+            .booking_by_idempotency_key(account.id, k)
+            .await?
+    {
+        if first.request_fingerprint.as_deref() != Some(fp.as_str()) {
+            return Err(StoreError::IdempotencyMismatch.into());
+        }
+        return Ok(created(&first, state.now(), StatusCode::OK));
+    }
+    match result {
         Ok(b) => {
             metrics::counter!("loket_booking_attempts_total", "outcome" => "booked").increment(1);
             let status = if b.created_at == now {
@@ -511,11 +533,10 @@ async fn reschedule_booking(
     }
     plan.check_bookable(date, &session, b.slot.class)?;
     let to = plan.slot(date, &session, b.slot.class);
-    let cap = plan.planned_capacity(date, &session, b.slot.class);
     let old = b.slot.clone();
     let moved = state
         .store
-        .reschedule_booking(b.id, to, cap, kind == RescheduleKind::Applicant, plan.now)
+        .reschedule_booking(b.id, to, kind == RescheduleKind::Applicant, plan.now)
         .await?;
     state.full_slots.forget(&old);
     debug_assert!(moved.state != BookingState::Expired);

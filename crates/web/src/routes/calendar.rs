@@ -67,6 +67,9 @@ async fn list_holidays(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<Vec<HolidayView>>> {
     let year = q.year.unwrap_or_else(|| state.now().year());
+    if !planning::YEARS.contains(&year) {
+        return Err(ApiError::field("year", "out_of_range", "use 1900 to 9999"));
+    }
     let (Some(from), Some(to)) = (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),
@@ -128,6 +131,7 @@ async fn put_holiday(
         .store
         .upsert_holidays(std::slice::from_ref(&h), &actor(&staff))
         .await?;
+    state.refs.clear();
     Ok(Json(HolidayView::from(&h)))
 }
 
@@ -142,7 +146,9 @@ async fn delete_holiday(
 ) -> ApiResult<StatusCode> {
     require_system_admin(&staff)?;
     let date = planning::parse_date("date", &date)?;
-    if state.store.delete_holiday(date, &actor(&staff)).await? {
+    let deleted = state.store.delete_holiday(date, &actor(&staff)).await?;
+    state.refs.clear();
+    if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("holiday"))
@@ -241,6 +247,7 @@ async fn put_closure(
         .store
         .set_office_exception(&office.code, &e, &actor(&staff))
         .await?;
+    state.refs.clear();
     Ok(Json(ClosureView::from(&e)))
 }
 
@@ -255,11 +262,12 @@ async fn delete_closure(
 ) -> ApiResult<StatusCode> {
     let office = managed_office(&state, &staff, &code).await?;
     let date = planning::parse_date("date", &date)?;
-    if state
+    let deleted = state
         .store
         .delete_office_exception(&office.code, date, &actor(&staff))
-        .await?
-    {
+        .await?;
+    state.refs.clear();
+    if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("closure"))

@@ -48,6 +48,13 @@ async fn mailbox(
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> ApiResult<Json<Vec<MailView>>> {
     let to = q.to.map(|t| t.trim().to_lowercase());
+    if to.as_deref().is_some_and(|t| !super::accounts::clean(t)) {
+        return Err(ApiError::field(
+            "to",
+            "invalid_characters",
+            "remove control characters",
+        ));
+    }
     let mail = state.store.recent_mail(to.as_deref(), 50).await?;
     Ok(Json(
         mail.into_iter()

@@ -104,7 +104,10 @@ pub async fn process(
     let n: NotificationBody = serde_json::from_slice(body)
         .map_err(|e| ApiError::field("body", "invalid", e.to_string()))?;
     let mut f = Fields::default();
-    if n.notification_id.trim().is_empty() || n.notification_id.len() > 100 {
+    if n.notification_id.trim().is_empty()
+        || n.notification_id.len() > 100
+        || !super::accounts::clean(&n.notification_id)
+    {
         f.push("notification_id", "invalid", "1-100 characters");
     }
     if BillingCode::parse(&n.billing_code).is_err() {

@@ -225,6 +225,7 @@ async fn put_default(
             now,
         )
         .await?;
+    state.refs.clear();
     Ok(Json(changes))
 }
 
@@ -277,6 +278,7 @@ async fn put_override(
             now,
         )
         .await?;
+    state.refs.clear();
     Ok(Json(change))
 }
 
@@ -393,6 +395,7 @@ async fn bulk(
             plan.now,
         )
         .await?;
+    state.refs.clear();
     let clamped = changes.iter().filter(|c| c.clamped).count();
     Ok(Json(BulkResult { changes, clamped }))
 }

@@ -1,0 +1,406 @@
+//! Accounts (register, verify by mailed code, log in) and the people an account applies for.
+
+use chrono::NaiveDate;
+use loket_domain::Sex;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, PASSWORD, Person, Reply, TestApp, nik_for};
+
+api_tests!(
+    a_new_applicant_registers_verifies_the_mailed_code_logs_in_and_books,
+    registering_an_email_twice_is_email_taken,
+    registration_lists_every_invalid_field,
+    a_wrong_verification_code_is_verification_failed,
+    logging_in_before_verifying_is_email_not_verified,
+    a_wrong_password_is_invalid_credentials,
+    the_profile_needs_a_bearer_token,
+    a_login_token_stops_working_when_its_session_ends,
+    an_invalid_nik_is_refused_with_its_reason,
+    a_sixth_applicant_is_over_the_limit,
+    the_same_person_twice_is_applicant_exists,
+    the_full_nik_never_appears_in_any_answer,
+);
+
+fn registration(email: &str) -> Value {
+    json!({
+        "email": email,
+        "password": PASSWORD,
+        "full_name": "Siti Aminah",
+        "birth_date": "1990-05-12",
+        "sex": "female",
+        "phone": "0812-3456-7890",
+    })
+}
+
+/// The first run of six digits in a text (the code in the verification mail).
+fn six_digits(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(5))
+        .find(|&i| {
+            b[i..i + 6].iter().all(u8::is_ascii_digit)
+                && (i == 0 || !b[i - 1].is_ascii_digit())
+                && b.get(i + 6).is_none_or(|c| !c.is_ascii_digit())
+        })
+        .map(|i| text[i..i + 6].to_owned())
+}
+
+/// Registers over HTTP and returns the code from the dev mailbox.
+async fn register(app: &TestApp, email: &str) -> String {
+    app.post("/api/v1/accounts", None, &registration(email))
+        .await
+        .expect(201);
+    let mail = app
+        .get(&format!("/api/v1/dev/mail?to={email}"), None)
+        .await
+        .expect(200);
+    let body = mail[0]["body"].as_str().expect("a mail to the address");
+    six_digits(body).unwrap_or_else(|| panic!("no code in {body:?}"))
+}
+
+async fn a_new_applicant_registers_verifies_the_mailed_code_logs_in_and_books(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = "siti.aminah@example.test";
+
+    let code = register(&app, email).await;
+    app.post(
+        "/api/v1/accounts/verify",
+        None,
+        &json!({"email": email, "code": code}),
+    )
+    .await
+    .expect(204);
+    let login = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": email, "password": PASSWORD}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(login["token_type"], "Bearer");
+    let token = login["token"].as_str().unwrap().to_owned();
+
+    let me = app.get("/api/v1/me", Some(&token)).await.expect(200);
+    assert_eq!(me["email"], email);
+    assert_eq!(me["full_name"], "Siti Aminah");
+
+    let person = Person::fresh();
+    let added = app
+        .post("/api/v1/applicants", Some(&token), &person.body())
+        .await
+        .expect(201);
+    let applicant = added["id"].as_str().unwrap().parse().unwrap();
+    let date = app.bookable_date().await;
+    let booking = app.book(&token, applicant, date, "s1").await.expect(201);
+    assert_eq!(booking["state"], "awaiting_payment");
+}
+
+async fn registering_an_email_twice_is_email_taken(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.post("/api/v1/accounts", None, &registration("budi@example.test"))
+        .await
+        .expect(201);
+
+    app.post("/api/v1/accounts", None, &registration("budi@example.test"))
+        .await
+        .problem(409, "email-taken");
+    // Addresses are compared without case and surrounding blanks.
+    app.post(
+        "/api/v1/accounts",
+        None,
+        &registration("  Budi@Example.TEST "),
+    )
+    .await
+    .problem(409, "email-taken");
+}
+
+async fn registration_lists_every_invalid_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let tomorrow = app.today() + chrono::Days::new(2);
+
+    let p = app
+        .post(
+            "/api/v1/accounts",
+            None,
+            &json!({
+                "email": "not-an-address",
+                "password": "short",
+                "full_name": "Siti Aminah",
+                "birth_date": tomorrow,
+                "sex": "x",
+                "phone": "081234567890",
+            }),
+        )
+        .await
+        .problem(422, "validation-failed");
+
+    for (field, code) in [
+        ("email", "invalid"),
+        ("password", "too_short"),
+        ("birth_date", "in_future"),
+        ("sex", "invalid"),
+    ] {
+        assert_eq!(Reply::field_error(&p, field)["code"], code, "{p}");
+    }
+    assert_eq!(p["errors"].as_array().unwrap().len(), 4, "{p}");
+    // Nothing was registered.
+    let mail = app
+        .get("/api/v1/dev/mail?to=not-an-address", None)
+        .await
+        .expect(200);
+    assert_eq!(mail, json!([]));
+}
+
+async fn a_wrong_verification_code_is_verification_failed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = "wrong.code@example.test";
+    let code = register(&app, email).await;
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+
+    app.post(
+        "/api/v1/accounts/verify",
+        None,
+        &json!({"email": email, "code": wrong}),
+    )
+    .await
+    .problem(422, "verification-failed");
+    // An unknown address answers the same, so addresses cannot be probed.
+    app.post(
+        "/api/v1/accounts/verify",
+        None,
+        &json!({"email": "nobody@example.test", "code": code}),
+    )
+    .await
+    .problem(422, "verification-failed");
+    // The right code still works afterwards.
+    app.post(
+        "/api/v1/accounts/verify",
+        None,
+        &json!({"email": email, "code": code}),
+    )
+    .await
+    .expect(204);
+}
+
+async fn logging_in_before_verifying_is_email_not_verified(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = "belum@example.test";
+    register(&app, email).await;
+
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": email, "password": PASSWORD}),
+    )
+    .await
+    .problem(403, "email-not-verified");
+}
+
+async fn a_wrong_password_is_invalid_credentials(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "pemohon@demo.loket.id", "password": "not-the-password"}),
+        )
+        .await;
+    r.problem(401, "invalid-credentials");
+    // An unknown address is told apart neither by the answer nor the code.
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": "nobody@example.test", "password": "not-the-password"}),
+    )
+    .await
+    .problem(401, "invalid-credentials");
+}
+
+async fn the_profile_needs_a_bearer_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let r = app.get("/api/v1/me", None).await;
+    r.problem(401, "unauthorized");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+
+    let r = app.get("/api/v1/me", Some("lk_not-a-real-token")).await;
+    r.problem(401, "unauthorized");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+
+    let account = app.account(0).await;
+    let me = app
+        .get("/api/v1/me", Some(&account.token))
+        .await
+        .expect(200);
+    assert_eq!(me["id"], account.id.to_string());
+    assert_eq!(me["email"], account.email);
+    // After logging out, the token no longer works.
+    app.send(app.request(
+        reqwest::Method::POST,
+        "/api/v1/auth/logout",
+        Some(&account.token),
+    ))
+    .await
+    .expect(204);
+    app.get("/api/v1/me", Some(&account.token))
+        .await
+        .problem(401, "unauthorized");
+
+    // A staff token is not an applicant's.
+    let staff = app.head_token().await;
+    app.get("/api/v1/me", Some(&staff))
+        .await
+        .problem(403, "forbidden");
+}
+
+async fn a_login_token_stops_working_when_its_session_ends(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let applicant = app.demo_applicant_token().await;
+    let staff = app.head_token().await;
+    app.get("/api/v1/me", Some(&applicant)).await.expect(200);
+    app.get("/api/v1/staff/me", Some(&staff)).await.expect(200);
+
+    // Sessions last 12 hours (the default `session_hours`).
+    app.advance_minutes(11 * 60 + 59).await;
+    app.get("/api/v1/me", Some(&applicant)).await.expect(200);
+    app.advance_minutes(2).await;
+
+    app.get("/api/v1/me", Some(&applicant))
+        .await
+        .problem(401, "unauthorized");
+    app.get("/api/v1/staff/me", Some(&staff))
+        .await
+        .problem(401, "unauthorized");
+}
+
+async fn an_invalid_nik_is_refused_with_its_reason(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app.account(0).await;
+    let born = NaiveDate::from_ymd_opt(1990, 5, 12).unwrap();
+    let man = nik_for(1, born, Sex::Male, 1);
+    let cases = [
+        // 99 is no province.
+        (
+            format!("99{}", &man[2..]),
+            "1990-05-12",
+            "male",
+            "unknown_province",
+        ),
+        (man.clone(), "1990-05-13", "male", "birth_date_mismatch"),
+        (man.clone(), "1990-05-12", "female", "sex_mismatch"),
+        (
+            format!("{}0000", &man[..12]),
+            "1990-05-12",
+            "male",
+            "zero_serial",
+        ),
+        (
+            "16710112059".to_owned(),
+            "1990-05-12",
+            "male",
+            "wrong_length",
+        ),
+        (
+            format!("{}35{}", &man[..6], &man[8..]),
+            "1990-05-12",
+            "male",
+            "invalid_birth_day",
+        ),
+    ];
+
+    for (nik, birth, sex, code) in cases {
+        let p = app
+            .post(
+                "/api/v1/applicants",
+                Some(&account.token),
+                &json!({"nik": nik, "full_name": "Budi", "birth_date": birth, "sex": sex}),
+            )
+            .await
+            .problem(422, "invalid-nik");
+        assert_eq!(p["errors"][0]["field"], "nik", "{p}");
+        assert_eq!(p["errors"][0]["code"], code, "{nik}: {p}");
+    }
+    let list = app
+        .get("/api/v1/applicants", Some(&account.token))
+        .await
+        .expect(200);
+    assert_eq!(list, json!([]));
+}
+
+async fn a_sixth_applicant_is_over_the_limit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app.account(5).await;
+
+    app.post(
+        "/api/v1/applicants",
+        Some(&account.token),
+        &Person::fresh().body(),
+    )
+    .await
+    .problem(409, "applicant-limit-reached");
+    let list = app
+        .get("/api/v1/applicants", Some(&account.token))
+        .await
+        .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 5);
+}
+
+async fn the_same_person_twice_is_applicant_exists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app.account(0).await;
+    let person = Person::fresh();
+
+    app.post("/api/v1/applicants", Some(&account.token), &person.body())
+        .await
+        .expect(201);
+    app.post("/api/v1/applicants", Some(&account.token), &person.body())
+        .await
+        .problem(409, "applicant-exists");
+}
+
+async fn the_full_nik_never_appears_in_any_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app.account(0).await;
+    let person = Person::fresh();
+    let masked = format!("{}********{}", &person.nik[..4], &person.nik[12..]);
+
+    let added = app
+        .post("/api/v1/applicants", Some(&account.token), &person.body())
+        .await
+        .expect(201);
+    assert_eq!(added["nik_masked"], masked);
+    assert!(added.get("nik").is_none(), "{added}");
+    let list = app
+        .get("/api/v1/applicants", Some(&account.token))
+        .await
+        .expect(200);
+    assert_eq!(list[0]["nik_masked"], masked);
+    assert!(list[0].get("nik").is_none(), "{list}");
+
+    let applicant = added["id"].as_str().unwrap().parse().unwrap();
+    let date = app.bookable_date().await;
+    let b = app
+        .book(&account.token, applicant, date, "s1")
+        .await
+        .expect(201);
+    assert_eq!(b["nik_masked"], masked);
+    app.booking(&account.token, &b["id"]).await;
+    app.get("/api/v1/bookings", Some(&account.token))
+        .await
+        .expect(200);
+    app.pay(&b["billing_code"]).await;
+    // A second booking for the same person is refused without naming the NIK either.
+    app.book(&account.token, applicant, date, "s2")
+        .await
+        .problem(409, "nik-active-booking");
+    // An invalid-NIK problem does not echo the number.
+    let wrong_birth = json!({
+        "nik": person.nik, "full_name": "Dewi", "birth_date": "1960-01-01", "sex": person.sex.as_str()
+    });
+    app.post("/api/v1/applicants", Some(&account.token), &wrong_birth)
+        .await
+        .problem(422, "invalid-nik");
+
+    assert_eq!(app.bodies_containing(&person.nik), 0);
+}
