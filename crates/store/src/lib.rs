@@ -4,6 +4,7 @@
 
 pub mod db;
 mod error;
+mod group_commit;
 mod sql;
 mod sql_store;
 pub mod types;

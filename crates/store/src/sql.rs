@@ -133,6 +133,29 @@ pub const INSERT_BOOKING: &str = "INSERT INTO bookings (id, account_id, applican
     fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
     created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'awaiting_payment', $10, \
     $11, $12, $13, $14, $15, $16, 0, $17, $18, $19, $19, NULL)";
+/// SQLite's allocation in one statement. SQLite runs one writer at a time (Loket's writer
+/// pool has one connection), and a statement is atomic, so counting and inserting in one
+/// statement cannot race; it saves the round trips of a multi-statement transaction.
+/// Inserts nothing when the slot row is missing, the slot is full or the NIK is busy.
+pub const ALLOCATE_ONE: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
+    service_date, session_code, class, state, billing_code, payment_deadline, service, travel_purpose, \
+    fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
+    created_at, updated_at, paid_at) \
+    SELECT $1, $2, $3, $4, s.id, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, 0, \
+    $16, $17, $18, $18, NULL FROM slots s \
+    WHERE s.office_code = $5 AND s.service_date = $6 AND s.session_code = $7 AND s.class = $8 \
+    AND (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
+    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $18))) < s.capacity \
+    AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 AND (b.state IN ('paid', 'payment_pending') \
+    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $18))) \
+    RETURNING slot_id";
+/// Why `ALLOCATE_ONE` inserted nothing: no slot row, slot full, or NIK busy.
+pub const ALLOCATION_DIAGNOSIS: &str = "SELECT s.id, s.capacity, \
+    (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
+    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $6))) AS taken, \
+    (SELECT COUNT(*) FROM bookings b WHERE b.nik = $5 AND (b.state IN ('paid', 'payment_pending') \
+    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $6))) AS nik_active \
+    FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4";
 pub const INSERT_EVENT: &str = "INSERT INTO booking_events (booking_id, at, from_state, to_state, actor, detail) \
     VALUES ($1, $2, $3, $4, $5, $6)";
 
@@ -270,6 +293,8 @@ pub const SHARED: &[&str] = &[
     EXPIRE_NIK_LAPSED,
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
+    ALLOCATE_ONE,
+    ALLOCATION_DIAGNOSIS,
     INSERT_EVENT,
     GET_BOOKING,
     BOOKING_BY_IDEMPOTENCY,

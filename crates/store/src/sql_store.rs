@@ -54,6 +54,8 @@ pub struct SqlStore {
     /// writes go through a pool of one connection, whose queue is fair and never sleeps.
     /// On PostgreSQL it is the same pool: rows are locked, not the database.
     writer: Pool,
+    /// SQLite's allocator task (group commit); None on PostgreSQL and inside the allocator.
+    allocator: Option<tokio::sync::mpsc::Sender<crate::group_commit::Job>>,
 }
 
 fn pick(backend: Backend, stmt: (&'static str, &'static str)) -> &'static str {
@@ -86,10 +88,13 @@ impl SqlStore {
                 .max_connections(opts.max_connections.clamp(1, 64))
                 .connect_with(o)
                 .await?;
-            Ok(Self {
+            let mut store = Self {
                 pool: Pool::Sqlite(readers),
                 writer: Pool::Sqlite(writer),
-            })
+                allocator: None,
+            };
+            store.allocator = Some(crate::group_commit::spawn(store.clone()));
+            Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let o = PgConnectOptions::from_str(url)?.disable_statement_logging();
             let pool = Pool::Postgres(
@@ -101,6 +106,7 @@ impl SqlStore {
             Ok(Self {
                 writer: pool.clone(),
                 pool,
+                allocator: None,
             })
         } else {
             Err(StoreError::Database(sqlx::Error::Configuration(
@@ -112,6 +118,119 @@ impl SqlStore {
     /// Starts a write transaction (on SQLite, behind this process's other writers).
     async fn begin_write(&self) -> StoreResult<Tx> {
         Ok(self.writer.begin_write().await?)
+    }
+
+    /// The booking an account made with an idempotency key: Ok(Some) to replay it,
+    /// Err(IdempotencyMismatch) when the key was used for another request.
+    async fn replay(&self, req: &AllocationRequest) -> StoreResult<Option<Booking>> {
+        let Some(key) = &req.idempotency_key else {
+            return Ok(None);
+        };
+        let Some(row) = self
+            .pool
+            .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let existing = booking_from_row(&row)?;
+        if existing.request_fingerprint == req.request_fingerprint {
+            Ok(Some(existing))
+        } else {
+            Err(StoreError::IdempotencyMismatch)
+        }
+    }
+
+    /// The allocation as one transaction: lock the slot row (creating it if needed), count,
+    /// check the NIK, insert. PostgreSQL's path, and SQLite's for a slot's first booking.
+    pub(crate) async fn allocate_in_transaction(
+        &self,
+        req: AllocationRequest,
+    ) -> StoreResult<Booking> {
+        let mut tx = self.begin_write().await?;
+        let (slot_id, capacity) = lock_slot(&mut tx, &req.slot).await?;
+        // Looked up under the slot lock: identical retries racing each other queue on that
+        // lock, so each later one finds the booking the first one made.
+        if let Some(key) = &req.idempotency_key
+            && let Some(row) = tx
+                .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
+                .await?
+        {
+            let existing = booking_from_row(&row)?;
+            return if existing.request_fingerprint == req.request_fingerprint {
+                Ok(existing)
+            } else {
+                Err(StoreError::IdempotencyMismatch)
+            };
+        }
+        if taken(&mut tx, slot_id, req.now).await? >= capacity {
+            return Err(StoreError::QuotaFull);
+        }
+        if nik_is_busy(&mut tx, &req.nik, req.now).await? {
+            return Err(StoreError::NikHasActiveBooking);
+        }
+        let inserted = tx
+            .execute(
+                INSERT_BOOKING,
+                args![
+                    req.booking_id,
+                    req.account_id,
+                    req.applicant_id,
+                    req.nik.as_str(),
+                    slot_id,
+                    req.slot.office_code.clone(),
+                    req.slot.service_date,
+                    req.slot.session_code.clone(),
+                    req.slot.class.as_str(),
+                    req.billing_code.as_str(),
+                    req.payment_deadline,
+                    to_json(&req.service),
+                    req.travel_purpose.as_str(),
+                    req.fee_table_code.clone(),
+                    req.fee_total,
+                    to_json(&req.fee_lines),
+                    req.idempotency_key.clone(),
+                    req.request_fingerprint.clone(),
+                    req.now
+                ],
+            )
+            .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e, "nik") {
+                StoreError::NikHasActiveBooking
+            } else if is_unique_violation(&e, "idempotency_key") {
+                StoreError::IdempotencyMismatch
+            } else {
+                e.into()
+            });
+        }
+        // Creation is recorded by the row itself (created_at); events record transitions.
+        tx.commit().await?;
+        Ok(booked(req, slot_id))
+    }
+
+    /// SQLite's allocation: a replay is answered from the reader pool; anything else goes
+    /// to the allocator task, which commits waiting allocations together.
+    async fn allocate_sqlite(&self, req: AllocationRequest) -> StoreResult<Booking> {
+        if let Some(existing) = self.replay(&req).await? {
+            return Ok(existing);
+        }
+        let Some(allocator) = &self.allocator else {
+            return self.allocate_in_transaction(req).await;
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        allocator
+            .send(crate::group_commit::Job { req, reply })
+            .await
+            .map_err(|_| StoreError::Corrupt("allocator stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("allocator dropped an allocation".into()))?
+    }
+
+    /// Starts a write transaction (for the allocator).
+    pub(crate) async fn begin_write_tx(&self) -> StoreResult<Tx> {
+        self.begin_write().await
     }
 
     /// Applies the embedded migrations of this engine.
@@ -200,7 +319,7 @@ fn class_of(r: &Row, col: &str) -> StoreResult<ServiceClass> {
     ServiceClass::parse(&r.text(col)?).ok_or_else(|| corrupt("service class"))
 }
 
-fn booking_from_row(r: &Row) -> StoreResult<Booking> {
+pub(crate) fn booking_from_row(r: &Row) -> StoreResult<Booking> {
     let service: ServiceRequest =
         serde_json::from_str(&r.text("service")?).map_err(|_| corrupt("booking service"))?;
     let fee_lines: Vec<FeeLine> =
@@ -275,7 +394,7 @@ fn mail_from_row(r: &Row) -> StoreResult<Mail> {
     })
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing our own plain structs cannot fail; an empty object keeps the row readable.
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
 }
@@ -395,7 +514,7 @@ async fn lock_booking(tx: &mut Tx, id: Uuid) -> StoreResult<Booking> {
 }
 
 /// Whether the NIK holds another active booking, after sweeping its lapsed holds.
-async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(crate) async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<bool> {
     let lapsed = tx
         .fetch_all(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
         .await?;
@@ -449,6 +568,31 @@ async fn apply_slot_capacity(
     };
     tx.execute(SET_SLOT_CAPACITY, args![slot_id, cap]).await?;
     Ok((cap, clamped))
+}
+
+/// The booking `allocate` just made, without reading it back.
+pub(crate) fn booked(req: AllocationRequest, slot_id: i64) -> Booking {
+    Booking {
+        id: req.booking_id,
+        account_id: req.account_id,
+        applicant_id: req.applicant_id,
+        nik: req.nik,
+        slot_id,
+        slot: req.slot,
+        state: BookingState::AwaitingPayment,
+        billing_code: req.billing_code,
+        payment_deadline: req.payment_deadline,
+        service: req.service,
+        travel_purpose: req.travel_purpose,
+        fee_table_code: req.fee_table_code,
+        fee_lines: req.fee_lines,
+        fee_total: req.fee_total,
+        reschedules_used: 0,
+        created_at: req.now,
+        updated_at: req.now,
+        paid_at: None,
+        request_fingerprint: req.request_fingerprint,
+    }
 }
 
 #[async_trait]
@@ -1063,95 +1207,10 @@ impl Store for SqlStore {
     }
 
     async fn allocate(&self, req: AllocationRequest) -> StoreResult<Booking> {
-        let mut tx = self.begin_write().await?;
-        let (slot_id, capacity) = lock_slot(&mut tx, &req.slot).await?;
-        // Looked up under the slot lock: identical retries racing each other queue on that
-        // lock, so each later one finds the booking the first one made.
-        if let Some(key) = &req.idempotency_key
-            && let Some(row) = tx
-                .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
-                .await?
-        {
-            let existing = booking_from_row(&row)?;
-            return if existing.request_fingerprint == req.request_fingerprint {
-                Ok(existing)
-            } else {
-                Err(StoreError::IdempotencyMismatch)
-            };
+        match self.backend() {
+            Backend::Sqlite => self.allocate_sqlite(req).await,
+            Backend::Postgres => self.allocate_in_transaction(req).await,
         }
-        if taken(&mut tx, slot_id, req.now).await? >= capacity {
-            return Err(StoreError::QuotaFull);
-        }
-        if nik_is_busy(&mut tx, &req.nik, req.now).await? {
-            return Err(StoreError::NikHasActiveBooking);
-        }
-        let inserted = tx
-            .execute(
-                INSERT_BOOKING,
-                args![
-                    req.booking_id,
-                    req.account_id,
-                    req.applicant_id,
-                    req.nik.as_str(),
-                    slot_id,
-                    req.slot.office_code.clone(),
-                    req.slot.service_date,
-                    req.slot.session_code.clone(),
-                    req.slot.class.as_str(),
-                    req.billing_code.as_str(),
-                    req.payment_deadline,
-                    to_json(&req.service),
-                    req.travel_purpose.as_str(),
-                    req.fee_table_code.clone(),
-                    req.fee_total,
-                    to_json(&req.fee_lines),
-                    req.idempotency_key.clone(),
-                    req.request_fingerprint.clone(),
-                    req.now
-                ],
-            )
-            .await;
-        if let Err(e) = inserted {
-            return Err(if is_unique_violation(&e, "nik") {
-                StoreError::NikHasActiveBooking
-            } else if is_unique_violation(&e, "idempotency_key") {
-                StoreError::IdempotencyMismatch
-            } else {
-                e.into()
-            });
-        }
-        event(
-            &mut tx,
-            req.booking_id,
-            req.now,
-            None,
-            BookingState::AwaitingPayment,
-            "applicant",
-            "booked",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Booking {
-            id: req.booking_id,
-            account_id: req.account_id,
-            applicant_id: req.applicant_id,
-            nik: req.nik,
-            slot_id,
-            slot: req.slot,
-            state: BookingState::AwaitingPayment,
-            billing_code: req.billing_code,
-            payment_deadline: req.payment_deadline,
-            service: req.service,
-            travel_purpose: req.travel_purpose,
-            fee_table_code: req.fee_table_code,
-            fee_lines: req.fee_lines,
-            fee_total: req.fee_total,
-            reschedules_used: 0,
-            created_at: req.now,
-            updated_at: req.now,
-            paid_at: None,
-            request_fingerprint: req.request_fingerprint,
-        })
     }
 
     async fn booking_by_idempotency_key(
