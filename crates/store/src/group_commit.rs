@@ -12,7 +12,7 @@ use crate::args;
 use crate::db::{Tx, is_unique_violation};
 use crate::error::{StoreError, StoreResult};
 use crate::sql::{ALLOCATE_ONE, ALLOCATION_DIAGNOSIS, BOOKING_BY_IDEMPOTENCY};
-use crate::sql_store::{SqlStore, booked, booking_from_row, nik_is_busy, to_json};
+use crate::sql_store::{SqlStore, booked, booking_args, booking_from_row, nik_is_busy, replayed};
 use crate::types::{AllocationRequest, Booking};
 
 /// Most allocations committed together.
@@ -100,44 +100,16 @@ async fn replay(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<Option<Outc
     else {
         return Ok(None);
     };
-    let existing = booking_from_row(&row)?;
-    Ok(Some(
-        if existing.request_fingerprint == req.request_fingerprint {
-            Outcome::Replay(Box::new(existing))
-        } else {
-            Outcome::Refused(StoreError::IdempotencyMismatch)
-        },
-    ))
+    Ok(Some(match replayed(booking_from_row(&row)?, req) {
+        Ok(b) => Outcome::Replay(Box::new(b)),
+        Err(e) => Outcome::Refused(e),
+    }))
 }
 
 async fn allocate_one(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<Outcome> {
     let k = &req.slot;
     for _ in 0..2 {
-        let inserted = tx
-            .fetch_optional(
-                ALLOCATE_ONE,
-                args![
-                    req.booking_id,
-                    req.account_id,
-                    req.applicant_id,
-                    req.nik.as_str(),
-                    k.office_code.clone(),
-                    k.service_date,
-                    k.session_code.clone(),
-                    k.class.as_str(),
-                    req.billing_code.as_str(),
-                    req.payment_deadline,
-                    to_json(&req.service),
-                    req.travel_purpose.as_str(),
-                    req.fee_table_code.clone(),
-                    req.fee_total,
-                    to_json(&req.fee_lines),
-                    req.idempotency_key.clone(),
-                    req.request_fingerprint.clone(),
-                    req.now
-                ],
-            )
-            .await;
+        let inserted = tx.fetch_optional(ALLOCATE_ONE, booking_args(req)).await;
         match inserted {
             Ok(Some(row)) => return Ok(Outcome::Booked(row.i64("slot_id")?)),
             Ok(None) => {

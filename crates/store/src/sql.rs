@@ -128,11 +128,12 @@ pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', upda
     WHERE nik = $1 AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
 pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
     AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
+/// Parameters $1-$18 are those of `ALLOCATE_ONE` (see `booking_args`); $19 is the slot id.
 pub const INSERT_BOOKING: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
     service_date, session_code, class, state, billing_code, payment_deadline, service, travel_purpose, \
     fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
-    created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'awaiting_payment', $10, \
-    $11, $12, $13, $14, $15, $16, 0, $17, $18, $19, $19, NULL)";
+    created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
+    $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)";
 /// SQLite's allocation in one statement. SQLite runs one writer at a time (Loket's writer
 /// pool has one connection), and a statement is atomic, so counting and inserting in one
 /// statement cannot race; it saves the round trips of a multi-statement transaction.

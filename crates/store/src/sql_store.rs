@@ -133,12 +133,7 @@ impl SqlStore {
         else {
             return Ok(None);
         };
-        let existing = booking_from_row(&row)?;
-        if existing.request_fingerprint == req.request_fingerprint {
-            Ok(Some(existing))
-        } else {
-            Err(StoreError::IdempotencyMismatch)
-        }
+        replayed(booking_from_row(&row)?, req).map(Some)
     }
 
     /// The allocation as one transaction: lock the slot row (creating it if needed), count,
@@ -156,12 +151,7 @@ impl SqlStore {
                 .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
                 .await?
         {
-            let existing = booking_from_row(&row)?;
-            return if existing.request_fingerprint == req.request_fingerprint {
-                Ok(existing)
-            } else {
-                Err(StoreError::IdempotencyMismatch)
-            };
+            return replayed(booking_from_row(&row)?, &req);
         }
         if taken(&mut tx, slot_id, req.now).await? >= capacity {
             return Err(StoreError::QuotaFull);
@@ -170,30 +160,11 @@ impl SqlStore {
             return Err(StoreError::NikHasActiveBooking);
         }
         let inserted = tx
-            .execute(
-                INSERT_BOOKING,
-                args![
-                    req.booking_id,
-                    req.account_id,
-                    req.applicant_id,
-                    req.nik.as_str(),
-                    slot_id,
-                    req.slot.office_code.clone(),
-                    req.slot.service_date,
-                    req.slot.session_code.clone(),
-                    req.slot.class.as_str(),
-                    req.billing_code.as_str(),
-                    req.payment_deadline,
-                    to_json(&req.service),
-                    req.travel_purpose.as_str(),
-                    req.fee_table_code.clone(),
-                    req.fee_total,
-                    to_json(&req.fee_lines),
-                    req.idempotency_key.clone(),
-                    req.request_fingerprint.clone(),
-                    req.now
-                ],
-            )
+            .execute(INSERT_BOOKING, {
+                let mut a = booking_args(&req);
+                a.push(Arg::I64(slot_id));
+                a
+            })
             .await;
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e, "nik") {
@@ -568,6 +539,42 @@ async fn apply_slot_capacity(
     };
     tx.execute(SET_SLOT_CAPACITY, args![slot_id, cap]).await?;
     Ok((cap, clamped))
+}
+
+/// The parameters a new booking is inserted with ($1-$18 of `ALLOCATE_ONE` and
+/// `INSERT_BOOKING`).
+pub(crate) fn booking_args(req: &AllocationRequest) -> Vec<Arg> {
+    let k = &req.slot;
+    args![
+        req.booking_id,
+        req.account_id,
+        req.applicant_id,
+        req.nik.as_str(),
+        k.office_code.clone(),
+        k.service_date,
+        k.session_code.clone(),
+        k.class.as_str(),
+        req.billing_code.as_str(),
+        req.payment_deadline,
+        to_json(&req.service),
+        req.travel_purpose.as_str(),
+        req.fee_table_code.clone(),
+        req.fee_total,
+        to_json(&req.fee_lines),
+        req.idempotency_key.clone(),
+        req.request_fingerprint.clone(),
+        req.now
+    ]
+}
+
+/// A booking found under the request's idempotency key: the same request replays it, another
+/// request with the same key is refused.
+pub(crate) fn replayed(existing: Booking, req: &AllocationRequest) -> StoreResult<Booking> {
+    if existing.request_fingerprint == req.request_fingerprint {
+        Ok(existing)
+    } else {
+        Err(StoreError::IdempotencyMismatch)
+    }
 }
 
 /// The booking `allocate` just made, without reading it back.

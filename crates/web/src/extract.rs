@@ -69,9 +69,10 @@ impl From<QueryRejection> for ApiError {
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "loket_session";
 
-fn token_from(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(v) = parts
-        .headers
+/// The token of a request: from `Authorization: Bearer`, else the session cookie (then
+/// the flag is true).
+pub fn token_from(headers: &axum::http::HeaderMap) -> Option<(String, bool)> {
+    if let Some(v) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
@@ -80,7 +81,7 @@ fn token_from(parts: &Parts) -> Option<(String, bool)> {
             .or_else(|| v.strip_prefix("bearer "))?;
         return Some((t.trim().to_owned(), false));
     }
-    let cookies = parts.headers.get_all(header::COOKIE);
+    let cookies = headers.get_all(header::COOKIE);
     for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
         for pair in c.split(';') {
             if let Some(v) = pair
@@ -125,7 +126,7 @@ fn same_origin(parts: &Parts) -> bool {
 }
 
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let (token, via_cookie) = token_from(parts).ok_or_else(ApiError::unauthorized)?;
+    let (token, via_cookie) = token_from(&parts.headers).ok_or_else(ApiError::unauthorized)?;
     if via_cookie && !same_origin(parts) {
         return Err(ApiError::forbidden().detail("cross-site request refused"));
     }

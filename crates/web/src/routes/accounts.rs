@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::{hash_password, hash_token, new_code, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::{ApiJson, CurrentAccount, CurrentStaff, SESSION_COOKIE};
+use crate::extract::{ApiJson, CurrentAccount, CurrentStaff, SESSION_COOKIE, token_from};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -420,12 +420,8 @@ async fn login(
 /// Ends the session of the token (or cookie) used.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", responses((status = 204)))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if let Some(t) = bearer {
-        let hash = hash_token(t.trim());
+    if let Some((token, _)) = token_from(&headers) {
+        let hash = hash_token(&token);
         state.store.delete_token(&hash).await?;
         state.principals.forget(&hash);
     }
