@@ -85,8 +85,15 @@ fn init_tracing(format: &str) {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() {
+    if let Err(e) = run(Cli::parse()).await {
+        // One readable line per cause, without a backtrace: these are operator errors.
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::DefaultConfig => {
             print!("{}", Settings::default_toml());
