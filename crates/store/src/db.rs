@@ -86,6 +86,12 @@ impl From<u32> for Arg {
     }
 }
 
+/// An instant as sqlx writes it to SQLite (RFC 3339, "+00:00", only the fraction digits
+/// needed), for code that writes the same columns without sqlx.
+pub fn sqlite_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
 /// Builds a `Vec<Arg>` from values of mixed types.
 #[macro_export]
 macro_rules! args {

@@ -1,22 +1,37 @@
-//! Group commit for SQLite allocations. SQLite has one writer, and each committed
-//! transaction writes its pages to the WAL; one transaction per booking makes the commit,
-//! not the booking, the cost. The allocator task takes whatever allocations are waiting
-//! (up to `MAX_BATCH`), runs each as one atomic statement inside a single transaction, and
-//! answers them only after the commit. Within the batch the statements run one after
-//! another on the one writer connection, so each sees the ones before it: the capacity and
-//! one-booking-per-NIK checks hold exactly as without batching.
+//! Group commit for SQLite allocations. SQLite has one writer, and two costs dominate a
+//! booking made one transaction at a time: the commit (WAL pages written per transaction)
+//! and, with sqlx, a hand-off to the connection's thread for every statement and row.
+//! The allocator is a thread of its own with a synchronous connection to the same file: it
+//! takes every allocation waiting (up to `MAX_BATCH`) into one `BEGIN IMMEDIATE`
+//! transaction and answers them only after the commit. Holding SQLite's only write lock,
+//! it counts each slot's places once per batch and keeps the count as it inserts, so the
+//! capacity check costs no scan per booking; each insert checks the NIK itself
+//! (`INSERT_BOOKING_IF_NIK_FREE`), and sees the inserts before it on the same connection. Rare cases (a slot's first booking, a replayed Idempotency-Key, a
+//! lapsed hold of the same NIK still in the unique index) are handed to the async
+//! transactional path after the commit.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::args;
-use crate::db::{Tx, is_unique_violation};
+use crate::db::Arg;
 use crate::error::{StoreError, StoreResult};
-use crate::sql::{ALLOCATE_ONE, ALLOCATION_DIAGNOSIS, BOOKING_BY_IDEMPOTENCY};
-use crate::sql_store::{SqlStore, booked, booking_args, booking_from_row, nik_is_busy, replayed};
-use crate::types::{AllocationRequest, Booking};
+use crate::sql::{ALLOCATION_DIAGNOSIS, INSERT_BOOKING_IF_NIK_FREE};
+use crate::sql_store::{SqlStore, booked, booking_args};
+use crate::types::{AllocationRequest, Booking, SlotKey};
 
 /// Most allocations committed together.
 const MAX_BATCH: usize = 256;
+
+/// Allocations settled inside a batch (booked or refused) rather than deferred, for tests:
+/// if this stops growing, every booking is silently taking the slow path.
+pub(crate) static SETTLED_IN_BATCH: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
 
 /// One allocation waiting for the allocator.
 pub(crate) struct Job {
@@ -27,129 +42,192 @@ pub(crate) struct Job {
 /// What one allocation came to inside the batch.
 enum Outcome {
     Booked(i64),
-    Replay(Box<Booking>),
     Refused(StoreError),
-    /// The slot has no row yet: allocated after the batch, in a transaction of its own.
-    NeedsSlot,
+    /// Settled after the commit by the async transactional path.
+    Deferred,
 }
 
-/// Starts the allocator for a SQLite store; it ends when every sender is dropped.
-pub(crate) fn spawn(store: SqlStore) -> mpsc::Sender<Job> {
-    let (tx, mut rx) = mpsc::channel::<Job>(4096);
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(j) => batch.push(j),
-                    Err(_) => break,
-                }
+/// Starts the allocator thread for the SQLite file at `path`; it ends when every sender is
+/// dropped. `store` serves the deferred cases.
+pub(crate) fn spawn(
+    path: PathBuf,
+    busy_timeout: Duration,
+    store: SqlStore,
+) -> std::io::Result<mpsc::Sender<Job>> {
+    let conn = open(&path, busy_timeout).map_err(std::io::Error::other)?;
+    let handle = Handle::current();
+    let (tx, rx) = mpsc::channel::<Job>(4096);
+    std::thread::Builder::new()
+        .name("loket-allocator".into())
+        .spawn(move || run(conn, rx, store, handle))?;
+    Ok(tx)
+}
+
+fn open(path: &std::path::Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handle: Handle) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
             }
-            run_batch(&store, batch).await;
         }
-    });
-    tx
-}
-
-async fn run_batch(store: &SqlStore, batch: Vec<Job>) {
-    let mut tx = match store.begin_write_tx().await {
-        Ok(t) => t,
-        Err(e) => return fail_all(batch, &e),
-    };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in &batch {
-        match allocate_one(&mut tx, &job.req).await {
-            Ok(o) => outcomes.push(o),
-            Err(e) => {
-                // An unexpected database error: nothing of this batch is kept.
-                drop(tx);
-                return fail_all(batch, &e);
-            }
-        }
-    }
-    if let Err(e) = tx.commit().await {
-        return fail_all(batch, &StoreError::from(e));
-    }
-    for (job, outcome) in batch.into_iter().zip(outcomes) {
-        let result = match outcome {
-            Outcome::Booked(slot_id) => Ok(booked(job.req, slot_id)),
-            Outcome::Replay(b) => Ok(*b),
-            Outcome::Refused(e) => Err(e),
-            Outcome::NeedsSlot => store.allocate_in_transaction(job.req).await,
-        };
-        let _ = job.reply.send(result);
-    }
-}
-
-fn fail_all(batch: Vec<Job>, e: &StoreError) {
-    tracing::error!(error = %e, "allocation batch failed");
-    for job in batch {
-        let _ = job.reply.send(Err(StoreError::Corrupt(format!(
-            "allocation batch failed: {e}"
-        ))));
-    }
-}
-
-async fn replay(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<Option<Outcome>> {
-    let Some(key) = &req.idempotency_key else {
-        return Ok(None);
-    };
-    let Some(row) = tx
-        .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(match replayed(booking_from_row(&row)?, req) {
-        Ok(b) => Outcome::Replay(Box::new(b)),
-        Err(e) => Outcome::Refused(e),
-    }))
-}
-
-async fn allocate_one(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<Outcome> {
-    let k = &req.slot;
-    for _ in 0..2 {
-        let inserted = tx.fetch_optional(ALLOCATE_ONE, booking_args(req)).await;
-        match inserted {
-            Ok(Some(row)) => return Ok(Outcome::Booked(row.i64("slot_id")?)),
-            Ok(None) => {
-                // An identical retry finds the booking the first one made.
-                if let Some(o) = replay(tx, req).await? {
-                    return Ok(o);
-                }
-                let diag = tx
-                    .fetch_optional(
-                        ALLOCATION_DIAGNOSIS,
-                        args![
-                            k.office_code.clone(),
-                            k.service_date,
-                            k.session_code.clone(),
-                            k.class.as_str(),
-                            req.nik.as_str(),
-                            req.now
-                        ],
-                    )
-                    .await?;
-                return Ok(match diag {
-                    None => Outcome::NeedsSlot,
-                    Some(d) if d.i64("nik_active")? > 0 => {
-                        Outcome::Refused(StoreError::NikHasActiveBooking)
+        match run_batch(&mut conn, &batch) {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    match outcome {
+                        Outcome::Booked(slot_id) => {
+                            SETTLED_IN_BATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let _ = job.reply.send(Ok(booked(job.req, slot_id)));
+                        }
+                        Outcome::Refused(e) => {
+                            SETTLED_IN_BATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let _ = job.reply.send(Err(e));
+                        }
+                        Outcome::Deferred => {
+                            let store = store.clone();
+                            handle.spawn(async move {
+                                let r = store.allocate_in_transaction(job.req).await;
+                                let _ = job.reply.send(r);
+                            });
+                        }
                     }
-                    Some(_) => Outcome::Refused(StoreError::QuotaFull),
-                });
+                }
             }
-            Err(e) if is_unique_violation(&e, "idempotency_key") => {
-                return Ok(replay(tx, req)
-                    .await?
-                    .unwrap_or(Outcome::Refused(StoreError::IdempotencyMismatch)));
+            Err(e) => {
+                // Nothing of this batch was kept: each allocation takes the async path.
+                tracing::warn!(error = %e, "allocation batch failed; retrying one by one");
+                for job in batch {
+                    let store = store.clone();
+                    handle.spawn(async move {
+                        let r = store.allocate_in_transaction(job.req).await;
+                        let _ = job.reply.send(r);
+                    });
+                }
             }
-            Err(e) if is_unique_violation(&e, "nik") => {
-                // A lapsed hold of this NIK, not yet swept, still sits in the unique index.
-                // SQLite undid only the failed statement; sweep and try once more.
-                nik_is_busy(tx, &req.nik, req.now).await?;
-            }
-            Err(e) => return Err(e.into()),
         }
     }
-    Ok(Outcome::Refused(StoreError::NikHasActiveBooking))
+}
+
+/// Binds `args` as `$1`, `$2`, ... by name: SQLite numbers `$N` parameters in order of first
+/// appearance in the text, not by N, so binding by position would misplace them.
+fn query_row<T>(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    args: Vec<Arg>,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let names: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
+    let values: Vec<Value> = args.into_iter().map(value).collect();
+    let params: Vec<(&str, &dyn rusqlite::ToSql)> = names
+        .iter()
+        .zip(values.iter())
+        .map(|(n, v)| (n.as_str(), v as &dyn rusqlite::ToSql))
+        .collect();
+    stmt.query_row(params.as_slice(), f).optional()
+}
+
+/// The value sqlx would bind for an argument, so rows written here read back the same.
+fn value(a: Arg) -> Value {
+    match a {
+        Arg::I64(v) => Value::Integer(v),
+        Arg::Text(v) => Value::Text(v),
+        Arg::OptText(v) => v.map_or(Value::Null, Value::Text),
+        Arg::Bool(v) => Value::Integer(i64::from(v)),
+        Arg::Uuid(v) => Value::Blob(v.as_bytes().to_vec()),
+        Arg::OptUuid(v) => v.map_or(Value::Null, |u| Value::Blob(u.as_bytes().to_vec())),
+        Arg::Time(v) => Value::Text(crate::db::sqlite_time(v)),
+        Arg::OptTime(v) => v.map_or(Value::Null, |t| Value::Text(crate::db::sqlite_time(t))),
+        Arg::Date(v) => Value::Text(v.format("%F").to_string()),
+    }
+}
+
+fn run_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Per slot: (row id, places left), read once; None when the slot has no row yet.
+    let mut slots: HashMap<SlotKey, Option<(i64, i64)>> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        let req = &job.req;
+        let slot = match slots.get(&req.slot) {
+            Some(s) => *s,
+            None => {
+                let s = slot_state(&tx, req)?;
+                slots.insert(req.slot.clone(), s);
+                s
+            }
+        };
+        let outcome = match slot {
+            None => Outcome::Deferred,
+            // A replayed Idempotency-Key must find its booking even on a full slot.
+            Some((_, left)) if left <= 0 && req.idempotency_key.is_some() => Outcome::Deferred,
+            Some((_, left)) if left <= 0 => Outcome::Refused(StoreError::QuotaFull),
+            Some((slot_id, left)) => {
+                let o = insert(&tx, req, slot_id)?;
+                if matches!(o, Outcome::Booked(_)) {
+                    slots.insert(req.slot.clone(), Some((slot_id, left - 1)));
+                }
+                o
+            }
+        };
+        outcomes.push(outcome);
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
+/// The slot's row id and places left, under the write lock; None if it has no row.
+fn slot_state(
+    tx: &rusqlite::Transaction<'_>,
+    req: &AllocationRequest,
+) -> rusqlite::Result<Option<(i64, i64)>> {
+    let k = &req.slot;
+    let args = crate::args![
+        k.office_code.clone(),
+        k.service_date,
+        k.session_code.clone(),
+        k.class.as_str(),
+        req.nik.as_str(),
+        req.now
+    ];
+    let mut q = tx.prepare_cached(ALLOCATION_DIAGNOSIS)?;
+    query_row(&mut q, args, |r| {
+        let id: i64 = r.get("id")?;
+        let capacity: i64 = r.get("capacity")?;
+        let taken: i64 = r.get("taken")?;
+        Ok((id, capacity - taken))
+    })
+}
+
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    req: &AllocationRequest,
+    slot_id: i64,
+) -> rusqlite::Result<Outcome> {
+    let mut insert = tx.prepare_cached(INSERT_BOOKING_IF_NIK_FREE)?;
+    let mut args = booking_args(req);
+    args.push(Arg::I64(slot_id));
+    match query_row(&mut insert, args, |r| r.get::<_, i64>(0)) {
+        Ok(Some(slot_id)) => Ok(Outcome::Booked(slot_id)),
+        // The NIK is busy, or this is a replay of a booking already made with this key.
+        Ok(None) if req.idempotency_key.is_some() => Ok(Outcome::Deferred),
+        Ok(None) => Ok(Outcome::Refused(StoreError::NikHasActiveBooking)),
+        // A unique index refused the row (a replayed key racing, a lapsed hold of the same
+        // NIK not yet swept): SQLite undid only this statement; the transactional path
+        // sorts it out.
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(Outcome::Deferred)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -128,29 +128,25 @@ pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', upda
     WHERE nik = $1 AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
 pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
     AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
-/// Parameters $1-$18 are those of `ALLOCATE_ONE` (see `booking_args`); $19 is the slot id.
+/// Parameters $1-$18 come from `booking_args`; $19 is the slot id.
 pub const INSERT_BOOKING: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
     service_date, session_code, class, state, billing_code, payment_deadline, service, travel_purpose, \
     fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
     created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
     $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)";
-/// SQLite's allocation in one statement. SQLite runs one writer at a time (Loket's writer
-/// pool has one connection), and a statement is atomic, so counting and inserting in one
-/// statement cannot race; it saves the round trips of a multi-statement transaction.
-/// Inserts nothing when the slot row is missing, the slot is full or the NIK is busy.
-pub const ALLOCATE_ONE: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
-    service_date, session_code, class, state, billing_code, payment_deadline, service, travel_purpose, \
-    fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
-    created_at, updated_at, paid_at) \
-    SELECT $1, $2, $3, $4, s.id, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, 0, \
-    $16, $17, $18, $18, NULL FROM slots s \
-    WHERE s.office_code = $5 AND s.service_date = $6 AND s.session_code = $7 AND s.class = $8 \
-    AND (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $18))) < s.capacity \
-    AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 AND (b.state IN ('paid', 'payment_pending') \
+/// The SQLite allocator's insert: the booking, unless its NIK holds an active booking.
+/// Capacity is checked by the allocator, which counts a slot's places once per batch inside
+/// the same write transaction (see group_commit.rs). Parameters as `INSERT_BOOKING`.
+pub const INSERT_BOOKING_IF_NIK_FREE: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, \
+    slot_id, office_code, service_date, session_code, class, state, billing_code, payment_deadline, \
+    service, travel_purpose, fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, \
+    request_fingerprint, created_at, updated_at, paid_at) \
+    SELECT $1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, 0, \
+    $16, $17, $18, $18, NULL \
+    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 AND (b.state IN ('paid', 'payment_pending') \
     OR (b.state = 'awaiting_payment' AND b.payment_deadline > $18))) \
     RETURNING slot_id";
-/// Why `ALLOCATE_ONE` inserted nothing: no slot row, slot full, or NIK busy.
+/// A slot's id, capacity and places taken, and whether a NIK holds an active booking.
 pub const ALLOCATION_DIAGNOSIS: &str = "SELECT s.id, s.capacity, \
     (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
     OR (b.state = 'awaiting_payment' AND b.payment_deadline > $6))) AS taken, \
@@ -294,7 +290,7 @@ pub const SHARED: &[&str] = &[
     EXPIRE_NIK_LAPSED,
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
-    ALLOCATE_ONE,
+    INSERT_BOOKING_IF_NIK_FREE,
     ALLOCATION_DIAGNOSIS,
     INSERT_EVENT,
     GET_BOOKING,

@@ -86,14 +86,22 @@ impl SqlStore {
                 .await?;
             let readers = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections.clamp(1, 64))
-                .connect_with(o)
+                .connect_with(o.clone())
                 .await?;
             let mut store = Self {
                 pool: Pool::Sqlite(readers),
                 writer: Pool::Sqlite(writer),
                 allocator: None,
             };
-            store.allocator = Some(crate::group_commit::spawn(store.clone()));
+            // An in-memory database cannot be shared with a second connection: it keeps
+            // the transactional path for every allocation.
+            let file = o.get_filename().to_path_buf();
+            if !file.as_os_str().is_empty() && !file.to_string_lossy().contains(":memory:") {
+                store.allocator = Some(
+                    crate::group_commit::spawn(file, opts.busy_timeout, store.clone())
+                        .map_err(|e| StoreError::Corrupt(format!("allocator: {e}")))?,
+                );
+            }
             Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let o = PgConnectOptions::from_str(url)?.disable_statement_logging();
@@ -199,11 +207,6 @@ impl SqlStore {
             .map_err(|_| StoreError::Corrupt("allocator dropped an allocation".into()))?
     }
 
-    /// Starts a write transaction (for the allocator).
-    pub(crate) async fn begin_write_tx(&self) -> StoreResult<Tx> {
-        self.begin_write().await
-    }
-
     /// Applies the embedded migrations of this engine.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.writer {
@@ -211,6 +214,12 @@ impl SqlStore {
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
+    }
+
+    /// How many allocations, in this process, SQLite's allocator settled inside a batch
+    /// (the fast path) rather than handing them to the transactional path.
+    pub fn batch_settled_allocations() -> u64 {
+        crate::group_commit::SETTLED_IN_BATCH.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The pool (for tests that prepare statements).
@@ -541,8 +550,8 @@ async fn apply_slot_capacity(
     Ok((cap, clamped))
 }
 
-/// The parameters a new booking is inserted with ($1-$18 of `ALLOCATE_ONE` and
-/// `INSERT_BOOKING`).
+/// The parameters a new booking is inserted with ($1-$18 of `INSERT_BOOKING` and
+/// `INSERT_BOOKING_IF_NIK_FREE`).
 pub(crate) fn booking_args(req: &AllocationRequest) -> Vec<Arg> {
     let k = &req.slot;
     args![

@@ -13,8 +13,8 @@ use loket_store::db::Pool;
 use loket_store::{AllocationRequest, PaymentOutcome, SqlStore, Store, StoreError, StoreResult};
 
 use crate::helpers::{
-    Ctx, Engine, OFFICE, account, close, day, new_applicant, notice, people, person, request, seed,
-    set_capacity, slot, stampede, t0, usage,
+    Ctx, Engine, OFFICE, TestDb, account, book, close, day, new_applicant, notice, people, person,
+    reload, request, seed, set_capacity, slot, stampede, t0, taken, usage,
 };
 
 conformance!(
@@ -531,4 +531,57 @@ async fn control_a_naive_read_then_write_allocation_is_caught_overbooking(db: Ct
             "the naive allocation neither overbooked nor failed on SQLite ({rounds:?})"
         ),
     }
+}
+
+/// SQLite's allocator must settle allocations on an existing slot inside its batch (the
+/// fast path), and what it writes must read back exactly as the transactional path writes
+/// it. Guards against the batch silently deferring everything to the slow path, or binding
+/// a parameter to the wrong column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlites_allocator_books_in_its_batch_and_writes_what_the_request_said() {
+    let db = TestDb::create(Engine::Sqlite).await;
+    let store = db.ctx().store.clone();
+    seed(&store).await;
+    let key = slot(day(1), "s1");
+    set_capacity(&store, &key, 10).await;
+    let ppl = people(&store, 21).await;
+    // The slot's first booking creates its row (the transactional path).
+    book(&store, &ppl[20], &key, t0()).await;
+    let before = SqlStore::batch_settled_allocations();
+    let results = stampede(20, |i| {
+        let s = store.clone();
+        let req = request(&ppl[i], &key, t0());
+        async move { (req.clone(), s.allocate(req).await) }
+    })
+    .await;
+    let booked: Vec<_> = results.iter().filter(|(_, r)| r.is_ok()).collect();
+    let full = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Err(StoreError::QuotaFull)))
+        .count();
+    assert_eq!((booked.len(), full), (9, 11));
+    assert!(
+        SqlStore::batch_settled_allocations() - before >= 20,
+        "the allocator deferred allocations it should have settled"
+    );
+    for (req, r) in booked {
+        let made = r.as_ref().unwrap();
+        let stored = reload(&store, made).await;
+        assert_eq!(stored.nik, req.nik);
+        assert_eq!(stored.applicant_id, req.applicant_id);
+        assert_eq!(stored.account_id, req.account_id);
+        assert_eq!(stored.slot, req.slot);
+        assert_eq!(stored.billing_code, req.billing_code);
+        assert_eq!(stored.payment_deadline, req.payment_deadline);
+        assert_eq!(stored.service, req.service);
+        assert_eq!(stored.travel_purpose, req.travel_purpose);
+        assert_eq!(
+            (stored.fee_total, &stored.fee_lines),
+            (req.fee_total, &req.fee_lines)
+        );
+        assert_eq!(stored.created_at, req.now);
+        assert_eq!(stored.state, loket_domain::BookingState::AwaitingPayment);
+    }
+    assert_eq!(taken(&store, &key, t0()).await, 10);
+    db.destroy().await;
 }
