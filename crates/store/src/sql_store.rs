@@ -1374,12 +1374,12 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<PaymentOutcome> {
         let mut tx = self.begin_write().await?;
-        if let Some(r) = tx
+        if tx
             .fetch_optional(GET_NOTIFICATION, args![n.notification_id.clone()])
             .await?
+            .is_some()
         {
-            // A repeat: the bank retries until it hears back; answer as the first time did.
-            let _ = r;
+            // A repeat: the bank retries until it hears back.
             return Ok(PaymentOutcome::Duplicate);
         }
         let found = tx

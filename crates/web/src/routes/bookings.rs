@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use loket_domain::BillingCode;
 use loket_domain::booking::{
-    BookingState, MAX_RESCHEDULES, RescheduleKind, check_cancel, check_reschedule, payment_deadline,
+    MAX_RESCHEDULES, RescheduleKind, check_cancel, check_reschedule, payment_deadline,
 };
 use loket_domain::catalogue::{
     ApplicationKind, FeeLine, PassportType, Processing, ServiceRequest, TravelPurpose, Validity,
@@ -392,31 +392,12 @@ async fn create_booking(
         fee_lines: quote.lines,
         fee_total: quote.total,
         idempotency_key: key.clone(),
-        request_fingerprint: Some(fp.clone()),
+        request_fingerprint: Some(fp),
         now,
     };
-    let result = state.store.allocate(req).await;
-    // A retry that ran while its first attempt was still in flight missed it above, then
-    // lost to it on the slot or the NIK: answer with the first attempt's booking.
-    if let (
-        Err(
-            StoreError::QuotaFull
-            | StoreError::NikHasActiveBooking
-            | StoreError::IdempotencyMismatch,
-        ),
-        Some(k),
-    ) = (&result, &key)
-        && let Some(first) = state
-            .store
-            .booking_by_idempotency_key(account.id, k)
-            .await?
-    {
-        if first.request_fingerprint.as_deref() != Some(fp.as_str()) {
-            return Err(StoreError::IdempotencyMismatch.into());
-        }
-        return Ok(created(&first, state.now(), StatusCode::OK));
-    }
-    match result {
+    // Identical retries racing each other are settled by the store: each later one finds
+    // the booking the first one made, under the same lock that guards the places.
+    match state.store.allocate(req).await {
         Ok(b) => {
             metrics::counter!("loket_booking_attempts_total", "outcome" => "booked").increment(1);
             let status = if b.created_at == now {
@@ -539,6 +520,5 @@ async fn reschedule_booking(
         .reschedule_booking(b.id, to, kind == RescheduleKind::Applicant, plan.now)
         .await?;
     state.full_slots.forget(&old);
-    debug_assert!(moved.state != BookingState::Expired);
     Ok(Json(BookingView::new(&moved, plan.now)))
 }
