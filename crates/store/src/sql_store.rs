@@ -128,22 +128,6 @@ impl SqlStore {
         Ok(self.writer.begin_write().await?)
     }
 
-    /// The booking an account made with an idempotency key: Ok(Some) to replay it,
-    /// Err(IdempotencyMismatch) when the key was used for another request.
-    async fn replay(&self, req: &AllocationRequest) -> StoreResult<Option<Booking>> {
-        let Some(key) = &req.idempotency_key else {
-            return Ok(None);
-        };
-        let Some(row) = self
-            .pool
-            .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
-            .await?
-        else {
-            return Ok(None);
-        };
-        replayed(booking_from_row(&row)?, req).map(Some)
-    }
-
     /// The allocation as one transaction: lock the slot row (creating it if needed), count,
     /// check the NIK, insert. PostgreSQL's path, and SQLite's for a slot's first booking.
     pub(crate) async fn allocate_in_transaction(
@@ -188,12 +172,10 @@ impl SqlStore {
         Ok(booked(req, slot_id))
     }
 
-    /// SQLite's allocation: a replay is answered from the reader pool; anything else goes
-    /// to the allocator task, which commits waiting allocations together.
+    /// SQLite's allocation: handed to the allocator thread, which commits waiting
+    /// allocations together (and hands a replayed Idempotency-Key to the transactional path,
+    /// which looks it up under the slot lock).
     async fn allocate_sqlite(&self, req: AllocationRequest) -> StoreResult<Booking> {
-        if let Some(existing) = self.replay(&req).await? {
-            return Ok(existing);
-        }
         let Some(allocator) = &self.allocator else {
             return self.allocate_in_transaction(req).await;
         };
