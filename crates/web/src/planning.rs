@@ -57,7 +57,7 @@ pub async fn office(state: &AppState, code: &str) -> ApiResult<Office> {
     if !well_formed {
         return Err(ApiError::not_found("office"));
     }
-    if let Some(o) = state.refs.office(code) {
+    if let Some(o) = state.refs.offices.get(code) {
         return Ok(o);
     }
     let o = state
@@ -65,29 +65,29 @@ pub async fn office(state: &AppState, code: &str) -> ApiResult<Office> {
         .get_office(code)
         .await?
         .ok_or_else(|| ApiError::not_found("office"))?;
-    state.refs.put_office(&o);
+    state.refs.offices.put(o.code.clone(), o.clone());
     Ok(o)
 }
 
 /// The fee tables, as a schedule.
 pub async fn fees(state: &AppState) -> ApiResult<Arc<FeeSchedule>> {
-    if let Some(f) = state.refs.fees() {
+    if let Some(f) = state.refs.fees.get(&()) {
         return Ok(f);
     }
     let f = Arc::new(FeeSchedule::new(state.store.fee_tables().await?));
-    state.refs.put_fees(f.clone());
+    state.refs.fees.put((), f.clone());
     Ok(f)
 }
 
 async fn day_inputs(state: &AppState, office: &str, date: NaiveDate) -> ApiResult<Arc<DayInputs>> {
-    if let Some(d) = state.refs.day(office, date) {
+    if let Some(d) = state.refs.days.get(&(office.to_owned(), date)) {
         return Ok(d);
     }
     let d = Arc::new(DayInputs {
         calendar: state.store.calendar_inputs(office, date, date).await?,
         quotas: state.store.quota_plan(office, date, date).await?,
     });
-    state.refs.put_day(office, date, d.clone());
+    state.refs.days.put((office.to_owned(), date), d.clone());
     Ok(d)
 }
 

@@ -1,7 +1,9 @@
 //! Application state shared by every handler: the store, the settings, the clock, and the
 //! small in-process caches that keep rejections off the database.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -37,108 +39,112 @@ impl Clock {
     }
 }
 
-/// Remembers slots the database just reported full, for a short while, so a rush of
-/// attempts on a full session is answered without a write transaction each. It only ever
-/// causes a "full" answer a few hundred milliseconds late; it never grants a place.
-#[derive(Debug)]
-pub struct FullSlots {
+/// A map whose entries are forgotten `ttl` after they were put, bounded in size. Zero TTL
+/// turns it off. Every cache below is one of these.
+pub struct TtlMap<K, V> {
     ttl: Duration,
-    inner: std::sync::Mutex<HashMap<SlotKey, Instant>>,
+    max: usize,
+    inner: std::sync::Mutex<HashMap<K, (Instant, V)>>,
 }
 
-impl FullSlots {
-    /// A cache whose entries live `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
+    /// An empty map whose entries live `ttl`, holding at most about `max` of them.
+    pub fn new(ttl: Duration, max: usize) -> Self {
         Self {
             ttl,
+            max,
             inner: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
-    /// Whether the slot was reported full within the TTL.
-    pub fn is_full(&self, key: &SlotKey) -> bool {
-        if self.ttl.is_zero() {
-            return false;
-        }
-        let Ok(map) = self.inner.lock() else {
-            return false;
-        };
-        map.get(key).is_some_and(|t| t.elapsed() < self.ttl)
+    /// The value put under `key` less than `ttl` ago.
+    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let map = self.inner.lock().ok()?;
+        map.get(key)
+            .filter(|(t, _)| t.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
     }
 
-    /// Records that the database reported the slot full.
-    pub fn mark_full(&self, key: &SlotKey) {
+    /// Puts a value; when full, entries past their TTL are dropped first.
+    pub fn put(&self, key: K, value: V) {
         if self.ttl.is_zero() {
             return;
         }
         if let Ok(mut map) = self.inner.lock() {
-            if map.len() > 10_000 {
+            if map.len() >= self.max {
                 let ttl = self.ttl;
-                map.retain(|_, t| t.elapsed() < ttl);
+                map.retain(|_, (t, _)| t.elapsed() < ttl);
             }
-            map.insert(key.clone(), Instant::now());
+            map.insert(key, (Instant::now(), value));
         }
     }
 
-    /// Forgets a slot (a place was freed here).
-    pub fn forget(&self, key: &SlotKey) {
+    /// Forgets one key.
+    pub fn remove<Q: Hash + Eq + ?Sized>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+    {
         if let Ok(mut map) = self.inner.lock() {
             map.remove(key);
         }
     }
-}
 
-/// When it was cached, who, and when the token expires.
-type CachedPrincipal = (Instant, Principal, DateTime<Utc>);
-
-/// Remembers which principal a token hash belongs to for a few seconds, so that a rush does
-/// not read the token table on every request. Logout forgets the token at once on this
-/// instance; other instances may accept it until the entry ages out.
-#[derive(Debug)]
-pub struct PrincipalCache {
-    ttl: Duration,
-    inner: std::sync::Mutex<HashMap<String, CachedPrincipal>>,
-}
-
-impl PrincipalCache {
-    /// A cache whose entries live `ttl`.
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            inner: std::sync::Mutex::new(HashMap::new()),
+    /// Forgets everything.
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.clear();
         }
     }
+}
 
+/// Remembers slots the database just reported full, for a short while, so a rush of
+/// attempts on a full session is answered without a write transaction each. It only ever
+/// causes a "full" answer a few hundred milliseconds late; it never grants a place.
+pub struct FullSlots(TtlMap<SlotKey, ()>);
+
+impl FullSlots {
+    /// Whether the slot was reported full within the TTL.
+    pub fn is_full(&self, key: &SlotKey) -> bool {
+        self.0.get(key).is_some()
+    }
+
+    /// Records that the database reported the slot full.
+    pub fn mark_full(&self, key: &SlotKey) {
+        self.0.put(key.clone(), ());
+    }
+
+    /// Forgets a slot (a place was freed here).
+    pub fn forget(&self, key: &SlotKey) {
+        self.0.remove(key);
+    }
+}
+
+/// Remembers which principal a token hash belongs to (and when the token expires) for a few
+/// seconds, so that a rush does not read the token table on every request. Logout forgets
+/// the token at once on this instance; other instances may accept it until the entry ages
+/// out.
+pub struct PrincipalCache(TtlMap<String, (Principal, DateTime<Utc>)>);
+
+impl PrincipalCache {
     /// The cached principal of a token hash, if the token is still valid at `now`.
     pub fn get(&self, token_hash: &str, now: DateTime<Utc>) -> Option<Principal> {
-        let map = self.inner.lock().ok()?;
-        map.get(token_hash)
-            .filter(|(t, _, expires_at)| t.elapsed() < self.ttl && now < *expires_at)
-            .map(|(_, p, _)| p.clone())
+        self.0
+            .get(token_hash)
+            .filter(|(_, expires_at)| now < *expires_at)
+            .map(|(p, _)| p)
     }
 
     /// Remembers a principal until its token expires (or the TTL passes).
     pub fn put(&self, token_hash: &str, p: &Principal, expires_at: DateTime<Utc>) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        if let Ok(mut map) = self.inner.lock() {
-            if map.len() > 100_000 {
-                let ttl = self.ttl;
-                map.retain(|_, (t, _, _)| t.elapsed() < ttl);
-            }
-            map.insert(
-                token_hash.to_owned(),
-                (Instant::now(), p.clone(), expires_at),
-            );
-        }
+        self.0.put(token_hash.to_owned(), (p.clone(), expires_at));
     }
 
     /// Forgets a token (logout).
     pub fn forget(&self, token_hash: &str) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.remove(token_hash);
-        }
+        self.0.remove(token_hash);
     }
 }
 
@@ -147,13 +153,13 @@ impl PrincipalCache {
 /// clear it at once; changes made elsewhere are seen within the TTL. Places are never
 /// decided from it: the store counts them inside its transaction.
 pub struct RefCache {
-    ttl: Duration,
-    offices: std::sync::Mutex<HashMap<String, (Instant, Office)>>,
-    fees: std::sync::Mutex<Option<(Instant, Arc<FeeSchedule>)>>,
-    days: std::sync::Mutex<HashMap<DayKey, (Instant, Arc<DayInputs>)>>,
+    /// Offices by code.
+    pub offices: TtlMap<String, Office>,
+    /// The fee schedule (one entry).
+    pub fees: TtlMap<(), Arc<FeeSchedule>>,
+    /// One office's inputs for one date.
+    pub days: TtlMap<(String, NaiveDate), Arc<DayInputs>>,
 }
-
-type DayKey = (String, NaiveDate);
 
 /// The calendar and quota inputs of one office and date.
 pub struct DayInputs {
@@ -163,80 +169,12 @@ pub struct DayInputs {
     pub quotas: QuotaPlan,
 }
 
-fn fresh<V: Clone>(entry: Option<&(Instant, V)>, ttl: Duration) -> Option<V> {
-    entry
-        .filter(|(t, _)| t.elapsed() < ttl)
-        .map(|(_, v)| v.clone())
-}
-
 impl RefCache {
-    /// A cache whose entries live `ttl` (zero turns it off).
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            offices: std::sync::Mutex::new(HashMap::new()),
-            fees: std::sync::Mutex::new(None),
-            days: std::sync::Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// A cached office.
-    pub fn office(&self, code: &str) -> Option<Office> {
-        fresh(self.offices.lock().ok()?.get(code), self.ttl)
-    }
-
-    /// Caches an office.
-    pub fn put_office(&self, o: &Office) {
-        if let Ok(mut m) = self.offices.lock() {
-            m.insert(o.code.clone(), (Instant::now(), o.clone()));
-        }
-    }
-
-    /// The cached fee schedule.
-    pub fn fees(&self) -> Option<Arc<FeeSchedule>> {
-        fresh(self.fees.lock().ok()?.as_ref(), self.ttl)
-    }
-
-    /// Caches the fee schedule.
-    pub fn put_fees(&self, f: Arc<FeeSchedule>) {
-        if let Ok(mut m) = self.fees.lock() {
-            *m = Some((Instant::now(), f));
-        }
-    }
-
-    /// Cached inputs of one office and date.
-    pub fn day(&self, office: &str, date: NaiveDate) -> Option<Arc<DayInputs>> {
-        fresh(
-            self.days.lock().ok()?.get(&(office.to_owned(), date)),
-            self.ttl,
-        )
-    }
-
-    /// Caches the inputs of one office and date.
-    pub fn put_day(&self, office: &str, date: NaiveDate, d: Arc<DayInputs>) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        if let Ok(mut m) = self.days.lock() {
-            if m.len() > 10_000 {
-                let ttl = self.ttl;
-                m.retain(|_, (t, _)| t.elapsed() < ttl);
-            }
-            m.insert((office.to_owned(), date), (Instant::now(), d));
-        }
-    }
-
     /// Forgets everything (after a change to offices, quotas, holidays or closures).
     pub fn clear(&self) {
-        if let Ok(mut m) = self.offices.lock() {
-            m.clear();
-        }
-        if let Ok(mut m) = self.fees.lock() {
-            *m = None;
-        }
-        if let Ok(mut m) = self.days.lock() {
-            m.clear();
-        }
+        self.offices.clear();
+        self.fees.clear();
+        self.days.clear();
     }
 }
 
@@ -260,21 +198,64 @@ pub struct AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, settings: Settings) -> Self {
-        let ttl = Duration::from_millis(settings.full_slot_cache_ms);
-        let settings_auth_ms = settings.auth_cache_ms;
-        let settings_ref_ms = settings.reference_cache_ms;
+        let ms = Duration::from_millis;
+        let full = ms(settings.full_slot_cache_ms);
+        let auth = ms(settings.auth_cache_ms);
+        let refs = ms(settings.reference_cache_ms);
         Self {
             store,
             settings: Arc::new(settings),
             clock: Arc::new(Clock::default()),
-            full_slots: Arc::new(FullSlots::new(ttl)),
-            principals: Arc::new(PrincipalCache::new(Duration::from_millis(settings_auth_ms))),
-            refs: Arc::new(RefCache::new(Duration::from_millis(settings_ref_ms))),
+            full_slots: Arc::new(FullSlots(TtlMap::new(full, 10_000))),
+            principals: Arc::new(PrincipalCache(TtlMap::new(auth, 100_000))),
+            refs: Arc::new(RefCache {
+                offices: TtlMap::new(refs, 1_000),
+                fees: TtlMap::new(refs, 1),
+                days: TtlMap::new(refs, 10_000),
+            }),
         }
     }
 
     /// Now.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_age_out_after_their_ttl() {
+        let m = TtlMap::new(Duration::from_millis(30), 10);
+        m.put("a".to_owned(), 1);
+        assert_eq!(m.get("a"), Some(1));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(m.get("a"), None);
+    }
+
+    #[test]
+    fn a_zero_ttl_turns_the_cache_off_and_remove_forgets() {
+        let off = TtlMap::new(Duration::ZERO, 10);
+        off.put(1, 1);
+        assert_eq!(off.get(&1), None);
+        let on = TtlMap::new(Duration::from_secs(60), 10);
+        on.put(1, 1);
+        on.remove(&1);
+        assert_eq!(on.get(&1), None);
+    }
+
+    #[test]
+    fn a_cached_token_stops_working_at_its_expiry() {
+        let c = PrincipalCache(TtlMap::new(Duration::from_secs(60), 10));
+        let now = Utc::now();
+        let p = Principal::Account {
+            id: uuid::Uuid::nil(),
+            verified: true,
+        };
+        c.put("h", &p, now + chrono::Duration::seconds(1));
+        assert!(c.get("h", now).is_some());
+        assert!(c.get("h", now + chrono::Duration::seconds(1)).is_none());
     }
 }
