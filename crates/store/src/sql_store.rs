@@ -475,12 +475,9 @@ async fn lock_booking(tx: &mut Tx, id: Uuid) -> StoreResult<Booking> {
     booking_from_row(&row)
 }
 
-/// Whether the NIK holds another active booking, after sweeping its lapsed holds.
-pub(crate) async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<bool> {
-    let lapsed = tx
-        .fetch_all(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
-        .await?;
-    for r in &lapsed {
+/// Records the expiry event of each booking a sweep returned (`RETURNING id`).
+async fn record_expired(tx: &mut Tx, swept: &[Row], now: DateTime<Utc>) -> StoreResult<()> {
+    for r in swept {
         let id = r.uuid("id")?;
         event(
             tx,
@@ -493,6 +490,15 @@ pub(crate) async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> S
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Whether the NIK holds another active booking, after sweeping its lapsed holds.
+pub(crate) async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<bool> {
+    let lapsed = tx
+        .fetch_all(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
+        .await?;
+    record_expired(tx, &lapsed, now).await?;
     Ok(tx
         .fetch_optional(ACTIVE_BOOKING_FOR_NIK, args![nik.as_str()])
         .await?
@@ -1454,19 +1460,7 @@ impl Store for SqlStore {
     async fn expire_overdue(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         let rows = tx.fetch_all(EXPIRE_OVERDUE, args![now, limit]).await?;
-        for r in &rows {
-            let id = r.uuid("id")?;
-            event(
-                &mut tx,
-                id,
-                now,
-                Some(BookingState::AwaitingPayment),
-                BookingState::Expired,
-                "system",
-                "payment deadline passed",
-            )
-            .await?;
-        }
+        record_expired(&mut tx, &rows, now).await?;
         tx.commit().await?;
         Ok(rows.len() as u64)
     }
