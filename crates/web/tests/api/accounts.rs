@@ -14,6 +14,7 @@ api_tests!(
     logging_in_before_verifying_is_email_not_verified,
     a_wrong_password_is_invalid_credentials,
     the_profile_needs_a_bearer_token,
+    a_page_session_cookie_works_same_origin_and_ends_at_logout,
     a_login_token_stops_working_when_its_session_ends,
     an_invalid_nik_is_refused_with_its_reason,
     a_sixth_applicant_is_over_the_limit,
@@ -403,4 +404,60 @@ async fn the_full_nik_never_appears_in_any_answer(backend: Backend) {
         .problem(422, "invalid-nik");
 
     assert_eq!(app.bodies_containing(&person.nik), 0);
+}
+
+async fn a_page_session_cookie_works_same_origin_and_ends_at_logout(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let login = &loket_web::seed::DEMO_LOGINS[0];
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": login.login, "password": login.password}),
+        )
+        .await;
+    let set_cookie = r
+        .header("set-cookie")
+        .expect("login sets a cookie")
+        .to_owned();
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let with_cookie = |method: reqwest::Method, path: &str| {
+        app.client
+            .request(method, app.url(path))
+            .header("cookie", &cookie)
+    };
+
+    // Reading with the cookie works.
+    app.send(with_cookie(reqwest::Method::GET, "/api/v1/me"))
+        .await
+        .expect(200);
+    // A write from another site carrying the cookie is refused; from our own pages it works.
+    let person = json!({"nik": "1671015506900001", "full_name": "Dewi", "birth_date": "1990-06-15", "sex": "female"});
+    app.send(
+        with_cookie(reqwest::Method::POST, "/api/v1/applicants")
+            .header("sec-fetch-site", "cross-site")
+            .json(&person),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.send(
+        with_cookie(reqwest::Method::POST, "/api/v1/applicants")
+            .header("sec-fetch-site", "same-origin")
+            .json(&person),
+    )
+    .await
+    .expect(201);
+
+    // Logging out with the cookie ends the session on the server, not only in the browser.
+    app.send(
+        with_cookie(reqwest::Method::POST, "/api/v1/auth/logout")
+            .header("sec-fetch-site", "same-origin"),
+    )
+    .await
+    .expect(204);
+    app.send(with_cookie(reqwest::Method::GET, "/api/v1/me"))
+        .await
+        .problem(401, "unauthorized");
 }
