@@ -143,6 +143,8 @@ pub enum Row {
     Sqlite(SqliteRow),
     /// PostgreSQL row.
     Postgres(PgRow),
+    /// SQLite row read by key on the calling thread (see `lite`).
+    Lite(crate::lite::LiteRow),
 }
 
 macro_rules! getter {
@@ -152,6 +154,7 @@ macro_rules! getter {
             match self {
                 Row::Sqlite(r) => r.try_get::<$t, _>(col),
                 Row::Postgres(r) => r.try_get::<$t, _>(col),
+                Row::Lite(r) => r.$name(col),
             }
         }
     };

@@ -5,8 +5,8 @@
 //! takes every allocation waiting (up to `MAX_BATCH`) into one `BEGIN IMMEDIATE`
 //! transaction and answers them only after the commit. Holding SQLite's only write lock,
 //! it counts each slot's places once per batch and keeps the count as it inserts, so the
-//! capacity check costs no scan per booking; each insert checks the NIK itself
-//! (`INSERT_BOOKING_IF_NIK_FREE`), and sees the inserts before it on the same connection. Rare cases (a slot's first booking, a replayed Idempotency-Key, a
+//! capacity check costs no scan per booking; each insert checks the NIK first (`NIK_HOLD`)
+//! and sees the inserts before it on the same connection. Rare cases (a slot's first booking, a replayed Idempotency-Key, a
 //! lapsed hold of the same NIK still in the unique index) are handed to the async
 //! transactional path after the commit.
 
@@ -14,14 +14,15 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::args;
 use crate::db::Arg;
 use crate::error::{StoreError, StoreResult};
-use crate::sql::{ALLOCATION_DIAGNOSIS, INSERT_BOOKING_IF_NIK_FREE};
+use crate::lite::{execute, query_row};
+use crate::sql::{ALLOCATION_DIAGNOSIS, INSERT_BOOKING, NIK_HOLD};
 use crate::sql_store::{SqlStore, booked, booking_args};
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
@@ -54,22 +55,13 @@ pub(crate) fn spawn(
     busy_timeout: Duration,
     store: SqlStore,
 ) -> std::io::Result<mpsc::Sender<Job>> {
-    let conn = open(&path, busy_timeout).map_err(std::io::Error::other)?;
+    let conn = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
     let handle = Handle::current();
     let (tx, rx) = mpsc::channel::<Job>(4096);
     std::thread::Builder::new()
         .name("loket-allocator".into())
         .spawn(move || run(conn, rx, store, handle))?;
     Ok(tx)
-}
-
-fn open(path: &std::path::Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(busy_timeout)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(conn)
 }
 
 fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handle: Handle) {
@@ -118,38 +110,6 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handl
     }
 }
 
-/// Binds `args` as `$1`, `$2`, ... by name: SQLite numbers `$N` parameters in order of first
-/// appearance in the text, not by N, so binding by position would misplace them.
-fn query_row<T>(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    args: Vec<Arg>,
-    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Option<T>> {
-    let names: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
-    let values: Vec<Value> = args.into_iter().map(value).collect();
-    let params: Vec<(&str, &dyn rusqlite::ToSql)> = names
-        .iter()
-        .zip(values.iter())
-        .map(|(n, v)| (n.as_str(), v as &dyn rusqlite::ToSql))
-        .collect();
-    stmt.query_row(params.as_slice(), f).optional()
-}
-
-/// The value sqlx would bind for an argument, so rows written here read back the same.
-fn value(a: Arg) -> Value {
-    match a {
-        Arg::I64(v) => Value::Integer(v),
-        Arg::Text(v) => Value::Text(v),
-        Arg::OptText(v) => v.map_or(Value::Null, Value::Text),
-        Arg::Bool(v) => Value::Integer(i64::from(v)),
-        Arg::Uuid(v) => Value::Blob(v.as_bytes().to_vec()),
-        Arg::OptUuid(v) => v.map_or(Value::Null, |u| Value::Blob(u.as_bytes().to_vec())),
-        Arg::Time(v) => Value::Text(crate::db::sqlite_time(v)),
-        Arg::OptTime(v) => v.map_or(Value::Null, |t| Value::Text(crate::db::sqlite_time(t))),
-        Arg::Date(v) => Value::Text(v.format("%F").to_string()),
-    }
-}
-
 fn run_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Per slot: (row id, places left), read once; None when the slot has no row yet.
@@ -190,7 +150,7 @@ fn slot_state(
     req: &AllocationRequest,
 ) -> rusqlite::Result<Option<(i64, i64)>> {
     let k = &req.slot;
-    let args = crate::args![
+    let args = args![
         k.office_code.clone(),
         k.service_date,
         k.session_code.clone(),
@@ -212,17 +172,28 @@ fn insert(
     req: &AllocationRequest,
     slot_id: i64,
 ) -> rusqlite::Result<Outcome> {
-    let mut insert = tx.prepare_cached(INSERT_BOOKING_IF_NIK_FREE)?;
+    // Under the write lock, the NIK check and the insert cannot be raced; a plain insert
+    // (rather than INSERT ... SELECT, which copies its source into a temporary table when
+    // it reads the table it inserts into) keeps the batch cheap.
+    let mut check = tx.prepare_cached(NIK_HOLD)?;
+    let hold = query_row(&mut check, args![req.nik.as_str(), req.now], |r| {
+        r.get::<_, bool>(0)
+    })?;
+    match hold {
+        None => {}
+        // A lapsed hold not yet swept: the transactional path expires it first.
+        Some(true) => return Ok(Outcome::Deferred),
+        // The NIK is busy, or this is a replay of a booking already made with this key.
+        Some(false) if req.idempotency_key.is_some() => return Ok(Outcome::Deferred),
+        Some(false) => return Ok(Outcome::Refused(StoreError::NikHasActiveBooking)),
+    }
+    let mut insert = tx.prepare_cached(INSERT_BOOKING)?;
     let mut args = booking_args(req);
     args.push(Arg::I64(slot_id));
-    match query_row(&mut insert, args, |r| r.get::<_, i64>(0)) {
-        Ok(Some(slot_id)) => Ok(Outcome::Booked(slot_id)),
-        // The NIK is busy, or this is a replay of a booking already made with this key.
-        Ok(None) if req.idempotency_key.is_some() => Ok(Outcome::Deferred),
-        Ok(None) => Ok(Outcome::Refused(StoreError::NikHasActiveBooking)),
-        // A unique index refused the row (a replayed key racing, a lapsed hold of the same
-        // NIK not yet swept): SQLite undid only this statement; the transactional path
-        // sorts it out.
+    match execute(&mut insert, args) {
+        Ok(_) => Ok(Outcome::Booked(slot_id)),
+        // A unique index refused the row (a replayed key racing): SQLite undid only this
+        // statement; the transactional path sorts it out.
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::ConstraintViolation =>
         {

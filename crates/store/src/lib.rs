@@ -5,6 +5,7 @@
 pub mod db;
 mod error;
 mod group_commit;
+mod lite;
 mod sql;
 mod sql_store;
 pub mod types;

@@ -134,18 +134,12 @@ pub const INSERT_BOOKING: &str = "INSERT INTO bookings (id, account_id, applican
     fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
     created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
     $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)";
-/// The SQLite allocator's insert: the booking, unless its NIK holds an active booking.
-/// Capacity is checked by the allocator, which counts a slot's places once per batch inside
-/// the same write transaction (see group_commit.rs). Parameters as `INSERT_BOOKING`.
-pub const INSERT_BOOKING_IF_NIK_FREE: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, \
-    slot_id, office_code, service_date, session_code, class, state, billing_code, payment_deadline, \
-    service, travel_purpose, fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, \
-    request_fingerprint, created_at, updated_at, paid_at) \
-    SELECT $1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, 0, \
-    $16, $17, $18, $18, NULL \
-    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $18))) \
-    RETURNING slot_id";
+/// The SQLite allocator's NIK check, before `INSERT_BOOKING` in the same write
+/// transaction: whether the NIK holds a booking in the one-active-per-NIK index, and if so
+/// whether it is a hold whose deadline has passed ($2 is now). Written with the index's own
+/// condition so that the partial index serves it.
+pub const NIK_HOLD: &str = "SELECT state = 'awaiting_payment' AND payment_deadline <= $2 \
+    FROM bookings WHERE nik = $1 AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
 /// A slot's id, capacity and places taken, and whether a NIK holds an active booking.
 pub const ALLOCATION_DIAGNOSIS: &str = "SELECT s.id, s.capacity, \
     (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
@@ -290,7 +284,7 @@ pub const SHARED: &[&str] = &[
     EXPIRE_NIK_LAPSED,
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
-    INSERT_BOOKING_IF_NIK_FREE,
+    NIK_HOLD,
     ALLOCATION_DIAGNOSIS,
     INSERT_EVENT,
     GET_BOOKING,

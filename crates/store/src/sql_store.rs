@@ -56,6 +56,9 @@ pub struct SqlStore {
     writer: Pool,
     /// SQLite's allocator task (group commit); None on PostgreSQL and inside the allocator.
     allocator: Option<tokio::sync::mpsc::Sender<crate::group_commit::Job>>,
+    /// SQLite reads by key on the calling thread (see `lite`); None on PostgreSQL and for
+    /// an in-memory database.
+    readers: Option<std::sync::Arc<crate::lite::Readers>>,
 }
 
 fn pick(backend: Backend, stmt: (&'static str, &'static str)) -> &'static str {
@@ -70,6 +73,15 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 impl SqlStore {
+    /// Reads at most one row by a unique key: on a SQLite file on the calling thread (see
+    /// `lite`), otherwise through the pool.
+    async fn fetch_by_key(&self, sql: &'static str, args: Vec<Arg>) -> StoreResult<Option<Row>> {
+        match &self.readers {
+            Some(r) => Ok(r.fetch_optional(sql, args)?.map(Row::Lite)),
+            None => Ok(self.pool.fetch_optional(sql, args).await?),
+        }
+    }
+
     /// Connects to `sqlite://path` or `postgres://...`, without migrating.
     pub async fn connect(url: &str, opts: &StoreOptions) -> StoreResult<Self> {
         if url.starts_with("sqlite:") {
@@ -92,11 +104,16 @@ impl SqlStore {
                 pool: Pool::Sqlite(readers),
                 writer: Pool::Sqlite(writer),
                 allocator: None,
+                readers: None,
             };
             // An in-memory database cannot be shared with a second connection: it keeps
             // the transactional path for every allocation.
             let file = o.get_filename().to_path_buf();
             if !file.as_os_str().is_empty() && !file.to_string_lossy().contains(":memory:") {
+                store.readers = Some(std::sync::Arc::new(crate::lite::Readers::new(
+                    file.clone(),
+                    opts.busy_timeout,
+                )));
                 store.allocator = Some(
                     crate::group_commit::spawn(file, opts.busy_timeout, store.clone())
                         .map_err(|e| StoreError::Corrupt(format!("allocator: {e}")))?,
@@ -115,6 +132,7 @@ impl SqlStore {
                 writer: pool.clone(),
                 pool,
                 allocator: None,
+                readers: None,
             })
         } else {
             Err(StoreError::Database(sqlx::Error::Configuration(
@@ -538,8 +556,7 @@ async fn apply_slot_capacity(
     Ok((cap, clamped))
 }
 
-/// The parameters a new booking is inserted with ($1-$18 of `INSERT_BOOKING` and
-/// `INSERT_BOOKING_IF_NIK_FREE`).
+/// The parameters a new booking is inserted with ($1-$18 of `INSERT_BOOKING`).
 pub(crate) fn booking_args(req: &AllocationRequest) -> Vec<Arg> {
     let k = &req.slot;
     args![
@@ -674,7 +691,7 @@ impl Store for SqlStore {
     }
 
     async fn get_office(&self, code: &str) -> StoreResult<Option<Office>> {
-        let Some(row) = self.pool.fetch_optional(GET_OFFICE, args![code]).await? else {
+        let Some(row) = self.fetch_by_key(GET_OFFICE, args![code]).await? else {
             return Ok(None);
         };
         let sessions = self
@@ -688,7 +705,7 @@ impl Store for SqlStore {
     }
 
     async fn region_name(&self, code: &str) -> StoreResult<Option<String>> {
-        let row = self.pool.fetch_optional(REGION_NAME, args![code]).await?;
+        let row = self.fetch_by_key(REGION_NAME, args![code]).await?;
         Ok(row.map(|r| r.text("name")).transpose()?)
     }
 
@@ -1223,21 +1240,19 @@ impl Store for SqlStore {
         key: &str,
     ) -> StoreResult<Option<Booking>> {
         let row = self
-            .pool
-            .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![account, key])
+            .fetch_by_key(BOOKING_BY_IDEMPOTENCY, args![account, key])
             .await?;
         row.map(|r| booking_from_row(&r)).transpose()
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>> {
-        let row = self.pool.fetch_optional(GET_BOOKING, args![id]).await?;
+        let row = self.fetch_by_key(GET_BOOKING, args![id]).await?;
         row.map(|r| booking_from_row(&r)).transpose()
     }
 
     async fn booking_by_billing_code(&self, code: &str) -> StoreResult<Option<Booking>> {
         let row = self
-            .pool
-            .fetch_optional(BOOKING_BY_BILLING_CODE, args![code])
+            .fetch_by_key(BOOKING_BY_BILLING_CODE, args![code])
             .await?;
         row.map(|r| booking_from_row(&r)).transpose()
     }
@@ -1492,7 +1507,7 @@ impl Store for SqlStore {
     }
 
     async fn account_auth(&self, email: &str) -> StoreResult<Option<AccountAuth>> {
-        let row = self.pool.fetch_optional(ACCOUNT_AUTH, args![email]).await?;
+        let row = self.fetch_by_key(ACCOUNT_AUTH, args![email]).await?;
         row.map(|r| {
             Ok(AccountAuth {
                 id: r.uuid("id")?,
@@ -1504,7 +1519,7 @@ impl Store for SqlStore {
     }
 
     async fn get_account(&self, id: Uuid) -> StoreResult<Option<Account>> {
-        let row = self.pool.fetch_optional(GET_ACCOUNT, args![id]).await?;
+        let row = self.fetch_by_key(GET_ACCOUNT, args![id]).await?;
         row.map(|r| {
             Ok(Account {
                 id: r.uuid("id")?,
@@ -1584,10 +1599,7 @@ impl Store for SqlStore {
     }
 
     async fn staff_auth(&self, username: &str) -> StoreResult<Option<StaffAuth>> {
-        let row = self
-            .pool
-            .fetch_optional(STAFF_AUTH, args![username])
-            .await?;
+        let row = self.fetch_by_key(STAFF_AUTH, args![username]).await?;
         row.map(|r| {
             Ok(StaffAuth {
                 staff: Staff {
@@ -1631,8 +1643,7 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(Principal, DateTime<Utc>)>> {
         let Some(r) = self
-            .pool
-            .fetch_optional(TOKEN_PRINCIPAL, args![token_hash, now])
+            .fetch_by_key(TOKEN_PRINCIPAL, args![token_hash, now])
             .await?
         else {
             return Ok(None);
@@ -1713,10 +1724,7 @@ impl Store for SqlStore {
     }
 
     async fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>> {
-        let row = self
-            .pool
-            .fetch_optional(GET_APPLICANT, args![account, id])
-            .await?;
+        let row = self.fetch_by_key(GET_APPLICANT, args![account, id]).await?;
         row.map(|r| applicant_from_row(&r)).transpose()
     }
 

@@ -235,9 +235,10 @@ impl From<StoreError> for ApiError {
                 "invalid-input",
                 "A value contains characters that cannot be stored",
             ),
-            e @ (StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Migrate(_)) => {
-                Self::internal(e)
-            }
+            e @ (StoreError::Corrupt(_)
+            | StoreError::Database(_)
+            | StoreError::Sqlite(_)
+            | StoreError::Migrate(_)) => Self::internal(e),
         }
     }
 }
