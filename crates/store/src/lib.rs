@@ -6,6 +6,7 @@ pub mod db;
 mod error;
 mod group_commit;
 mod lite;
+mod slot_batch;
 mod sql;
 mod sql_store;
 pub mod types;

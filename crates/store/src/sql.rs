@@ -129,16 +129,25 @@ pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', upda
 pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
     AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
 /// Parameters $1-$18 come from `booking_args`; $19 is the slot id.
-pub const INSERT_BOOKING: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
+macro_rules! insert_booking {
+    () => {
+        "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
     service_date, session_code, class, state, billing_code, payment_deadline, service, travel_purpose, \
     fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
     created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
-    $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)";
-/// The SQLite allocator's NIK check, before `INSERT_BOOKING` in the same write
-/// transaction: whether the NIK holds a booking in the one-active-per-NIK index, and if so
+    $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)"
+    };
+}
+pub const INSERT_BOOKING: &str = insert_booking!();
+/// `INSERT_BOOKING` that skips a row meeting any unique index instead of failing, so a
+/// batch transaction on PostgreSQL survives it (see slot_batch.rs).
+pub const INSERT_BOOKING_SKIP_CONFLICT: &str =
+    concat!(insert_booking!(), " ON CONFLICT DO NOTHING RETURNING id");
+/// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
+/// the insert in the same write transaction: whether the NIK holds a booking in the one-active-per-NIK index, and if so
 /// whether it is a hold whose deadline has passed ($2 is now). Written with the index's own
 /// condition so that the partial index serves it.
-pub const NIK_HOLD: &str = "SELECT state = 'awaiting_payment' AND payment_deadline <= $2 \
+pub const NIK_HOLD: &str = "SELECT (state = 'awaiting_payment' AND payment_deadline <= $2) AS lapsed \
     FROM bookings WHERE nik = $1 AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
 /// A slot's id, capacity and places taken, and whether a NIK holds an active booking.
 pub const ALLOCATION_DIAGNOSIS: &str = "SELECT s.id, s.capacity, \
@@ -285,6 +294,7 @@ pub const SHARED: &[&str] = &[
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
     NIK_HOLD,
+    INSERT_BOOKING_SKIP_CONFLICT,
     ALLOCATION_DIAGNOSIS,
     INSERT_EVENT,
     GET_BOOKING,

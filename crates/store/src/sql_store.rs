@@ -59,6 +59,8 @@ pub struct SqlStore {
     /// SQLite reads by key on the calling thread (see `lite`); None on PostgreSQL and for
     /// an in-memory database.
     readers: Option<std::sync::Arc<crate::lite::Readers>>,
+    /// PostgreSQL's allocations waiting per slot (group commit); None on SQLite.
+    slot_queues: Option<std::sync::Arc<crate::slot_batch::SlotQueues>>,
 }
 
 fn pick(backend: Backend, stmt: (&'static str, &'static str)) -> &'static str {
@@ -105,6 +107,7 @@ impl SqlStore {
                 writer: Pool::Sqlite(writer),
                 allocator: None,
                 readers: None,
+                slot_queues: None,
             };
             // An in-memory database cannot be shared with a second connection: it keeps
             // the transactional path for every allocation.
@@ -133,6 +136,7 @@ impl SqlStore {
                 pool,
                 allocator: None,
                 readers: None,
+                slot_queues: Some(Default::default()),
             })
         } else {
             Err(StoreError::Database(sqlx::Error::Configuration(
@@ -142,7 +146,7 @@ impl SqlStore {
     }
 
     /// Starts a write transaction (on SQLite, behind this process's other writers).
-    async fn begin_write(&self) -> StoreResult<Tx> {
+    pub(crate) async fn begin_write(&self) -> StoreResult<Tx> {
         Ok(self.writer.begin_write().await?)
     }
 
@@ -216,10 +220,13 @@ impl SqlStore {
         Ok(())
     }
 
-    /// How many allocations, in this process, SQLite's allocator settled inside a batch
-    /// (the fast path) rather than handing them to the transactional path.
+    /// How many allocations, in this process, were settled in a batch (the fast path):
+    /// inside SQLite's allocator, or in a PostgreSQL transaction shared with others of
+    /// the same slot.
     pub fn batch_settled_allocations() -> u64 {
-        crate::group_commit::SETTLED_IN_BATCH.load(std::sync::atomic::Ordering::Relaxed)
+        use std::sync::atomic::Ordering::Relaxed;
+        crate::group_commit::SETTLED_IN_BATCH.load(Relaxed)
+            + crate::slot_batch::SETTLED_TOGETHER.load(Relaxed)
     }
 
     /// The pool (for tests that prepare statements).
@@ -435,7 +442,7 @@ async fn event(
 }
 
 /// Creates the slot row if needed and locks it; returns (slot id, capacity).
-async fn lock_slot(tx: &mut Tx, key: &SlotKey) -> StoreResult<(i64, i64)> {
+pub(crate) async fn lock_slot(tx: &mut Tx, key: &SlotKey) -> StoreResult<(i64, i64)> {
     let lock = pick(tx.backend(), LOCK_SLOT);
     let key_args = || {
         args![
@@ -472,7 +479,7 @@ async fn lock_slot_by_id(tx: &mut Tx, slot_id: i64) -> StoreResult<i64> {
     Ok(row.i64("capacity")?)
 }
 
-async fn taken(tx: &mut Tx, slot_id: i64, now: DateTime<Utc>) -> StoreResult<i64> {
+pub(crate) async fn taken(tx: &mut Tx, slot_id: i64, now: DateTime<Utc>) -> StoreResult<i64> {
     let row = tx
         .fetch_optional(COUNT_TAKEN, args![slot_id, now])
         .await?
@@ -1230,7 +1237,10 @@ impl Store for SqlStore {
     async fn allocate(&self, req: AllocationRequest) -> StoreResult<Booking> {
         match self.backend() {
             Backend::Sqlite => self.allocate_sqlite(req).await,
-            Backend::Postgres => self.allocate_in_transaction(req).await,
+            Backend::Postgres => match &self.slot_queues {
+                Some(q) => q.allocate(self, req).await,
+                None => self.allocate_in_transaction(req).await,
+            },
         }
     }
 

@@ -1,0 +1,236 @@
+//! Group commit per slot on PostgreSQL. Allocations of one slot serialise on its row lock
+//! (`FOR UPDATE`), and one transaction per booking holds that lock across seven round trips
+//! and a WAL flush. Here the allocations of a slot waiting in this process queue up behind
+//! the one transaction in flight for that slot, and the next transaction takes them all:
+//! one lock, one count, then per booking a NIK check and an insert, and one commit.
+//!
+//! Several instances stay correct for the same reason a single booking is: every place is
+//! counted and taken under the slot's row lock, whichever instance holds it. An insert that
+//! meets a unique index (the NIK booked in another slot by a transaction not yet committed,
+//! a racing Idempotency-Key) is skipped with `ON CONFLICT DO NOTHING`, so it cannot abort
+//! the batch, and that allocation goes to the one-transaction path after the commit. If
+//! the batch fails as a whole (a deadlock, a lost connection), each of its allocations
+//! takes that path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+use crate::args;
+use crate::db::Arg;
+use crate::error::{StoreError, StoreResult};
+use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKING_SKIP_CONFLICT, NIK_HOLD};
+use crate::sql_store::{
+    SqlStore, booked, booking_args, booking_from_row, lock_slot, nik_is_busy, replayed, taken,
+};
+use crate::types::{AllocationRequest, Booking, SlotKey};
+
+/// Most allocations one transaction takes.
+const MAX_BATCH: usize = 128;
+
+/// Allocations settled in a transaction shared with others, for tests: if this stops
+/// growing under concurrent load, every booking is taking a transaction of its own.
+pub(crate) static SETTLED_TOGETHER: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+/// One allocation waiting for its slot's transaction.
+pub(crate) struct Job {
+    req: AllocationRequest,
+    reply: oneshot::Sender<StoreResult<Booking>>,
+}
+
+/// The allocations waiting, per slot; a slot is in the map while a transaction of it runs.
+#[derive(Debug, Default)]
+pub(crate) struct SlotQueues {
+    waiting: Mutex<HashMap<SlotKey, Vec<Job>>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("booking", &self.req.booking_id)
+            .finish()
+    }
+}
+
+/// What one allocation came to inside the batch.
+enum Outcome {
+    /// Booked in this slot.
+    Booked(i64),
+    /// A replayed Idempotency-Key: the booking it made.
+    Replayed(Box<Booking>),
+    /// Refused.
+    Refused(StoreError),
+    /// Settled after the commit by the one-transaction path.
+    Deferred,
+}
+
+impl SlotQueues {
+    /// Queues `req` behind its slot's transaction in flight, or starts one, and waits for
+    /// the answer. The transaction runs in a task of its own, so a caller that goes away
+    /// does not cancel the allocations of others (nor its own).
+    pub(crate) async fn allocate(
+        self: &Arc<Self>,
+        store: &SqlStore,
+        req: AllocationRequest,
+    ) -> StoreResult<Booking> {
+        let (reply, answer) = oneshot::channel();
+        let slot = req.slot.clone();
+        let start = {
+            let mut waiting = self
+                .waiting
+                .lock()
+                .map_err(|_| StoreError::Corrupt("slot queue poisoned".into()))?;
+            match waiting.get_mut(&slot) {
+                Some(q) => {
+                    q.push(Job { req, reply });
+                    false
+                }
+                None => {
+                    waiting.insert(slot.clone(), vec![Job { req, reply }]);
+                    true
+                }
+            }
+        };
+        if start {
+            let (queues, store) = (self.clone(), store.clone());
+            tokio::spawn(async move { queues.drain(store, slot).await });
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("allocation dropped".into()))?
+    }
+
+    /// Runs the slot's transactions until nobody waits for it.
+    async fn drain(&self, store: SqlStore, slot: SlotKey) {
+        let _unwinding = ForgetOnPanic {
+            queues: self,
+            slot: &slot,
+        };
+        loop {
+            let batch = {
+                let Ok(mut waiting) = self.waiting.lock() else {
+                    return;
+                };
+                let Some(q) = waiting.get_mut(&slot) else {
+                    return;
+                };
+                if q.is_empty() {
+                    waiting.remove(&slot);
+                    return;
+                }
+                let n = q.len().min(MAX_BATCH);
+                q.drain(..n).collect::<Vec<_>>()
+            };
+            settle(&store, batch).await;
+        }
+    }
+}
+
+/// If a drain task panicked, its slot would stay marked as running with nobody draining
+/// it, and every later allocation of the slot would wait forever; this drops the queue
+/// instead (its callers get an error). Only when unwinding: a normal end has already
+/// removed the entry, and a new drain of the same slot may own it by now.
+struct ForgetOnPanic<'a> {
+    queues: &'a SlotQueues,
+    slot: &'a SlotKey,
+}
+
+impl Drop for ForgetOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Ok(mut waiting) = self.queues.waiting.lock()
+        {
+            waiting.remove(self.slot);
+        }
+    }
+}
+
+async fn settle(store: &SqlStore, batch: Vec<Job>) {
+    let reqs: Vec<&AllocationRequest> = batch.iter().map(|j| &j.req).collect();
+    let outcomes = batch_transaction(store, &reqs).await;
+    if let Err(e) = &outcomes {
+        // Nothing of this batch was kept: each allocation takes the one-transaction path.
+        tracing::warn!(error = %e, "allocation batch failed; retrying one by one");
+    }
+    if let Ok(o) = &outcomes
+        && o.len() > 1
+    {
+        let settled = o.iter().filter(|o| !matches!(o, Outcome::Deferred)).count();
+        SETTLED_TOGETHER.fetch_add(settled as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+    let mut outcomes = outcomes.map(Vec::into_iter).ok();
+    for job in batch {
+        let answer = match outcomes.as_mut().and_then(Iterator::next) {
+            Some(Outcome::Booked(slot_id)) => Ok(booked(job.req, slot_id)),
+            Some(Outcome::Replayed(b)) => Ok(*b),
+            Some(Outcome::Refused(e)) => Err(e),
+            Some(Outcome::Deferred) | None => store.allocate_in_transaction(job.req).await,
+        };
+        let _ = job.reply.send(answer);
+    }
+}
+
+/// One transaction for allocations of the same slot.
+async fn batch_transaction(
+    store: &SqlStore,
+    reqs: &[&AllocationRequest],
+) -> StoreResult<Vec<Outcome>> {
+    let Some(first) = reqs.first() else {
+        return Ok(Vec::new());
+    };
+    let mut tx = store.begin_write().await?;
+    let (slot_id, capacity) = lock_slot(&mut tx, &first.slot).await?;
+    let mut left = capacity - taken(&mut tx, slot_id, first.now).await?;
+    let mut outcomes = Vec::with_capacity(reqs.len());
+    for req in reqs {
+        // A replayed key finds its booking: identical retries queue on the slot lock.
+        if let Some(key) = &req.idempotency_key
+            && let Some(row) = tx
+                .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
+                .await?
+        {
+            outcomes.push(match replayed(booking_from_row(&row)?, req) {
+                Ok(b) => Outcome::Replayed(Box::new(b)),
+                Err(e) => Outcome::Refused(e),
+            });
+            continue;
+        }
+        if left <= 0 {
+            outcomes.push(Outcome::Refused(StoreError::QuotaFull));
+            continue;
+        }
+        let hold = tx
+            .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
+            .await?;
+        let busy = match hold {
+            None => false,
+            Some(r) if !r.bool("lapsed")? => true,
+            // A lapsed hold not yet swept: expire it here, then look again.
+            Some(_) => nik_is_busy(&mut tx, &req.nik, req.now).await?,
+        };
+        if busy {
+            outcomes.push(Outcome::Refused(StoreError::NikHasActiveBooking));
+            continue;
+        }
+        let mut a = booking_args(req);
+        a.push(Arg::I64(slot_id));
+        if tx
+            .fetch_optional(INSERT_BOOKING_SKIP_CONFLICT, a)
+            .await?
+            .is_some()
+        {
+            left -= 1;
+            outcomes.push(Outcome::Booked(slot_id));
+        } else {
+            outcomes.push(Outcome::Deferred);
+        }
+    }
+    // Nothing booked: roll back, as a single refused allocation does (no slot row left
+    // behind by a date without quota, no sweep kept without its booking).
+    if outcomes.iter().any(|o| matches!(o, Outcome::Booked(_))) {
+        tx.commit().await?;
+    }
+    Ok(outcomes)
+}
