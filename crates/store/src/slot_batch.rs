@@ -2,7 +2,7 @@
 //! (`FOR UPDATE`), and one transaction per booking holds that lock across seven round trips
 //! and a WAL flush. Here the allocations of a slot waiting in this process queue up behind
 //! the one transaction in flight for that slot, and the next transaction takes them all:
-//! one lock, one count, then per booking a NIK check and an insert, and one commit.
+//! one lock, one count, then per booking one insert that checks the NIK, and one commit.
 //!
 //! Several instances stay correct for the same reason a single booking is: every place is
 //! counted and taken under the slot's row lock, whichever instance holds it. An insert that
@@ -20,9 +20,9 @@ use tokio::sync::oneshot;
 use crate::args;
 use crate::db::Arg;
 use crate::error::{StoreError, StoreResult};
-use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKING_SKIP_CONFLICT, NIK_HOLD};
+use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKING_IF_NIK_FREE, NIK_HOLD};
 use crate::sql_store::{
-    SqlStore, booked, booking_args, booking_from_row, lock_slot, nik_is_busy, replayed, taken,
+    SqlStore, booked, booking_args, booking_from_row, lock_slot, replayed, taken,
 };
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
@@ -201,31 +201,29 @@ async fn batch_transaction(
             outcomes.push(Outcome::Refused(StoreError::QuotaFull));
             continue;
         }
-        let hold = tx
-            .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
-            .await?;
-        let busy = match hold {
-            None => false,
-            Some(r) if !r.bool("lapsed")? => true,
-            // A lapsed hold not yet swept: expire it here, then look again.
-            Some(_) => nik_is_busy(&mut tx, &req.nik, req.now).await?,
-        };
-        if busy {
-            outcomes.push(Outcome::Refused(StoreError::NikHasActiveBooking));
-            continue;
-        }
         let mut a = booking_args(req);
         a.push(Arg::I64(slot_id));
         if tx
-            .fetch_optional(INSERT_BOOKING_SKIP_CONFLICT, a)
+            .fetch_optional(INSERT_BOOKING_IF_NIK_FREE, a)
             .await?
             .is_some()
         {
             left -= 1;
             outcomes.push(Outcome::Booked(slot_id));
-        } else {
-            outcomes.push(Outcome::Deferred);
+            continue;
         }
+        // Not inserted: the NIK is busy, or a unique index said no.
+        let hold = tx
+            .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
+            .await?;
+        outcomes.push(match hold {
+            Some(r) if !r.bool("lapsed")? && req.idempotency_key.is_none() => {
+                Outcome::Refused(StoreError::NikHasActiveBooking)
+            }
+            // A lapsed hold to sweep first, a possible replay, or another unique index:
+            // the one-transaction path sorts each out.
+            _ => Outcome::Deferred,
+        });
     }
     // Nothing booked: roll back, as a single refused allocation does (no slot row left
     // behind by a date without quota, no sweep kept without its booking).

@@ -139,10 +139,19 @@ macro_rules! insert_booking {
     };
 }
 pub const INSERT_BOOKING: &str = insert_booking!();
-/// `INSERT_BOOKING` that skips a row meeting any unique index instead of failing, so a
-/// batch transaction on PostgreSQL survives it (see slot_batch.rs).
-pub const INSERT_BOOKING_SKIP_CONFLICT: &str =
-    concat!(insert_booking!(), " ON CONFLICT DO NOTHING RETURNING id");
+/// PostgreSQL's batch insert (see slot_batch.rs): the booking, unless its NIK holds a
+/// booking in the one-active-per-NIK index (a lapsed hold included), and skipping a row
+/// that meets any unique index instead of failing, so the batch transaction survives it.
+/// No row back means "look closer" (`NIK_HOLD`). Parameters as `INSERT_BOOKING`.
+pub const INSERT_BOOKING_IF_NIK_FREE: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, \
+    slot_id, office_code, service_date, session_code, class, state, billing_code, payment_deadline, \
+    service, travel_purpose, fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, \
+    request_fingerprint, created_at, updated_at, paid_at) \
+    SELECT $1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, 0, \
+    $16, $17, $18, $18, NULL \
+    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 \
+    AND b.state IN ('awaiting_payment', 'payment_pending', 'paid')) \
+    ON CONFLICT DO NOTHING RETURNING id";
 /// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
 /// the insert in the same write transaction: whether the NIK holds a booking in the one-active-per-NIK index, and if so
 /// whether it is a hold whose deadline has passed ($2 is now). Written with the index's own
@@ -294,7 +303,7 @@ pub const SHARED: &[&str] = &[
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
     NIK_HOLD,
-    INSERT_BOOKING_SKIP_CONFLICT,
+    INSERT_BOOKING_IF_NIK_FREE,
     ALLOCATION_DIAGNOSIS,
     INSERT_EVENT,
     GET_BOOKING,
