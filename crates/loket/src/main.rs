@@ -3,6 +3,12 @@
 
 mod bench;
 
+/// mimalloc rather than glibc's malloc: a request allocates and frees many small objects
+/// across threads, and glibc's arenas spent a tenth of the server's time in malloc, free
+/// and returning pages to the kernel (docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
