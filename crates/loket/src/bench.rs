@@ -347,6 +347,15 @@ fn booking_body(p: &Person, date: &str, session: &str) -> Value {
         "travel_purpose": "tourism"})
 }
 
+/// The ceiling: GET /healthz on the same server, from the same client.
+async fn healthz(c: &reqwest::Client, base: &str, name: &'static str, args: &BenchArgs) -> Phase {
+    let (c, url) = (c.clone(), format!("{base}/healthz"));
+    fire(name, args.healthz_requests, args.concurrency, move |_| {
+        c.get(&url)
+    })
+    .await
+}
+
 /// A person's `Authorization` header and a booking body, ready to send.
 fn prepared(p: &Person, body: &Value) -> (reqwest::header::HeaderValue, bytes::Bytes) {
     let auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", p.token))
@@ -392,18 +401,8 @@ async fn bench_backend(args: &BenchArgs, backend: &str) -> anyhow::Result<Vec<Ph
     set_capacity(&c, &base, &staff, &date, "s2", args.bulk_attempts as i64).await?;
 
     let mut phases = Vec::new();
-    let url_h = format!("{base}/healthz");
-    let ch = c.clone();
     eprintln!("[{backend}] healthz ceiling");
-    phases.push(
-        fire(
-            "healthz",
-            args.healthz_requests,
-            args.concurrency,
-            move |_| ch.get(&url_h),
-        )
-        .await,
-    );
+    phases.push(healthz(&c, &base, "healthz", args).await);
 
     eprintln!(
         "[{backend}] rush: {} attempts at {} places",
@@ -454,18 +453,8 @@ async fn bench_backend(args: &BenchArgs, backend: &str) -> anyhow::Result<Vec<Ph
     );
     // The ceiling again, on the same server after the bookings: this machine's speed
     // drifts within a run, and one short measurement can be off by a third.
-    let url_h = format!("{base}/healthz");
-    let ch = c.clone();
     eprintln!("[{backend}] healthz ceiling again");
-    phases.push(
-        fire(
-            "healthz_after",
-            args.healthz_requests,
-            args.concurrency,
-            move |_| ch.get(&url_h),
-        )
-        .await,
-    );
+    phases.push(healthz(&c, &base, "healthz_after", args).await);
     server.stop().await;
     if let Some(name) = pg_db {
         let _ = admin_sql(
