@@ -56,13 +56,42 @@ pub(crate) fn spawn(
     store: SqlStore,
 ) -> std::io::Result<mpsc::Sender<Job>> {
     let conn = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
+    // Checkpoints (copying the WAL back into the database file, with an fsync) would
+    // otherwise run inside the allocator's commits and stall every booking waiting;
+    // a thread of their own runs them instead (`checkpointer`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(std::io::Error::other)?;
     let handle = Handle::current();
+    let checkpoints = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
     let (tx, rx) = mpsc::channel::<Job>(4096);
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("loket-allocator".into())
-        .spawn(move || run(conn, rx, store, handle))?;
+        .spawn(move || {
+            run(conn, rx, store, handle);
+            drop(stop);
+        })?;
+    std::thread::Builder::new()
+        .name("loket-checkpoint".into())
+        .spawn(move || checkpointer(checkpoints, stopped))?;
     Ok(tx)
 }
+
+/// Copies the WAL back into the database file every `CHECKPOINT_EVERY` while the allocator
+/// runs. PASSIVE: it never waits for or blocks the writer or readers; what it cannot copy
+/// yet is copied next time.
+fn checkpointer(conn: Connection, stopped: std::sync::mpsc::Receiver<()>) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+        stopped.recv_timeout(CHECKPOINT_EVERY)
+    {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
+/// How often the checkpointer runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handle: Handle) {
     while let Some(first) = rx.blocking_recv() {
