@@ -128,30 +128,35 @@ pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', upda
     WHERE nik = $1 AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
 pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
     AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
-/// Parameters $1-$18 come from `booking_args`; $19 is the slot id.
-macro_rules! insert_booking {
+/// The column list and values of a new booking, shared by both inserts below.
+macro_rules! booking_columns {
     () => {
         "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
     service_date, session_code, class, state, billing_code, payment_deadline, service, travel_purpose, \
     fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
-    created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
-    $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)"
+    created_at, updated_at, paid_at) "
     };
 }
-pub const INSERT_BOOKING: &str = insert_booking!();
+macro_rules! booking_values {
+    () => {
+        "$1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
+    $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL"
+    };
+}
+/// Parameters $1-$18 come from `booking_args`; $19 is the slot id.
+pub const INSERT_BOOKING: &str = concat!(booking_columns!(), "VALUES (", booking_values!(), ")");
 /// PostgreSQL's batch insert (see slot_batch.rs): the booking, unless its NIK holds a
 /// booking in the one-active-per-NIK index (a lapsed hold included), and skipping a row
 /// that meets any unique index instead of failing, so the batch transaction survives it.
 /// No row back means "look closer" (`NIK_HOLD`). Parameters as `INSERT_BOOKING`.
-pub const INSERT_BOOKING_IF_NIK_FREE: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, \
-    slot_id, office_code, service_date, session_code, class, state, billing_code, payment_deadline, \
-    service, travel_purpose, fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, \
-    request_fingerprint, created_at, updated_at, paid_at) \
-    SELECT $1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, $10, $11, $12, $13, $14, $15, 0, \
-    $16, $17, $18, $18, NULL \
-    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 \
+pub const INSERT_BOOKING_IF_NIK_FREE: &str = concat!(
+    booking_columns!(),
+    "SELECT ",
+    booking_values!(),
+    " WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 \
     AND b.state IN ('awaiting_payment', 'payment_pending', 'paid')) \
-    ON CONFLICT DO NOTHING RETURNING id";
+    ON CONFLICT DO NOTHING RETURNING id"
+);
 /// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
 /// the insert in the same write transaction: whether the NIK holds a booking in the one-active-per-NIK index, and if so
 /// whether it is a hold whose deadline has passed ($2 is now). Written with the index's own
