@@ -3,12 +3,20 @@
 //! and, with sqlx, a hand-off to the connection's thread for every statement and row.
 //! The allocator is a thread of its own with a synchronous connection to the same file: it
 //! takes every allocation waiting (up to `MAX_BATCH`) into one `BEGIN IMMEDIATE`
-//! transaction and answers them only after the commit. Holding SQLite's only write lock,
-//! it counts each slot's places once per batch and keeps the count as it inserts, so the
-//! capacity check costs no scan per booking; each insert checks the NIK first (`NIK_HOLD`)
-//! and sees the inserts before it on the same connection. Rare cases (a slot's first booking, a replayed Idempotency-Key, a
-//! lapsed hold of the same NIK still in the unique index) are handed to the async
-//! transactional path after the commit.
+//! transaction and answers them only after the commit. Each insert checks the NIK first
+//! (`NIK_HOLD`) and sees the inserts before it on the same connection. Rare cases (a
+//! slot's first booking, a replayed Idempotency-Key, a lapsed hold of the same NIK still in
+//! the unique index) are handed to the async transactional path after the commit.
+//!
+//! Counting a slot's places means reading every booking of the slot, so the allocator
+//! counts a slot once and then keeps the count as it inserts, across batches (`Counts`).
+//! A kept count is used only while it is exact:
+//! - no other connection has committed since (`PRAGMA data_version`, read under the write
+//!   lock at the start of every batch; a payment, cancellation, expiry, quota change or
+//!   deferred allocation on another connection therefore drops every kept count);
+//! - the request's instant lies where no unpaid hold of the slot lapses (`Known::covers`):
+//!   places come back by the clock alone, without a write;
+//! - the batch that made it committed (a failed batch drops every kept count).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,10 +27,10 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::args;
-use crate::db::Arg;
+use crate::db::{Arg, sqlite_time};
 use crate::error::{StoreError, StoreResult};
 use crate::lite::{execute, query_row};
-use crate::sql::{ALLOCATION_DIAGNOSIS, INSERT_BOOKING, NIK_HOLD};
+use crate::sql::{INSERT_BOOKING, NIK_HOLD, SLOT_PLACES};
 use crate::sql_store::{SqlStore, booked, booking_args};
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
@@ -94,6 +102,7 @@ fn checkpointer(conn: Connection, stopped: std::sync::mpsc::Receiver<()>) {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handle: Handle) {
+    let mut counts = Counts::default();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -102,7 +111,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handl
                 Err(_) => break,
             }
         }
-        match run_batch(&mut conn, &batch) {
+        match run_batch(&mut conn, &batch, &mut counts) {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     match outcome {
@@ -139,30 +148,98 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handl
     }
 }
 
-fn run_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>> {
+/// What the allocator knows of a slot from its last count, kept across batches.
+#[derive(Clone, Debug, PartialEq)]
+struct Known {
+    /// The slot's row id.
+    id: i64,
+    capacity: i64,
+    /// Places held or paid at any instant in [`from`, `until`).
+    taken: i64,
+    /// Instants as stored (`sqlite_time`) and compared as SQLite compares them. `from` is
+    /// the last deadline of an unpaid hold at or before the counting instant ("" if none);
+    /// `until` the first after it (None if none).
+    from: String,
+    until: Option<String>,
+}
+
+impl Known {
+    /// Whether `taken` is the count at `now` (as `sqlite_time` text).
+    fn covers(&self, now: &str) -> bool {
+        self.from.as_str() <= now && self.until.as_deref().is_none_or(|u| now < u)
+    }
+
+    /// After inserting a hold that lapses at `deadline`: one more place taken, and the
+    /// count changes again when that hold lapses.
+    fn took(&mut self, deadline: String) {
+        self.taken += 1;
+        if self.until.as_ref().is_none_or(|u| deadline < *u) {
+            self.until = Some(deadline);
+        }
+    }
+}
+
+/// The counts kept between batches, valid while the database's `data_version` (which moves
+/// when another connection commits) is the one they were read at.
+#[derive(Default)]
+struct Counts {
+    data_version: i64,
+    slots: HashMap<SlotKey, Known>,
+}
+
+fn run_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    counts: &mut Counts,
+) -> rusqlite::Result<Vec<Outcome>> {
+    let result = run_batch_in_tx(conn, batch, counts);
+    if result.is_err() {
+        // The batch rolled back: counts it changed may describe rows that do not exist.
+        counts.slots.clear();
+    }
+    result
+}
+
+fn run_batch_in_tx(
+    conn: &mut Connection,
+    batch: &[Job],
+    counts: &mut Counts,
+) -> rusqlite::Result<Vec<Outcome>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // Per slot: (row id, places left), read once; None when the slot has no row yet.
-    let mut slots: HashMap<SlotKey, Option<(i64, i64)>> = HashMap::new();
+    let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    if version != counts.data_version {
+        counts.slots.clear();
+        counts.data_version = version;
+    }
+    // This batch's view: None when the slot has no row yet; copied back after the commit.
+    let mut slots: HashMap<SlotKey, Option<Known>> = HashMap::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let req = &job.req;
-        let slot = match slots.get(&req.slot) {
-            Some(s) => *s,
-            None => {
-                let s = slot_state(&tx, req)?;
-                slots.insert(req.slot.clone(), s);
-                s
+        let now = sqlite_time(req.now);
+        let seen = match slots.get(&req.slot) {
+            Some(s) => Some(s.clone()),
+            None => counts.slots.get(&req.slot).cloned().map(Some),
+        };
+        let slot = match seen {
+            Some(None) => None,
+            Some(Some(k)) if k.covers(&now) => Some(k),
+            _ => {
+                let k = slot_places(&tx, req, &now)?;
+                slots.insert(req.slot.clone(), k.clone());
+                k
             }
         };
         let outcome = match slot {
             None => Outcome::Deferred,
             // A replayed Idempotency-Key must find its booking even on a full slot.
-            Some((_, left)) if left <= 0 && req.idempotency_key.is_some() => Outcome::Deferred,
-            Some((_, left)) if left <= 0 => Outcome::Refused(StoreError::QuotaFull),
-            Some((slot_id, left)) => {
-                let o = insert(&tx, req, slot_id)?;
+            Some(k) if k.taken >= k.capacity && req.idempotency_key.is_some() => Outcome::Deferred,
+            Some(k) if k.taken >= k.capacity => Outcome::Refused(StoreError::QuotaFull),
+            Some(mut k) => {
+                let o = insert(&tx, req, k.id)?;
                 if matches!(o, Outcome::Booked(_)) {
-                    slots.insert(req.slot.clone(), Some((slot_id, left - 1)));
+                    k.took(sqlite_time(req.payment_deadline));
+                    slots.insert(req.slot.clone(), Some(k));
                 }
                 o
             }
@@ -170,32 +247,42 @@ fn run_batch(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outco
         outcomes.push(outcome);
     }
     tx.commit()?;
+    for (key, known) in slots {
+        match known {
+            Some(k) => counts.slots.insert(key, k),
+            None => counts.slots.remove(&key),
+        };
+    }
     Ok(outcomes)
 }
 
-/// The slot's row id and places left, under the write lock; None if it has no row.
-fn slot_state(
+/// The slot's places at `now`, under the write lock; None if it has no row.
+fn slot_places(
     tx: &rusqlite::Transaction<'_>,
     req: &AllocationRequest,
-) -> rusqlite::Result<Option<(i64, i64)>> {
+    now: &str,
+) -> rusqlite::Result<Option<Known>> {
     let k = &req.slot;
     let args = args![
         k.office_code.clone(),
         k.service_date,
         k.session_code.clone(),
         k.class.as_str(),
-        req.nik.as_str(),
-        req.now
+        now.to_owned()
     ];
-    let mut q = tx.prepare_cached(ALLOCATION_DIAGNOSIS)?;
+    let mut q = tx.prepare_cached(SLOT_PLACES)?;
     query_row(&mut q, args, |r| {
-        let id: i64 = r.get("id")?;
-        let capacity: i64 = r.get("capacity")?;
-        let taken: i64 = r.get("taken")?;
-        Ok((id, capacity - taken))
+        Ok(Known {
+            id: r.get("id")?,
+            capacity: r.get("capacity")?,
+            taken: r.get("taken")?,
+            from: r
+                .get::<_, Option<String>>("lapsed_last")?
+                .unwrap_or_default(),
+            until: r.get("lapses_next")?,
+        })
     })
 }
-
 fn insert(
     tx: &rusqlite::Transaction<'_>,
     req: &AllocationRequest,

@@ -124,8 +124,10 @@ pub const INSERT_SLOT: &str = "INSERT INTO slots (office_code, service_date, ses
     0)) ON CONFLICT (office_code, service_date, session_code, class) DO NOTHING";
 /// Lapsed holds of one NIK are swept before the one-active-booking check, so a lapsed hold
 /// never blocks a new booking even if the worker has not run yet.
+/// The active-state condition is the partial index's own, verbatim, so that SQLite uses it.
 pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', updated_at = $2 \
-    WHERE nik = $1 AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
+    WHERE nik = $1 AND state IN ('awaiting_payment', 'payment_pending', 'paid') \
+    AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
 pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
     AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
 /// The column list and values of a new booking, shared by both inserts below.
@@ -163,12 +165,18 @@ pub const INSERT_BOOKING_IF_NIK_FREE: &str = concat!(
 /// condition so that the partial index serves it.
 pub const NIK_HOLD: &str = "SELECT (state = 'awaiting_payment' AND payment_deadline <= $2) AS lapsed \
     FROM bookings WHERE nik = $1 AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
-/// A slot's id, capacity and places taken, and whether a NIK holds an active booking.
-pub const ALLOCATION_DIAGNOSIS: &str = "SELECT s.id, s.capacity, \
+/// A slot's id, capacity and places taken at $5 (now), and the instants around $5 at which
+/// that count would change: the last deadline of an unpaid hold at or before $5 and the
+/// first one after it. The count holds for any instant in [lapsed_last, lapses_next), so
+/// the SQLite allocator keeps it across batches (see group_commit.rs). Each bound is one
+/// seek in `bookings_slot_state`.
+pub const SLOT_PLACES: &str = "SELECT s.id, s.capacity, \
     (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $6))) AS taken, \
-    (SELECT COUNT(*) FROM bookings b WHERE b.nik = $5 AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $6))) AS nik_active \
+    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $5))) AS taken, \
+    (SELECT MAX(b.payment_deadline) FROM bookings b WHERE b.slot_id = s.id \
+    AND b.state = 'awaiting_payment' AND b.payment_deadline <= $5) AS lapsed_last, \
+    (SELECT MIN(b.payment_deadline) FROM bookings b WHERE b.slot_id = s.id \
+    AND b.state = 'awaiting_payment' AND b.payment_deadline > $5) AS lapses_next \
     FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4";
 pub const INSERT_EVENT: &str = "INSERT INTO booking_events (booking_id, at, from_state, to_state, actor, detail) \
     VALUES ($1, $2, $3, $4, $5, $6)";
@@ -309,7 +317,7 @@ pub const SHARED: &[&str] = &[
     INSERT_BOOKING,
     NIK_HOLD,
     INSERT_BOOKING_IF_NIK_FREE,
-    ALLOCATION_DIAGNOSIS,
+    SLOT_PLACES,
     INSERT_EVENT,
     GET_BOOKING,
     BOOKING_BY_IDEMPOTENCY,

@@ -37,10 +37,10 @@ pub enum DayStatus {
 pub struct OfficePlan {
     /// The office.
     pub office: Office,
-    /// Its working calendar for the period.
-    pub calendar: WorkingCalendar,
-    /// Its quota plan for the period.
-    pub quotas: QuotaPlan,
+    /// Its working calendar for the period (shared with the day cache).
+    pub calendar: Arc<WorkingCalendar>,
+    /// Its quota plan for the period (shared with the day cache).
+    pub quotas: Arc<QuotaPlan>,
     /// Today in the office's zone.
     pub today: NaiveDate,
     /// Now.
@@ -79,15 +79,28 @@ pub async fn fees(state: &AppState) -> ApiResult<Arc<FeeSchedule>> {
     Ok(f)
 }
 
-async fn day_inputs(state: &AppState, office: &str, date: NaiveDate) -> ApiResult<Arc<DayInputs>> {
-    if let Some(d) = state.refs.days.get(&(office.to_owned(), date)) {
+async fn day_inputs(
+    state: &AppState,
+    office: &Office,
+    date: NaiveDate,
+) -> ApiResult<Arc<DayInputs>> {
+    let key = (office.code.clone(), date);
+    if let Some(d) = state.refs.days.get(&key) {
         return Ok(d);
     }
+    let inputs = state
+        .store
+        .calendar_inputs(&office.code, date, date)
+        .await?;
     let d = Arc::new(DayInputs {
-        calendar: state.store.calendar_inputs(office, date, date).await?,
-        quotas: state.store.quota_plan(office, date, date).await?,
+        calendar: Arc::new(WorkingCalendar::new(
+            office.open_weekdays,
+            inputs.holidays,
+            inputs.exceptions,
+        )),
+        quotas: Arc::new(state.store.quota_plan(&office.code, date, date).await?),
     });
-    state.refs.days.put((office.to_owned(), date), d.clone());
+    state.refs.days.put(key, d.clone());
     Ok(d)
 }
 
@@ -99,18 +112,17 @@ impl OfficePlan {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Self> {
-        let (inputs, quotas) = if from == to {
-            // A booking's single day: served from the short-lived cache.
-            let d = day_inputs(state, &office.code, from).await?;
+        let (calendar, quotas) = if from == to {
+            // A booking's single day: served from the short-lived cache, shared, not copied.
+            let d = day_inputs(state, &office, from).await?;
             (d.calendar.clone(), d.quotas.clone())
         } else {
-            (
-                state.store.calendar_inputs(&office.code, from, to).await?,
-                state.store.quota_plan(&office.code, from, to).await?,
-            )
+            let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
+            let calendar =
+                WorkingCalendar::new(office.open_weekdays, inputs.holidays, inputs.exceptions);
+            let quotas = state.store.quota_plan(&office.code, from, to).await?;
+            (Arc::new(calendar), Arc::new(quotas))
         };
-        let calendar =
-            WorkingCalendar::new(office.open_weekdays, inputs.holidays, inputs.exceptions);
         let now = state.now();
         let today = local_date(now, office.time_zone);
         Ok(Self {

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use loket_domain::Office;
+use loket_domain::calendar::WorkingCalendar;
 use loket_domain::catalogue::FeeSchedule;
 use loket_domain::quota::QuotaPlan;
-use loket_store::{CalendarInputs, DynStore, Principal, SlotKey};
+use loket_store::{DynStore, Principal, SlotKey};
 
 use crate::config::Settings;
 
@@ -161,12 +162,13 @@ pub struct RefCache {
     pub days: TtlMap<(String, NaiveDate), Arc<DayInputs>>,
 }
 
-/// The calendar and quota inputs of one office and date.
+/// The working calendar and quota plan of one office and date, built once and shared by
+/// the requests that book that day.
 pub struct DayInputs {
-    /// Holidays and the office's exceptions.
-    pub calendar: CalendarInputs,
+    /// The calendar (weekdays, holidays and the office's exceptions).
+    pub calendar: Arc<WorkingCalendar>,
     /// Quota defaults and overrides.
-    pub quotas: QuotaPlan,
+    pub quotas: Arc<QuotaPlan>,
 }
 
 impl RefCache {
@@ -178,21 +180,34 @@ impl RefCache {
     }
 }
 
-/// What every handler gets.
+/// What every handler gets: one pointer to the shared parts, so that the clones axum makes
+/// for every request (the route, each `State` extractor, the middleware) cost one atomic
+/// increment each rather than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// Storage.
     pub store: DynStore,
     /// Settings.
-    pub settings: Arc<Settings>,
+    pub settings: Settings,
     /// Clock.
-    pub clock: Arc<Clock>,
+    pub clock: Clock,
     /// Recently full slots.
-    pub full_slots: Arc<FullSlots>,
+    pub full_slots: FullSlots,
     /// Recently seen tokens.
-    pub principals: Arc<PrincipalCache>,
+    pub principals: PrincipalCache,
     /// Reference data.
-    pub refs: Arc<RefCache>,
+    pub refs: RefCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -202,18 +217,18 @@ impl AppState {
         let full = ms(settings.full_slot_cache_ms);
         let auth = ms(settings.auth_cache_ms);
         let refs = ms(settings.reference_cache_ms);
-        Self {
+        Self(Arc::new(Shared {
             store,
-            settings: Arc::new(settings),
-            clock: Arc::new(Clock::default()),
-            full_slots: Arc::new(FullSlots(TtlMap::new(full, 10_000))),
-            principals: Arc::new(PrincipalCache(TtlMap::new(auth, 100_000))),
-            refs: Arc::new(RefCache {
+            settings,
+            clock: Clock::default(),
+            full_slots: FullSlots(TtlMap::new(full, 10_000)),
+            principals: PrincipalCache(TtlMap::new(auth, 100_000)),
+            refs: RefCache {
                 offices: TtlMap::new(refs, 1_000),
                 fees: TtlMap::new(refs, 1),
                 days: TtlMap::new(refs, 10_000),
-            }),
-        }
+            },
+        }))
     }
 
     /// Now.

@@ -28,6 +28,8 @@ conformance!(
     two_instances_sweeping_at_once_expire_each_hold_once,
     two_instances_claiming_mail_at_once_never_claim_the_same_mail,
     control_a_naive_read_then_write_allocation_is_caught_overbooking,
+    a_count_kept_between_batches_gives_a_place_back_when_a_hold_lapses,
+    a_count_kept_between_batches_sees_a_cancellation_made_elsewhere,
 );
 
 const ATTEMPTS: usize = 300;
@@ -596,4 +598,70 @@ async fn allocator_books_in_its_batch(engine: Engine, at_least: u64) {
     }
     assert_eq!(taken(&store, &key, t0()).await, 10);
     db.destroy().await;
+}
+
+// ---------- counts kept between batches ----------
+//
+// SQLite's allocator counts a slot once and keeps the count across batches. These two
+// stories would fail if it kept a count past the lapse of a hold, or past a commit made by
+// another connection. On SQLite each allocation here is settled inside a batch, which the
+// counter checks, so the kept count is what decides. (PostgreSQL counts in every
+// transaction and runs a lone allocation on its own; the stories hold there too.)
+
+/// A two-place slot whose first place was booked at t0 (which created its row; the hold
+/// lapses at t0 + 2 h), with four people, the first of whom holds that place.
+async fn two_place_slot(
+    store: &SqlStore,
+) -> (
+    loket_store::SlotKey,
+    Vec<loket_store::Applicant>,
+    loket_store::Booking,
+) {
+    seed(store).await;
+    let key = slot(day(1), "s1");
+    set_capacity(store, &key, 2).await;
+    let ppl = people(store, 4).await;
+    let first = book(store, &ppl[0], &key, t0()).await;
+    (key, ppl, first)
+}
+
+async fn a_count_kept_between_batches_gives_a_place_back_when_a_hold_lapses(db: Ctx) {
+    let store = &db.store;
+    let (key, ppl, first) = two_place_slot(store).await;
+    book(store, &ppl[1], &key, t0() + Duration::minutes(1)).await;
+    let before = SqlStore::batch_settled_allocations();
+    let full = store
+        .allocate(request(&ppl[2], &key, t0() + Duration::minutes(2)))
+        .await;
+    assert!(matches!(full, Err(StoreError::QuotaFull)), "{full:?}");
+    let after_lapse = first.payment_deadline + Duration::seconds(1);
+    let r = store.allocate(request(&ppl[3], &key, after_lapse)).await;
+    assert!(
+        r.is_ok(),
+        "the lapsed hold's place was not given back: {r:?}"
+    );
+    if db.engine == Engine::Sqlite {
+        assert_eq!(SqlStore::batch_settled_allocations() - before, 2);
+    }
+    assert_eq!(taken(store, &key, after_lapse).await, 2);
+}
+
+async fn a_count_kept_between_batches_sees_a_cancellation_made_elsewhere(db: Ctx) {
+    let store = &db.store;
+    let (key, ppl, first) = two_place_slot(store).await;
+    book(store, &ppl[1], &key, t0()).await;
+    let before = SqlStore::batch_settled_allocations();
+    let full = store.allocate(request(&ppl[2], &key, t0())).await;
+    assert!(matches!(full, Err(StoreError::QuotaFull)), "{full:?}");
+    // On SQLite the cancellation commits on another connection than the allocator's.
+    store.cancel_booking(first.id, t0()).await.unwrap();
+    let r = store.allocate(request(&ppl[3], &key, t0())).await;
+    assert!(
+        r.is_ok(),
+        "the cancelled booking's place was not given back: {r:?}"
+    );
+    if db.engine == Engine::Sqlite {
+        assert_eq!(SqlStore::batch_settled_allocations() - before, 2);
+    }
+    assert_eq!(taken(store, &key, t0()).await, 2);
 }
