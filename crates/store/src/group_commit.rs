@@ -4,9 +4,10 @@
 //! The allocator is a thread of its own with a synchronous connection to the same file: it
 //! takes every allocation waiting (up to `MAX_BATCH`) into one `BEGIN IMMEDIATE`
 //! transaction and answers them only after the commit. Each insert checks the NIK first
-//! (`NIK_HOLD`) and sees the inserts before it on the same connection. Rare cases (a
-//! slot's first booking, a replayed Idempotency-Key, a lapsed hold of the same NIK still in
-//! the unique index) are handed to the async transactional path after the commit.
+//! (`NIK_HOLD`) and sees the inserts before it on the same connection. A slot's first
+//! booking creates the slot's row inside the batch. Rare cases (a replayed
+//! Idempotency-Key, a lapsed hold of the same NIK still in the unique index, an unknown
+//! office) are handed to the async transactional path after the commit.
 //!
 //! Counting a slot's places means reading every booking of the slot, so the allocator
 //! counts a slot once and then keeps the count as it inserts, across batches (`Counts`).
@@ -22,6 +23,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::Datelike;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
@@ -30,8 +32,10 @@ use crate::args;
 use crate::db::{Arg, sqlite_time};
 use crate::error::{StoreError, StoreResult};
 use crate::lite::{execute, query_row};
-use crate::sql::{INSERT_BOOKING, NIK_HOLD, SLOT_PLACES};
-use crate::sql_store::{SqlStore, booked, booking_args};
+use crate::sql::{
+    DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
+};
+use crate::sql_store::{SqlStore, booked, booking_args, weekday_index};
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
 /// Most allocations committed together.
@@ -256,33 +260,62 @@ fn run_batch_in_tx(
     Ok(outcomes)
 }
 
-/// The slot's places at `now`, under the write lock; None if it has no row.
+/// The slot's places at `now`, under the write lock. A slot without a row gets one here
+/// (its capacity from the quota tables, as `lock_slot` makes it); None if the office does
+/// not exist or the new slot has no places, which the transactional path reports.
 fn slot_places(
     tx: &rusqlite::Transaction<'_>,
     req: &AllocationRequest,
     now: &str,
 ) -> rusqlite::Result<Option<Known>> {
     let k = &req.slot;
-    let args = args![
-        k.office_code.clone(),
-        k.service_date,
-        k.session_code.clone(),
-        k.class.as_str(),
-        now.to_owned()
-    ];
-    let mut q = tx.prepare_cached(SLOT_PLACES)?;
-    query_row(&mut q, args, |r| {
-        Ok(Known {
-            id: r.get("id")?,
-            capacity: r.get("capacity")?,
-            taken: r.get("taken")?,
-            from: r
-                .get::<_, Option<String>>("lapsed_last")?
-                .unwrap_or_default(),
-            until: r.get("lapses_next")?,
+    let key_args = || {
+        args![
+            k.office_code.clone(),
+            k.service_date,
+            k.session_code.clone(),
+            k.class.as_str()
+        ]
+    };
+    let read = || {
+        let mut args = key_args();
+        args.push(Arg::Text(now.to_owned()));
+        let mut q = tx.prepare_cached(SLOT_PLACES)?;
+        query_row(&mut q, args, |r| {
+            Ok(Known {
+                id: r.get("id")?,
+                capacity: r.get("capacity")?,
+                taken: r.get("taken")?,
+                from: r
+                    .get::<_, Option<String>>("lapsed_last")?
+                    .unwrap_or_default(),
+                until: r.get("lapses_next")?,
+            })
         })
-    })
+    };
+    if let Some(known) = read()? {
+        return Ok(Some(known));
+    }
+    let mut office = tx.prepare_cached(LOCK_OFFICE_SHARE.0)?;
+    if query_row(&mut office, args![k.office_code.clone()], |_| Ok(()))?.is_none() {
+        return Ok(None);
+    }
+    let mut insert_slot = tx.prepare_cached(INSERT_SLOT)?;
+    let mut args = key_args();
+    args.push(Arg::I64(weekday_index(k.service_date.weekday())));
+    execute(&mut insert_slot, args)?;
+    match read()? {
+        // A session without places keeps no row (as on the transactional path, which
+        // rolls back); that path refuses the booking.
+        Some(k) if k.capacity == 0 => {
+            let mut delete = tx.prepare_cached(DELETE_SLOT)?;
+            execute(&mut delete, args![k.id])?;
+            Ok(None)
+        }
+        made => Ok(made),
+    }
 }
+
 fn insert(
     tx: &rusqlite::Transaction<'_>,
     req: &AllocationRequest,

@@ -122,6 +122,8 @@ pub const INSERT_SLOT: &str = "INSERT INTO slots (office_code, service_date, ses
     (SELECT capacity FROM quota_overrides WHERE office_code = $1 AND service_date = $2 AND session_code = $3 AND class = $4), \
     (SELECT capacity FROM quota_defaults WHERE office_code = $1 AND weekday = $5 AND session_code = $3 AND class = $4), \
     0)) ON CONFLICT (office_code, service_date, session_code, class) DO NOTHING";
+/// Undoes a slot row just made with no places, no booking having used it (SQLite's allocator).
+pub const DELETE_SLOT: &str = "DELETE FROM slots WHERE id = $1";
 /// Lapsed holds of one NIK are swept before the one-active-booking check, so a lapsed hold
 /// never blocks a new booking even if the worker has not run yet.
 /// The active-state condition is the partial index's own, verbatim, so that SQLite uses it.
@@ -312,6 +314,7 @@ pub const SHARED: &[&str] = &[
     COUNT_TAKEN,
     SLOT_USAGE,
     INSERT_SLOT,
+    DELETE_SLOT,
     EXPIRE_NIK_LAPSED,
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,

@@ -386,7 +386,7 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
 }
 
-fn weekday_index(w: Weekday) -> i64 {
+pub(crate) fn weekday_index(w: Weekday) -> i64 {
     i64::from(w.num_days_from_monday())
 }
 

@@ -552,6 +552,30 @@ async fn postgres_slot_batches_book_together_and_write_what_the_request_said() {
     allocator_books_in_its_batch(Engine::Postgres, 10).await;
 }
 
+/// A slot's first bookings arriving together: the allocator makes the slot's row in its
+/// batch instead of handing the whole first batch to the one-at-a-time path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlites_allocator_makes_a_slots_row_in_its_batch() {
+    let db = TestDb::create(Engine::Sqlite).await;
+    let store = db.ctx().store.clone();
+    seed(&store).await;
+    let key = slot(day(1), "s1");
+    set_capacity(&store, &key, 3).await;
+    let ppl = people(&store, 8).await;
+    let before = SqlStore::batch_settled_allocations();
+    let results = stampede(8, |i| {
+        let s = store.clone();
+        let req = request(&ppl[i], &key, t0());
+        async move { s.allocate(req).await.map(|_| ()) }
+    })
+    .await;
+    let (ok, full, other) = tally(&results, |e| matches!(e, StoreError::QuotaFull));
+    assert_eq!((ok, full, other.len()), (3, 5, 0), "{other:?}");
+    assert_eq!(SqlStore::batch_settled_allocations() - before, 8);
+    assert_eq!(taken(&store, &key, t0()).await, 3);
+    db.destroy().await;
+}
+
 async fn allocator_books_in_its_batch(engine: Engine, at_least: u64) {
     let db = TestDb::create(engine).await;
     let store = db.ctx().store.clone();
