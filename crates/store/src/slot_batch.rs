@@ -2,7 +2,9 @@
 //! (`FOR UPDATE`), and one transaction per booking holds that lock across seven round trips
 //! and a WAL flush. Here the allocations of a slot waiting in this process queue up behind
 //! the one transaction in flight for that slot, and the next transaction takes them all:
-//! one lock, one count, then per booking one insert that checks the NIK, and one commit.
+//! one lock, one count, one multi-row insert that checks each NIK (a JSON array of rows,
+//! `INSERT_BOOKINGS_IF_NIK_FREE`), and one commit. An allocation with an Idempotency-Key
+//! is looked up and inserted on its own, in its place in the arrival order.
 //!
 //! Several instances stay correct for the same reason a single booking is: every place is
 //! counted and taken under the slot's row lock, whichever instance holds it. An insert that
@@ -15,12 +17,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::SecondsFormat;
 use tokio::sync::oneshot;
 
 use crate::args;
-use crate::db::Arg;
+use crate::db::{Arg, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKING_IF_NIK_FREE, NIK_HOLD};
+use crate::sql::{
+    BOOKING_BY_IDEMPOTENCY, INSERT_BOOKING_IF_NIK_FREE, INSERT_BOOKINGS_IF_NIK_FREE, NIK_HOLD,
+};
 use crate::sql_store::{
     SqlStore, booked, booking_args, booking_from_row, lock_slot, replayed, taken,
 };
@@ -183,52 +188,140 @@ async fn batch_transaction(
     let mut tx = store.begin_write().await?;
     let (slot_id, capacity) = lock_slot(&mut tx, &first.slot).await?;
     let mut left = capacity - taken(&mut tx, slot_id, first.now).await?;
-    let mut outcomes = Vec::with_capacity(reqs.len());
-    for req in reqs {
+    let mut outcomes: Vec<Option<Outcome>> = (0..reqs.len()).map(|_| None).collect();
+    // Allocations without an Idempotency-Key, in order, waiting for a multi-row insert.
+    let mut plain: Vec<usize> = Vec::new();
+    for (i, req) in reqs.iter().enumerate() {
+        let Some(key) = &req.idempotency_key else {
+            plain.push(i);
+            continue;
+        };
+        // Places go in arrival order: the plain allocations before this one first.
+        insert_many(&mut tx, reqs, &mut plain, slot_id, &mut left, &mut outcomes).await?;
         // A replayed key finds its booking: identical retries queue on the slot lock.
-        if let Some(key) = &req.idempotency_key
-            && let Some(row) = tx
-                .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
-                .await?
+        if let Some(row) = tx
+            .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
+            .await?
         {
-            outcomes.push(match replayed(booking_from_row(&row)?, req) {
+            outcomes[i] = Some(match replayed(booking_from_row(&row)?, req) {
                 Ok(b) => Outcome::Replayed(Box::new(b)),
                 Err(e) => Outcome::Refused(e),
             });
             continue;
         }
         if left <= 0 {
-            outcomes.push(Outcome::Refused(StoreError::QuotaFull));
+            outcomes[i] = Some(Outcome::Refused(StoreError::QuotaFull));
             continue;
         }
         let mut a = booking_args(req);
         a.push(Arg::I64(slot_id));
-        if tx
-            .fetch_optional(INSERT_BOOKING_IF_NIK_FREE, a)
-            .await?
-            .is_some()
-        {
-            left -= 1;
-            outcomes.push(Outcome::Booked(slot_id));
-            continue;
-        }
-        // Not inserted: the NIK is busy, or a unique index said no.
-        let hold = tx
-            .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
-            .await?;
-        outcomes.push(match hold {
-            Some(r) if !r.bool("lapsed")? && req.idempotency_key.is_none() => {
-                Outcome::Refused(StoreError::NikHasActiveBooking)
-            }
-            // A lapsed hold to sweep first, a possible replay, or another unique index:
-            // the one-transaction path sorts each out.
-            _ => Outcome::Deferred,
-        });
+        outcomes[i] = Some(
+            if tx
+                .fetch_optional(INSERT_BOOKING_IF_NIK_FREE, a)
+                .await?
+                .is_some()
+            {
+                left -= 1;
+                Outcome::Booked(slot_id)
+            } else {
+                not_inserted(&mut tx, req).await?
+            },
+        );
     }
+    insert_many(&mut tx, reqs, &mut plain, slot_id, &mut left, &mut outcomes).await?;
+    let outcomes: Vec<Outcome> = outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::Deferred))
+        .collect();
     // Nothing booked: roll back, as a single refused allocation does (no slot row left
     // behind by a date without quota, no sweep kept without its booking).
     if outcomes.iter().any(|o| matches!(o, Outcome::Booked(_))) {
         tx.commit().await?;
     }
     Ok(outcomes)
+}
+
+/// Books the allocations at `pending` (indexes into `reqs`, in arrival order) while places
+/// are left, a multi-row insert per round (one round trip for up to `left` bookings); the
+/// rest are refused as full. Empties `pending`.
+async fn insert_many(
+    tx: &mut Tx,
+    reqs: &[&AllocationRequest],
+    pending: &mut Vec<usize>,
+    slot_id: i64,
+    left: &mut i64,
+    outcomes: &mut [Option<Outcome>],
+) -> StoreResult<()> {
+    let mut queue = std::collections::VecDeque::from(std::mem::take(pending));
+    while !queue.is_empty() {
+        if *left <= 0 {
+            for i in queue.drain(..) {
+                outcomes[i] = Some(Outcome::Refused(StoreError::QuotaFull));
+            }
+            break;
+        }
+        let take = usize::try_from(*left)
+            .unwrap_or(usize::MAX)
+            .min(queue.len());
+        let round: Vec<usize> = queue.drain(..take).collect();
+        let rows: Vec<serde_json::Value> = round.iter().map(|&i| json_row(i, reqs[i])).collect();
+        let json = serde_json::Value::Array(rows).to_string();
+        let inserted: std::collections::HashSet<uuid::Uuid> = tx
+            .fetch_all(INSERT_BOOKINGS_IF_NIK_FREE, args![json, slot_id])
+            .await?
+            .iter()
+            .map(|r| r.uuid("id"))
+            .collect::<Result<_, _>>()?;
+        for i in round {
+            outcomes[i] = Some(if inserted.contains(&reqs[i].booking_id) {
+                *left -= 1;
+                Outcome::Booked(slot_id)
+            } else {
+                not_inserted(tx, reqs[i]).await?
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Why an insert that checks the NIK inserted nothing: the NIK is busy, or a unique index
+/// said no.
+async fn not_inserted(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<Outcome> {
+    let hold = tx
+        .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
+        .await?;
+    Ok(match hold {
+        Some(r) if !r.bool("lapsed")? && req.idempotency_key.is_none() => {
+            Outcome::Refused(StoreError::NikHasActiveBooking)
+        }
+        // A lapsed hold to sweep first, a possible replay, or another unique index:
+        // the one-transaction path sorts each out.
+        _ => Outcome::Deferred,
+    })
+}
+
+/// One allocation as a row of `INSERT_BOOKINGS_IF_NIK_FREE`'s JSON: the values
+/// `booking_args` binds, keyed a1-a18, and its position as a0.
+fn json_row(position: usize, req: &AllocationRequest) -> serde_json::Value {
+    use serde_json::Value;
+    let mut row = serde_json::Map::with_capacity(19);
+    row.insert("a0".into(), Value::from(position));
+    for (n, arg) in booking_args(req).into_iter().enumerate() {
+        let v = match arg {
+            Arg::I64(v) => Value::from(v),
+            Arg::Text(v) => Value::from(v),
+            Arg::OptText(v) => v.map_or(Value::Null, Value::from),
+            Arg::Bool(v) => Value::from(v),
+            Arg::Uuid(v) => Value::from(v.to_string()),
+            Arg::OptUuid(v) => v.map_or(Value::Null, |u| Value::from(u.to_string())),
+            // Microseconds, cut as sqlx cuts them when it binds an instant.
+            Arg::Time(t) => Value::from(t.to_rfc3339_opts(SecondsFormat::Micros, true)),
+            Arg::OptTime(t) => t.map_or(Value::Null, |t| {
+                Value::from(t.to_rfc3339_opts(SecondsFormat::Micros, true))
+            }),
+            Arg::Date(d) => Value::from(d.format("%F").to_string()),
+        };
+        row.insert(format!("a{}", n + 1), v);
+    }
+    Value::Object(row)
 }

@@ -161,6 +161,22 @@ pub const INSERT_BOOKING_IF_NIK_FREE: &str = concat!(
     AND b.state IN ('awaiting_payment', 'payment_pending', 'paid')) \
     ON CONFLICT DO NOTHING RETURNING id"
 );
+/// PostgreSQL's batch insert of many bookings in one round trip: $1 is a JSON array of
+/// objects whose keys a1-a18 are `booking_args` ($1-$18 of `INSERT_BOOKING`) and a0 the
+/// position in the batch; $2 is the slot id. Rows whose NIK holds a booking, or that meet a
+/// unique index (two of the batch with one NIK: the earlier wins), are skipped and not
+/// returned, like `INSERT_BOOKING_IF_NIK_FREE`.
+pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
+    booking_columns!(),
+    "SELECT r.a1, r.a2, r.a3, r.a4, $2, r.a5, r.a6, r.a7, r.a8, 'awaiting_payment', r.a9, \
+    r.a10, r.a11, r.a12, r.a13, r.a14, r.a15, 0, r.a16, r.a17, r.a18, r.a18, NULL \
+    FROM jsonb_to_recordset(CAST($1 AS TEXT)::jsonb) AS r(a0 integer, a1 uuid, a2 uuid, a3 uuid, \
+    a4 text, a5 text, a6 date, a7 text, a8 text, a9 text, a10 timestamptz, a11 text, a12 text, \
+    a13 text, a14 bigint, a15 text, a16 text, a17 text, a18 timestamptz) \
+    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = r.a4 \
+    AND b.state IN ('awaiting_payment', 'payment_pending', 'paid')) \
+    ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id"
+);
 /// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
 /// the insert in the same write transaction: whether the NIK holds a booking in the one-active-per-NIK index, and if so
 /// whether it is a hold whose deadline has passed ($2 is now). Written with the index's own
@@ -369,3 +385,6 @@ pub const PER_ENGINE: &[(&str, &str)] = &[
     LOCK_BOOKING,
     LOCK_SLOT_BY_ID,
 ];
+
+/// Statements only PostgreSQL runs (the prepare test prepares them there).
+pub const POSTGRES_ONLY: &[&str] = &[INSERT_BOOKINGS_IF_NIK_FREE];

@@ -239,6 +239,9 @@ impl SqlStore {
         let backend = self.pool.backend();
         let mut all: Vec<&'static str> = sql::SHARED.to_vec();
         all.extend(sql::PER_ENGINE.iter().map(|s| pick(backend, *s)));
+        if backend == Backend::Postgres {
+            all.extend(sql::POSTGRES_ONLY);
+        }
         all
     }
 

@@ -21,6 +21,7 @@ conformance!(
     three_hundred_simultaneous_bookings_for_seventy_five_places_take_exactly_seventy_five,
     two_app_instances_booking_at_once_never_overbook,
     one_nik_booking_ten_slots_at_once_ends_with_one_active_booking,
+    one_nik_booking_one_slot_ten_times_at_once_ends_with_one_active_booking,
     a_quota_change_racing_the_first_bookings_never_leaves_more_taken_than_capacity,
     ten_simultaneous_applicant_additions_stop_at_five,
     simultaneous_retries_with_one_idempotency_key_all_get_the_same_booking,
@@ -122,10 +123,26 @@ async fn two_app_instances_booking_at_once_never_overbook(db: Ctx) {
 
 async fn one_nik_booking_ten_slots_at_once_ends_with_one_active_booking(db: Ctx) {
     seed(&db.store).await;
-    let a = person(&db.store).await;
     let keys: Vec<_> = (0..5)
         .flat_map(|d| ["s1", "s2"].map(|s| slot(day(d), s)))
         .collect();
+    one_nik_at_once(&db, keys).await;
+}
+
+/// The same NIK ten times in one slot: the attempts share a batch (on PostgreSQL one
+/// multi-row insert), and the first one in wins.
+async fn one_nik_booking_one_slot_ten_times_at_once_ends_with_one_active_booking(db: Ctx) {
+    seed(&db.store).await;
+    let key = slot(day(1), "s1");
+    // Someone else's booking first, so that the slot's row exists and the batch path runs.
+    let other = person(&db.store).await;
+    book(&db.store, &other, &key, t0()).await;
+    one_nik_at_once(&db, vec![key; 10]).await;
+}
+
+/// One new person tries every slot of `keys` at once; exactly one attempt books.
+async fn one_nik_at_once(db: &Ctx, keys: Vec<loket_store::SlotKey>) {
+    let a = person(&db.store).await;
     let store = db.store.clone();
     let results = stampede(keys.len(), |i| {
         let store = store.clone();
