@@ -84,6 +84,11 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// Sender address of outgoing mail.
     pub mail_from: String,
+    /// Failed logins of one email address or staff username before its logins are refused
+    /// for `login_lockout_minutes` (counted per instance).
+    pub login_max_failures: u32,
+    /// Minutes the failures are counted over, and the lockout lasts.
+    pub login_lockout_minutes: i64,
 }
 
 impl Default for Settings {
@@ -105,6 +110,8 @@ impl Default for Settings {
             log_format: "pretty".into(),
             smtp_url: None,
             mail_from: "Loket <noreply@loket.invalid>".into(),
+            login_max_failures: 10,
+            login_lockout_minutes: 15,
         }
     }
 }
@@ -151,6 +158,12 @@ impl Settings {
         if !(1..=24 * 60).contains(&self.payment_window_minutes) {
             return Err(ConfigError::Invalid(
                 "payment_window_minutes must be between 1 and 1440".into(),
+            ));
+        }
+        if self.login_max_failures == 0 || !(1..=24 * 60).contains(&self.login_lockout_minutes) {
+            return Err(ConfigError::Invalid(
+                "login_max_failures must be at least 1 and login_lockout_minutes between 1 and 1440"
+                    .into(),
             ));
         }
         if self.mode == Mode::Production && self.payment_webhook_secret.expose().len() < 16 {
@@ -214,6 +227,8 @@ fn toml_lines(s: &Settings) -> String {
         ("Request body limit in bytes.", "max_body_bytes", s.max_body_bytes.to_string()),
         ("Request timeout in seconds.", "request_timeout_seconds", s.request_timeout_seconds.to_string()),
         ("Log format: json or pretty.", "log_format", q(&s.log_format)),
+        ("Failed logins of one email or staff username before its logins are refused for a while (per instance).", "login_max_failures", s.login_max_failures.to_string()),
+        ("Minutes failed logins are counted over, and the lockout lasts.", "login_lockout_minutes", s.login_lockout_minutes.to_string()),
     ]
     .iter()
     .map(|(doc, k, v)| format!("# {doc}\n{k} = {v}\n"))

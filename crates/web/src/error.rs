@@ -177,6 +177,15 @@ impl IntoResponse for ApiError {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        // A problem that says when to come back says it in the standard header too.
+        if let Some(secs) = self
+            .extra
+            .get("retry_after_seconds")
+            .and_then(|v| v.as_u64())
+        {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res
     }
 }

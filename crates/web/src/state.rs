@@ -180,6 +180,63 @@ impl RefCache {
     }
 }
 
+/// Failed logins per identity ("account:EMAIL" or "staff:USERNAME"), so that a password
+/// cannot be guessed by trying: after `max` failures within `window` of the first, that
+/// identity's logins are refused until the window ends, without checking the password (which
+/// also spares the argon2 work). A success clears the count. Kept in memory per instance:
+/// with N instances behind a balancer an attacker gets at most N times `max` tries per
+/// window. Times are the service clock's, so the dev clock moves them too.
+pub struct LoginGuard {
+    max: u32,
+    window: chrono::Duration,
+    failures: std::sync::Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
+}
+
+/// Entries kept before expired ones are dropped.
+const LOGIN_GUARD_ENTRIES: usize = 100_000;
+
+impl LoginGuard {
+    /// A guard allowing `max` failures per `window`.
+    pub fn new(max: u32, window: chrono::Duration) -> Self {
+        Self {
+            max,
+            window,
+            failures: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// When `who` may try again, if its logins are refused at `now`.
+    pub fn locked_until(&self, who: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let map = self.failures.lock().ok()?;
+        let (first, count) = map.get(who)?;
+        let until = *first + self.window;
+        (*count >= self.max && now < until).then_some(until)
+    }
+
+    /// Records a failed login of `who` at `now`.
+    pub fn failed(&self, who: &str, now: DateTime<Utc>) {
+        let Ok(mut map) = self.failures.lock() else {
+            return;
+        };
+        let window = self.window;
+        if map.len() >= LOGIN_GUARD_ENTRIES {
+            map.retain(|_, (first, _)| now < *first + window);
+        }
+        let entry = map.entry(who.to_owned()).or_insert((now, 0));
+        if now >= entry.0 + window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+
+    /// Clears `who`'s failures after a successful login.
+    pub fn succeeded(&self, who: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(who);
+        }
+    }
+}
+
 /// What every handler gets: one pointer to the shared parts, so that the clones axum makes
 /// for every request (the route, each `State` extractor, the middleware) cost one atomic
 /// increment each rather than one per field.
@@ -200,6 +257,8 @@ pub struct Shared {
     pub principals: PrincipalCache,
     /// Reference data.
     pub refs: RefCache,
+    /// Failed logins.
+    pub logins: LoginGuard,
 }
 
 impl std::ops::Deref for AppState {
@@ -217,6 +276,10 @@ impl AppState {
         let full = ms(settings.full_slot_cache_ms);
         let auth = ms(settings.auth_cache_ms);
         let refs = ms(settings.reference_cache_ms);
+        let logins = LoginGuard::new(
+            settings.login_max_failures,
+            chrono::Duration::minutes(settings.login_lockout_minutes),
+        );
         Self(Arc::new(Shared {
             store,
             settings,
@@ -228,6 +291,7 @@ impl AppState {
                 fees: TtlMap::new(refs, 1),
                 days: TtlMap::new(refs, 10_000),
             },
+            logins,
         }))
     }
 

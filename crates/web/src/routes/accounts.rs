@@ -387,18 +387,24 @@ async fn issue_token(state: &AppState, principal: &Principal) -> ApiResult<Respo
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
     responses((status = 200, body = TokenView),
         (status = 401, description = "invalid-credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "email-not-verified", body = Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "email-not-verified", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too-many-login-attempts (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
     let email = normalize_email(b.email.as_deref().unwrap_or(""));
     let password = b.password.unwrap_or_default();
+    let who = format!("account:{email}");
+    let now = state.now();
+    check_not_locked(&state, &who, now)?;
     let account = state.store.account_auth(&email).await?;
     let ok = verify_password(password, account.as_ref().map(|a| a.password_hash.clone())).await;
     let Some(account) = account.filter(|_| ok) else {
+        state.logins.failed(&who, now);
         return Err(invalid_credentials());
     };
+    state.logins.succeeded(&who);
     if !account.verified {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -444,7 +450,8 @@ pub struct StaffLoginBody {
 
 /// Logs a staff member in.
 #[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff", request_body = StaffLoginBody,
-    responses((status = 200, body = TokenView), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TokenView), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too-many-login-attempts (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 async fn staff_login(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<StaffLoginBody>,
@@ -455,6 +462,9 @@ async fn staff_login(
     } else {
         String::new()
     };
+    let who = format!("staff:{username}");
+    let now = state.now();
+    check_not_locked(&state, &who, now)?;
     let staff = state.store.staff_auth(&username).await?;
     let ok = verify_password(
         b.password.unwrap_or_default(),
@@ -462,13 +472,33 @@ async fn staff_login(
     )
     .await;
     let Some(staff) = staff.filter(|_| ok) else {
+        state.logins.failed(&who, now);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid-credentials",
             "Wrong username or password",
         ));
     };
+    state.logins.succeeded(&who);
     issue_token(&state, &Principal::Staff(staff.staff)).await
+}
+
+/// 429 while `who` is locked out after too many failed logins (see `LoginGuard`).
+fn check_not_locked(state: &AppState, who: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    let Some(until) = state.logins.locked_until(who, now) else {
+        return Ok(());
+    };
+    let secs = (until - now).num_seconds().max(1);
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-login-attempts",
+        "Too many failed logins",
+    )
+    .detail(format!(
+        "logins for this account are paused; try again in {} minutes",
+        (secs + 59) / 60
+    ))
+    .with("retry_after_seconds", secs))
 }
 
 /// The logged-in applicant's profile.

@@ -13,6 +13,8 @@ api_tests!(
     a_wrong_verification_code_is_verification_failed,
     logging_in_before_verifying_is_email_not_verified,
     a_wrong_password_is_invalid_credentials,
+    ten_wrong_passwords_pause_that_accounts_logins_for_a_while,
+    ten_wrong_passwords_pause_a_staff_members_logins,
     the_profile_needs_a_bearer_token,
     a_page_session_cookie_works_same_origin_and_ends_at_logout,
     a_login_token_stops_working_when_its_session_ends,
@@ -58,11 +60,9 @@ async fn register(app: &TestApp, email: &str) -> String {
     six_digits(body).unwrap_or_else(|| panic!("no code in {body:?}"))
 }
 
-async fn a_new_applicant_registers_verifies_the_mailed_code_logs_in_and_books(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let email = "siti.aminah@example.test";
-
-    let code = register(&app, email).await;
+/// Registers `email` and verifies it with the mailed code.
+async fn register_verified(app: &TestApp, email: &str) {
+    let code = register(app, email).await;
     app.post(
         "/api/v1/accounts/verify",
         None,
@@ -70,6 +70,13 @@ async fn a_new_applicant_registers_verifies_the_mailed_code_logs_in_and_books(ba
     )
     .await
     .expect(204);
+}
+
+async fn a_new_applicant_registers_verifies_the_mailed_code_logs_in_and_books(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = "siti.aminah@example.test";
+
+    register_verified(&app, email).await;
     let login = app
         .post(
             "/api/v1/auth/login",
@@ -216,6 +223,71 @@ async fn a_wrong_password_is_invalid_credentials(backend: Backend) {
     )
     .await
     .problem(401, "invalid-credentials");
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"email": email, "password": password}),
+    )
+    .await
+}
+
+/// Password guessing: after ten failures (the default `login_max_failures`) even the right
+/// password is refused for 15 minutes, for that address only; a success clears the count.
+async fn ten_wrong_passwords_pause_that_accounts_logins_for_a_while(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = "pemohon@demo.loket.id";
+    // A success in between starts the count again.
+    for _ in 0..9 {
+        login(&app, email, "not-the-password")
+            .await
+            .problem(401, "invalid-credentials");
+    }
+    login(&app, email, "demo-pemohon").await.expect(200);
+    for _ in 0..10 {
+        login(&app, email, "not-the-password")
+            .await
+            .problem(401, "invalid-credentials");
+    }
+    let r = login(&app, email, "demo-pemohon").await;
+    let p = r.problem(429, "too-many-login-attempts");
+    let secs: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((840..=900).contains(&secs), "retry-after {secs}");
+    assert_eq!(p["retry_after_seconds"].as_u64(), Some(secs));
+    // Another address is not affected, nor is the same address with other capitals.
+    let other = "lain@example.test";
+    register_verified(&app, other).await;
+    login(&app, other, PASSWORD).await.expect(200);
+    login(&app, "Pemohon@Demo.Loket.ID", "demo-pemohon")
+        .await
+        .problem(429, "too-many-login-attempts");
+    app.advance_minutes(16).await;
+    login(&app, email, "demo-pemohon").await.expect(200);
+}
+
+async fn ten_wrong_passwords_pause_a_staff_members_logins(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staff = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/staff/login",
+                None,
+                &json!({"username": "kepala.palembang", "password": password}),
+            )
+            .await
+        }
+    };
+    for _ in 0..10 {
+        staff("wrong").await.problem(401, "invalid-credentials");
+    }
+    staff("demo-kepala")
+        .await
+        .problem(429, "too-many-login-attempts");
+    app.advance_minutes(16).await;
+    staff("demo-kepala").await.expect(200);
 }
 
 async fn the_profile_needs_a_bearer_token(backend: Backend) {
