@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::Datelike;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
@@ -35,7 +34,7 @@ use crate::lite::{execute, query_row};
 use crate::sql::{
     DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
 };
-use crate::sql_store::{SqlStore, booked, booking_args, weekday_index};
+use crate::sql_store::{SqlStore, booked, booking_args, insert_slot_args, slot_key_args};
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
 /// Most allocations committed together.
@@ -153,7 +152,7 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handl
 }
 
 /// What the allocator knows of a slot from its last count, kept across batches.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 struct Known {
     /// The slot's row id.
     id: i64,
@@ -215,35 +214,36 @@ fn run_batch_in_tx(
         counts.slots.clear();
         counts.data_version = version;
     }
-    // This batch's view: None when the slot has no row yet; copied back after the commit.
-    let mut slots: HashMap<SlotKey, Option<Known>> = HashMap::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let req = &job.req;
         let now = sqlite_time(req.now);
-        let seen = match slots.get(&req.slot) {
-            Some(s) => Some(s.clone()),
-            None => counts.slots.get(&req.slot).cloned().map(Some),
+        // Changed in place: if the batch fails, `run_batch` drops every kept count.
+        let known = match counts.slots.get_mut(&req.slot) {
+            Some(k) if k.covers(&now) => Some(k),
+            _ => match slot_places(&tx, req, &now)? {
+                Some(k) => Some(
+                    counts
+                        .slots
+                        .entry(req.slot.clone())
+                        .insert_entry(k)
+                        .into_mut(),
+                ),
+                None => {
+                    counts.slots.remove(&req.slot);
+                    None
+                }
+            },
         };
-        let slot = match seen {
-            Some(None) => None,
-            Some(Some(k)) if k.covers(&now) => Some(k),
-            _ => {
-                let k = slot_places(&tx, req, &now)?;
-                slots.insert(req.slot.clone(), k.clone());
-                k
-            }
-        };
-        let outcome = match slot {
+        let outcome = match known {
             None => Outcome::Deferred,
             // A replayed Idempotency-Key must find its booking even on a full slot.
             Some(k) if k.taken >= k.capacity && req.idempotency_key.is_some() => Outcome::Deferred,
             Some(k) if k.taken >= k.capacity => Outcome::Refused(StoreError::QuotaFull),
-            Some(mut k) => {
+            Some(k) => {
                 let o = insert(&tx, req, k.id)?;
                 if matches!(o, Outcome::Booked(_)) {
                     k.took(sqlite_time(req.payment_deadline));
-                    slots.insert(req.slot.clone(), Some(k));
                 }
                 o
             }
@@ -251,12 +251,6 @@ fn run_batch_in_tx(
         outcomes.push(outcome);
     }
     tx.commit()?;
-    for (key, known) in slots {
-        match known {
-            Some(k) => counts.slots.insert(key, k),
-            None => counts.slots.remove(&key),
-        };
-    }
     Ok(outcomes)
 }
 
@@ -269,16 +263,8 @@ fn slot_places(
     now: &str,
 ) -> rusqlite::Result<Option<Known>> {
     let k = &req.slot;
-    let key_args = || {
-        args![
-            k.office_code.clone(),
-            k.service_date,
-            k.session_code.clone(),
-            k.class.as_str()
-        ]
-    };
     let read = || {
-        let mut args = key_args();
+        let mut args = slot_key_args(k);
         args.push(Arg::Text(now.to_owned()));
         let mut q = tx.prepare_cached(SLOT_PLACES)?;
         query_row(&mut q, args, |r| {
@@ -301,9 +287,7 @@ fn slot_places(
         return Ok(None);
     }
     let mut insert_slot = tx.prepare_cached(INSERT_SLOT)?;
-    let mut args = key_args();
-    args.push(Arg::I64(weekday_index(k.service_date.weekday())));
-    execute(&mut insert_slot, args)?;
+    execute(&mut insert_slot, insert_slot_args(k))?;
     match read()? {
         // A session without places keeps no row (as on the transactional path, which
         // rolls back); that path refuses the booking.

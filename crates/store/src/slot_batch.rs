@@ -4,7 +4,8 @@
 //! the one transaction in flight for that slot, and the next transaction takes them all:
 //! one lock, one count, one multi-row insert that checks each NIK (a JSON array of rows,
 //! `INSERT_BOOKINGS_IF_NIK_FREE`), and one commit. An allocation with an Idempotency-Key
-//! is looked up and inserted on its own, in its place in the arrival order.
+//! is looked up first (after inserting those that arrived before it), then joins the
+//! insert unless it is a replay.
 //!
 //! Several instances stay correct for the same reason a single booking is: every place is
 //! counted and taken under the slot's row lock, whichever instance holds it. An insert that
@@ -23,9 +24,7 @@ use tokio::sync::oneshot;
 use crate::args;
 use crate::db::{Arg, Tx};
 use crate::error::{StoreError, StoreResult};
-use crate::sql::{
-    BOOKING_BY_IDEMPOTENCY, INSERT_BOOKING_IF_NIK_FREE, INSERT_BOOKINGS_IF_NIK_FREE, NIK_HOLD,
-};
+use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKINGS_IF_NIK_FREE, NIK_HOLD};
 use crate::sql_store::{
     SqlStore, booked, booking_args, booking_from_row, lock_slot, replayed, taken,
 };
@@ -187,49 +186,35 @@ async fn batch_transaction(
     };
     let mut tx = store.begin_write().await?;
     let (slot_id, capacity) = lock_slot(&mut tx, &first.slot).await?;
-    let mut left = capacity - taken(&mut tx, slot_id, first.now).await?;
-    let mut outcomes: Vec<Option<Outcome>> = (0..reqs.len()).map(|_| None).collect();
-    // Allocations without an Idempotency-Key, in order, waiting for a multi-row insert.
-    let mut plain: Vec<usize> = Vec::new();
+    let left = capacity - taken(&mut tx, slot_id, first.now).await?;
+    let mut batch = Places {
+        reqs,
+        slot_id,
+        left,
+        pending: Vec::new(),
+        outcomes: (0..reqs.len()).map(|_| None).collect(),
+    };
     for (i, req) in reqs.iter().enumerate() {
-        let Some(key) = &req.idempotency_key else {
-            plain.push(i);
-            continue;
-        };
-        // Places go in arrival order: the plain allocations before this one first.
-        insert_many(&mut tx, reqs, &mut plain, slot_id, &mut left, &mut outcomes).await?;
-        // A replayed key finds its booking: identical retries queue on the slot lock.
-        if let Some(row) = tx
-            .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
-            .await?
-        {
-            outcomes[i] = Some(match replayed(booking_from_row(&row)?, req) {
-                Ok(b) => Outcome::Replayed(Box::new(b)),
-                Err(e) => Outcome::Refused(e),
-            });
-            continue;
-        }
-        if left <= 0 {
-            outcomes[i] = Some(Outcome::Refused(StoreError::QuotaFull));
-            continue;
-        }
-        let mut a = booking_args(req);
-        a.push(Arg::I64(slot_id));
-        outcomes[i] = Some(
-            if tx
-                .fetch_optional(INSERT_BOOKING_IF_NIK_FREE, a)
+        if let Some(key) = &req.idempotency_key {
+            // Its lookup must see the bookings of the allocations before it.
+            batch.insert_pending(&mut tx).await?;
+            // A replayed key finds its booking: identical retries queue on the slot lock.
+            if let Some(row) = tx
+                .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
                 .await?
-                .is_some()
             {
-                left -= 1;
-                Outcome::Booked(slot_id)
-            } else {
-                not_inserted(&mut tx, req).await?
-            },
-        );
+                batch.outcomes[i] = Some(match replayed(booking_from_row(&row)?, req) {
+                    Ok(b) => Outcome::Replayed(Box::new(b)),
+                    Err(e) => Outcome::Refused(e),
+                });
+                continue;
+            }
+        }
+        batch.pending.push(i);
     }
-    insert_many(&mut tx, reqs, &mut plain, slot_id, &mut left, &mut outcomes).await?;
-    let outcomes: Vec<Outcome> = outcomes
+    batch.insert_pending(&mut tx).await?;
+    let outcomes: Vec<Outcome> = batch
+        .outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Deferred))
         .collect();
@@ -241,47 +226,56 @@ async fn batch_transaction(
     Ok(outcomes)
 }
 
-/// Books the allocations at `pending` (indexes into `reqs`, in arrival order) while places
-/// are left, a multi-row insert per round (one round trip for up to `left` bookings); the
-/// rest are refused as full. Empties `pending`.
-async fn insert_many(
-    tx: &mut Tx,
-    reqs: &[&AllocationRequest],
-    pending: &mut Vec<usize>,
+/// A batch transaction's allocations while it books them.
+struct Places<'a> {
+    reqs: &'a [&'a AllocationRequest],
     slot_id: i64,
-    left: &mut i64,
-    outcomes: &mut [Option<Outcome>],
-) -> StoreResult<()> {
-    let mut queue = std::collections::VecDeque::from(std::mem::take(pending));
-    while !queue.is_empty() {
-        if *left <= 0 {
-            for i in queue.drain(..) {
-                outcomes[i] = Some(Outcome::Refused(StoreError::QuotaFull));
+    /// Places left in the slot.
+    left: i64,
+    /// Allocations waiting for the next multi-row insert (indexes into `reqs`, in arrival
+    /// order).
+    pending: Vec<usize>,
+    /// What each allocation came to, once settled.
+    outcomes: Vec<Option<Outcome>>,
+}
+
+impl Places<'_> {
+    /// Books the pending allocations while places are left, a multi-row insert per round
+    /// (one round trip for up to `left` bookings); the rest are refused as full.
+    async fn insert_pending(&mut self, tx: &mut Tx) -> StoreResult<()> {
+        let mut queue = std::collections::VecDeque::from(std::mem::take(&mut self.pending));
+        while !queue.is_empty() {
+            if self.left <= 0 {
+                for i in queue.drain(..) {
+                    self.outcomes[i] = Some(Outcome::Refused(StoreError::QuotaFull));
+                }
+                break;
             }
-            break;
+            let take = usize::try_from(self.left)
+                .unwrap_or(usize::MAX)
+                .min(queue.len());
+            let round: Vec<usize> = queue.drain(..take).collect();
+            let rows: Vec<serde_json::Value> =
+                round.iter().map(|&i| json_row(i, self.reqs[i])).collect();
+            let json = serde_json::Value::Array(rows).to_string();
+            let inserted: std::collections::HashSet<uuid::Uuid> = tx
+                .fetch_all(INSERT_BOOKINGS_IF_NIK_FREE, args![json, self.slot_id])
+                .await?
+                .iter()
+                .map(|r| r.uuid("id"))
+                .collect::<Result<_, _>>()?;
+            for i in round {
+                let req = self.reqs[i];
+                self.outcomes[i] = Some(if inserted.contains(&req.booking_id) {
+                    self.left -= 1;
+                    Outcome::Booked(self.slot_id)
+                } else {
+                    not_inserted(tx, req).await?
+                });
+            }
         }
-        let take = usize::try_from(*left)
-            .unwrap_or(usize::MAX)
-            .min(queue.len());
-        let round: Vec<usize> = queue.drain(..take).collect();
-        let rows: Vec<serde_json::Value> = round.iter().map(|&i| json_row(i, reqs[i])).collect();
-        let json = serde_json::Value::Array(rows).to_string();
-        let inserted: std::collections::HashSet<uuid::Uuid> = tx
-            .fetch_all(INSERT_BOOKINGS_IF_NIK_FREE, args![json, slot_id])
-            .await?
-            .iter()
-            .map(|r| r.uuid("id"))
-            .collect::<Result<_, _>>()?;
-        for i in round {
-            outcomes[i] = Some(if inserted.contains(&reqs[i].booking_id) {
-                *left -= 1;
-                Outcome::Booked(slot_id)
-            } else {
-                not_inserted(tx, reqs[i]).await?
-            });
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Why an insert that checks the NIK inserted nothing: the NIK is busy, or a unique index

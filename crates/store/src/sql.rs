@@ -132,7 +132,7 @@ pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', upda
     AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
 pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
     AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
-/// The column list and values of a new booking, shared by both inserts below.
+/// The column list of a new booking, shared by both inserts below.
 macro_rules! booking_columns {
     () => {
         "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, office_code, \
@@ -141,31 +141,18 @@ macro_rules! booking_columns {
     created_at, updated_at, paid_at) "
     };
 }
-macro_rules! booking_values {
-    () => {
-        "$1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
-    $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL"
-    };
-}
 /// Parameters $1-$18 come from `booking_args`; $19 is the slot id.
-pub const INSERT_BOOKING: &str = concat!(booking_columns!(), "VALUES (", booking_values!(), ")");
-/// PostgreSQL's batch insert (see slot_batch.rs): the booking, unless its NIK holds a
-/// booking in the one-active-per-NIK index (a lapsed hold included), and skipping a row
-/// that meets any unique index instead of failing, so the batch transaction survives it.
-/// No row back means "look closer" (`NIK_HOLD`). Parameters as `INSERT_BOOKING`.
-pub const INSERT_BOOKING_IF_NIK_FREE: &str = concat!(
+pub const INSERT_BOOKING: &str = concat!(
     booking_columns!(),
-    "SELECT ",
-    booking_values!(),
-    " WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = $4 \
-    AND b.state IN ('awaiting_payment', 'payment_pending', 'paid')) \
-    ON CONFLICT DO NOTHING RETURNING id"
+    "VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
+    $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)"
 );
-/// PostgreSQL's batch insert of many bookings in one round trip: $1 is a JSON array of
-/// objects whose keys a1-a18 are `booking_args` ($1-$18 of `INSERT_BOOKING`) and a0 the
-/// position in the batch; $2 is the slot id. Rows whose NIK holds a booking, or that meet a
-/// unique index (two of the batch with one NIK: the earlier wins), are skipped and not
-/// returned, like `INSERT_BOOKING_IF_NIK_FREE`.
+/// PostgreSQL's batch insert of many bookings in one round trip (see slot_batch.rs): $1 is
+/// a JSON array of objects whose keys a1-a18 are `booking_args` ($1-$18 of
+/// `INSERT_BOOKING`, in the same column order) and a0 the position in the batch; $2 is the
+/// slot id. Rows whose NIK holds a booking (a lapsed hold included), or that meet any
+/// unique index (two of the batch with one NIK: the earlier wins), are skipped rather than
+/// failing the batch transaction, and not returned: "look closer" (`NIK_HOLD`).
 pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
     booking_columns!(),
     "SELECT r.a1, r.a2, r.a3, r.a4, $2, r.a5, r.a6, r.a7, r.a8, 'awaiting_payment', r.a9, \
@@ -335,7 +322,6 @@ pub const SHARED: &[&str] = &[
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
     NIK_HOLD,
-    INSERT_BOOKING_IF_NIK_FREE,
     SLOT_PLACES,
     INSERT_EVENT,
     GET_BOOKING,

@@ -389,7 +389,7 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
 }
 
-pub(crate) fn weekday_index(w: Weekday) -> i64 {
+fn weekday_index(w: Weekday) -> i64 {
     i64::from(w.num_days_from_monday())
 }
 
@@ -444,18 +444,27 @@ async fn event(
     Ok(())
 }
 
+/// `$1`-`$4` of the statements that find a slot by its key.
+pub(crate) fn slot_key_args(key: &SlotKey) -> Vec<Arg> {
+    args![
+        key.office_code.clone(),
+        key.service_date,
+        key.session_code.clone(),
+        key.class.as_str()
+    ]
+}
+
+/// The parameters of `INSERT_SLOT`: the key, and its weekday as $5 (0 = Monday).
+pub(crate) fn insert_slot_args(key: &SlotKey) -> Vec<Arg> {
+    let mut a = slot_key_args(key);
+    a.push(Arg::I64(weekday_index(key.service_date.weekday())));
+    a
+}
+
 /// Creates the slot row if needed and locks it; returns (slot id, capacity).
 pub(crate) async fn lock_slot(tx: &mut Tx, key: &SlotKey) -> StoreResult<(i64, i64)> {
     let lock = pick(tx.backend(), LOCK_SLOT);
-    let key_args = || {
-        args![
-            key.office_code.clone(),
-            key.service_date,
-            key.session_code.clone(),
-            key.class.as_str()
-        ]
-    };
-    let mut row = tx.fetch_optional(lock, key_args()).await?;
+    let mut row = tx.fetch_optional(lock, slot_key_args(key)).await?;
     if row.is_none() {
         let backend = tx.backend();
         tx.fetch_optional(
@@ -464,10 +473,8 @@ pub(crate) async fn lock_slot(tx: &mut Tx, key: &SlotKey) -> StoreResult<(i64, i
         )
         .await?
         .ok_or(StoreError::NotFound)?;
-        let mut a = key_args();
-        a.push(Arg::I64(weekday_index(key.service_date.weekday())));
-        tx.execute(INSERT_SLOT, a).await?;
-        row = tx.fetch_optional(lock, key_args()).await?;
+        tx.execute(INSERT_SLOT, insert_slot_args(key)).await?;
+        row = tx.fetch_optional(lock, slot_key_args(key)).await?;
     }
     let row = row.ok_or(StoreError::NotFound)?;
     Ok((row.i64("id")?, row.i64("capacity")?))

@@ -79,29 +79,22 @@ pub async fn fees(state: &AppState) -> ApiResult<Arc<FeeSchedule>> {
     Ok(f)
 }
 
-async fn day_inputs(
+/// The calendar and quota plan of `office` for `from..=to`, read from the store.
+async fn read_inputs(
     state: &AppState,
     office: &Office,
-    date: NaiveDate,
-) -> ApiResult<Arc<DayInputs>> {
-    let key = (office.code.clone(), date);
-    if let Some(d) = state.refs.days.get(&key) {
-        return Ok(d);
-    }
-    let inputs = state
-        .store
-        .calendar_inputs(&office.code, date, date)
-        .await?;
-    let d = Arc::new(DayInputs {
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<DayInputs> {
+    let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
+    Ok(DayInputs {
         calendar: Arc::new(WorkingCalendar::new(
             office.open_weekdays,
             inputs.holidays,
             inputs.exceptions,
         )),
-        quotas: Arc::new(state.store.quota_plan(&office.code, date, date).await?),
-    });
-    state.refs.days.put(key, d.clone());
-    Ok(d)
+        quotas: Arc::new(state.store.quota_plan(&office.code, from, to).await?),
+    })
 }
 
 impl OfficePlan {
@@ -112,17 +105,21 @@ impl OfficePlan {
         from: NaiveDate,
         to: NaiveDate,
     ) -> ApiResult<Self> {
-        let (calendar, quotas) = if from == to {
+        let inputs = if from == to {
             // A booking's single day: served from the short-lived cache, shared, not copied.
-            let d = day_inputs(state, &office, from).await?;
-            (d.calendar.clone(), d.quotas.clone())
+            let key = (office.code.clone(), from);
+            match state.refs.days.get(&key) {
+                Some(d) => d,
+                None => {
+                    let d = Arc::new(read_inputs(state, &office, from, to).await?);
+                    state.refs.days.put(key, d.clone());
+                    d
+                }
+            }
         } else {
-            let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
-            let calendar =
-                WorkingCalendar::new(office.open_weekdays, inputs.holidays, inputs.exceptions);
-            let quotas = state.store.quota_plan(&office.code, from, to).await?;
-            (Arc::new(calendar), Arc::new(quotas))
+            Arc::new(read_inputs(state, &office, from, to).await?)
         };
+        let (calendar, quotas) = (inputs.calendar.clone(), inputs.quotas.clone());
         let now = state.now();
         let today = local_date(now, office.time_zone);
         Ok(Self {

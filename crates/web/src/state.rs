@@ -162,8 +162,8 @@ pub struct RefCache {
     pub days: TtlMap<(String, NaiveDate), Arc<DayInputs>>,
 }
 
-/// The working calendar and quota plan of one office and date, built once and shared by
-/// the requests that book that day.
+/// The working calendar and quota plan of one office over some dates; a single day's is
+/// cached, built once and shared by the requests that book that day.
 pub struct DayInputs {
     /// The calendar (weekdays, holidays and the office's exceptions).
     pub calendar: Arc<WorkingCalendar>,
