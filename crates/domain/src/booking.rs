@@ -28,17 +28,21 @@ pub enum BookingState {
     /// Paid too late, after the place was taken again: the fee is owed back, or the
     /// applicant may move the booking to another free slot.
     RefundDue,
+    /// Paid, but the service day ended without a check-in: the fee is forfeited and the
+    /// NIK may book again.
+    NoShow,
 }
 
 impl BookingState {
     /// Every state.
-    pub const ALL: [BookingState; 6] = [
+    pub const ALL: [BookingState; 7] = [
         Self::AwaitingPayment,
         Self::PaymentPending,
         Self::Paid,
         Self::Expired,
         Self::Cancelled,
         Self::RefundDue,
+        Self::NoShow,
     ];
 
     /// Stable code, as stored and sent over the API.
@@ -50,6 +54,7 @@ impl BookingState {
             Self::Expired => "expired",
             Self::Cancelled => "cancelled",
             Self::RefundDue => "refund_due",
+            Self::NoShow => "no_show",
         }
     }
 
@@ -64,7 +69,7 @@ impl BookingState {
         match self {
             Self::AwaitingPayment => now < deadline,
             Self::PaymentPending | Self::Paid => true,
-            Self::Expired | Self::Cancelled | Self::RefundDue => false,
+            Self::Expired | Self::Cancelled | Self::RefundDue | Self::NoShow => false,
         }
     }
 
@@ -77,10 +82,82 @@ impl BookingState {
         }
     }
 
-    /// Whether this state blocks the same NIK from holding another booking.
-    pub fn is_active(&self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        self.holds_place(deadline, now)
+    /// Whether this booking blocks its NIK from holding another one: it holds a place and
+    /// its day has not ended. A paid booking whose day is over without a check-in is a
+    /// no-show and frees the NIK; a payment still being confirmed keeps blocking it, since
+    /// the money may yet arrive.
+    pub fn blocks_nik(
+        &self,
+        deadline: DateTime<Utc>,
+        service_date: NaiveDate,
+        today_local: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> bool {
+        match self {
+            Self::Paid => !day_over(service_date, today_local),
+            s => s.holds_place(deadline, now),
+        }
     }
+
+    /// Whether a stored active state is out of date at `now` and is to be moved on before
+    /// the NIK is checked: a lapsed hold becomes expired, a paid booking whose day ended a
+    /// no-show. None when the state stands.
+    pub fn overdue(
+        &self,
+        deadline: DateTime<Utc>,
+        service_date: NaiveDate,
+        today_local: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Option<BookingState> {
+        match self {
+            Self::AwaitingPayment if now >= deadline => Some(Self::Expired),
+            Self::Paid if day_over(service_date, today_local) => Some(Self::NoShow),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a service day is over, given today's date in the office's zone.
+pub fn day_over(service_date: NaiveDate, today_local: NaiveDate) -> bool {
+    service_date < today_local
+}
+
+/// Where a booking's payment stands, as its owner is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// No money has arrived.
+    Unpaid,
+    /// The bank has taken the money and is confirming it.
+    Confirming,
+    /// The money arrived (see `paid_at`), whatever became of the booking since.
+    Received,
+}
+
+impl PaymentStatus {
+    /// The payment status of a booking in `state`, `paid` when the money arrived.
+    pub fn of(state: BookingState, paid: bool) -> Self {
+        match (state, paid) {
+            (_, true) => Self::Received,
+            (BookingState::PaymentPending, false) => Self::Confirming,
+            _ => Self::Unpaid,
+        }
+    }
+
+    /// Stable code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Unpaid => "unpaid",
+            Self::Confirming => "confirming",
+            Self::Received => "received",
+        }
+    }
+}
+
+/// Whether money is owed back on a booking: it was paid (`paid_at` is set) and then
+/// cancelled by the applicant, or paid too late for its place. A no-show's fee is forfeited.
+pub fn refund_owed(state: BookingState, paid: bool) -> bool {
+    paid && matches!(state, BookingState::Cancelled | BookingState::RefundDue)
 }
 
 /// What to do with a payment notification for a booking.
@@ -106,7 +183,7 @@ pub fn decide_payment(
 ) -> PaymentDecision {
     match state.effective(deadline, now) {
         BookingState::AwaitingPayment | BookingState::PaymentPending => PaymentDecision::MarkPaid,
-        BookingState::Paid => PaymentDecision::AlreadyPaid,
+        BookingState::Paid | BookingState::NoShow => PaymentDecision::AlreadyPaid,
         BookingState::Expired => PaymentDecision::Reconcile,
         BookingState::Cancelled => PaymentDecision::Refund,
         BookingState::RefundDue => PaymentDecision::AlreadyRefundDue,
@@ -386,6 +463,71 @@ mod tests {
         assert!(BillingCode::parse("82012345678901").is_err());
         assert!(BillingCode::parse("82012345678901x").is_err());
         assert!(BillingCode::parse("").is_err());
+    }
+
+    #[test]
+    fn a_paid_booking_stops_blocking_its_nik_once_its_day_is_over() {
+        let deadline = at(12, 0);
+        let now = at(13, 0);
+        let paid = BookingState::Paid;
+        assert!(
+            paid.blocks_nik(deadline, d(10), d(10), now),
+            "on the day itself"
+        );
+        assert!(
+            paid.blocks_nik(deadline, d(10), d(9), now),
+            "before the day"
+        );
+        assert!(
+            !paid.blocks_nik(deadline, d(10), d(11), now),
+            "the day after"
+        );
+        assert_eq!(
+            paid.overdue(deadline, d(10), d(11), now),
+            Some(BookingState::NoShow)
+        );
+        assert_eq!(paid.overdue(deadline, d(10), d(10), now), None);
+        // A payment being confirmed may still arrive: it keeps the NIK.
+        assert!(BookingState::PaymentPending.blocks_nik(deadline, d(10), d(20), now));
+        assert_eq!(
+            BookingState::PaymentPending.overdue(deadline, d(10), d(20), now),
+            None
+        );
+        // A lapsed hold does not block, and is due to expire.
+        let hold = BookingState::AwaitingPayment;
+        assert!(!hold.blocks_nik(deadline, d(10), d(9), now));
+        assert_eq!(
+            hold.overdue(deadline, d(10), d(9), now),
+            Some(BookingState::Expired)
+        );
+        assert!(hold.blocks_nik(at(14, 0), d(10), d(9), now));
+        assert!(!BookingState::NoShow.blocks_nik(deadline, d(10), d(9), now));
+        assert!(!BookingState::NoShow.holds_place(deadline, now));
+    }
+
+    #[test]
+    fn the_payment_status_says_whether_money_arrived() {
+        assert_eq!(
+            PaymentStatus::of(BookingState::RefundDue, true),
+            PaymentStatus::Received
+        );
+        assert_eq!(
+            PaymentStatus::of(BookingState::PaymentPending, false),
+            PaymentStatus::Confirming
+        );
+        assert_eq!(
+            PaymentStatus::of(BookingState::AwaitingPayment, false),
+            PaymentStatus::Unpaid
+        );
+    }
+
+    #[test]
+    fn money_is_owed_back_on_a_paid_booking_cancelled_or_paid_too_late() {
+        assert!(refund_owed(BookingState::Cancelled, true));
+        assert!(refund_owed(BookingState::RefundDue, true));
+        assert!(!refund_owed(BookingState::Cancelled, false));
+        assert!(!refund_owed(BookingState::NoShow, true));
+        assert!(!refund_owed(BookingState::Paid, true));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod nik;
 pub mod office;
 pub mod quota;
 pub mod release;
+pub mod staff;
 
 pub use booking::{BillingCode, BookingState, MAX_APPLICANTS_PER_ACCOUNT};
 pub use nik::{Nik, Sex};

@@ -22,14 +22,10 @@ use loket_web::{Application, Settings, app, seed};
     about = "Passport appointments and office queues"
 )]
 struct Cli {
-    /// Folder with base.toml and <LOKET_ENVIRONMENT>.toml.
-    #[arg(
-        long,
-        global = true,
-        default_value = "configuration",
-        env = "LOKET_CONFIG_DIR"
-    )]
-    config_dir: PathBuf,
+    /// Folder with base.toml and <LOKET_ENVIRONMENT>.toml (default: ./configuration, used
+    /// if present). A folder named here must exist.
+    #[arg(long, global = true, env = "LOKET_CONFIG_DIR")]
+    config_dir: Option<PathBuf>,
     /// Database URL: sqlite://FILE or postgres://USER@HOST/DB (overrides LOKET_DATABASE_URL).
     #[arg(long, global = true)]
     database_url: Option<String>,
@@ -76,7 +72,7 @@ fn settings(cli: &Cli, bind: Option<&String>, demo: bool) -> anyhow::Result<Sett
     if demo {
         overrides.push(("mode", "demo".into()));
     }
-    Ok(Settings::load(&cli.config_dir, &overrides)?)
+    Ok(Settings::load(cli.config_dir.as_deref(), &overrides)?)
 }
 
 fn init_tracing(format: &str) {
@@ -112,6 +108,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Mail { to, limit } => {
             let s = settings(&cli, None, false)?;
+            // Reading the outbox must not create an empty database where there is none.
+            if let Some(path) = app::sqlite_path(&s.database_url)
+                && !std::path::Path::new(path).exists()
+            {
+                anyhow::bail!(
+                    "there is no database at {path}: run `loket serve` (or name the database with --database-url) first"
+                );
+            }
             let store = app::open_store(&s).await?;
             use loket_store::Store;
             let to = to.as_ref().map(|t| t.trim().to_lowercase());
@@ -130,9 +134,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("starting Loket on {url}"))?;
             println!(
-                "Loket listening on http://{} (database {url}, mode {:?})",
-                s.bind, s.mode
+                "Loket listening on http://{} (database {url})",
+                application.address()
             );
+            println!("Mode: {}", s.mode.banner());
             if *demo {
                 println!("Demo logins (demo only, never use these passwords elsewhere):");
                 for l in seed::DEMO_LOGINS {

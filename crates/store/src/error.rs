@@ -49,6 +49,11 @@ pub enum StoreError {
     /// bad input that slipped past the edge, not an outage.
     #[error("invalid input value")]
     InvalidInput,
+    /// The database cannot be reached right now (connection refused or lost, no free
+    /// connection within the acquire timeout, server shutting down). Nothing was changed;
+    /// the caller may retry, and service resumes by itself when the database is back.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -66,10 +71,29 @@ impl From<sqlx::Error> for StoreError {
         let data_exception = matches!(&e, sqlx::Error::Database(db)
             if db.code().is_some_and(|c| c.starts_with("22")));
         if data_exception {
-            StoreError::InvalidInput
-        } else {
-            StoreError::Database(e)
+            return StoreError::InvalidInput;
         }
+        if is_unavailable(&e) {
+            return StoreError::Unavailable(e.to_string());
+        }
+        StoreError::Database(e)
+    }
+}
+
+/// Whether an error says the database is out of reach rather than that a statement failed.
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08: connection exception; 57P01-57P03: the server is shutting
+        // down, crashed, or cannot take connections yet.
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }
 

@@ -34,8 +34,11 @@ use crate::lite::{execute, query_row};
 use crate::sql::{
     DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
 };
-use crate::sql_store::{SqlStore, booked, booking_args, insert_slot_args, slot_key_args};
+use crate::sql_store::{
+    SqlStore, booked, booking_args, insert_slot_args, nik_hold_overdue, slot_key_args,
+};
 use crate::types::{AllocationRequest, Booking, SlotKey};
+use chrono::NaiveDate;
 
 /// Most allocations committed together.
 const MAX_BATCH: usize = 256;
@@ -310,11 +313,21 @@ fn insert(
     // it reads the table it inserts into) keeps the batch cheap.
     let mut check = tx.prepare_cached(NIK_HOLD)?;
     let hold = query_row(&mut check, args![req.nik.as_str(), req.now], |r| {
-        r.get::<_, bool>(0)
+        Ok((
+            r.get::<_, bool>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
-    match hold {
+    let overdue = |(lapsed, state, date, zone): &(bool, String, String, String)| {
+        // A date that does not parse is left to the transactional path, which reports it.
+        NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_or(true, |d| nik_hold_overdue(*lapsed, state, d, zone, req.now))
+    };
+    match hold.as_ref().map(overdue) {
         None => {}
-        // A lapsed hold not yet swept: the transactional path expires it first.
+        // A lapsed hold or a no-show not yet swept: the transactional path moves it on first.
         Some(true) => return Ok(Outcome::Deferred),
         // The NIK is busy, or this is a replay of a booking already made with this key.
         Some(false) if req.idempotency_key.is_some() => return Ok(Outcome::Deferred),

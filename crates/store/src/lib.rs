@@ -121,11 +121,12 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> StoreResult<CapacityChange>;
     /// Applies one adjustment to every listed (date, session, class), as overrides, clamped
-    /// at the places taken. `targets` carry the capacity currently in force.
+    /// at the places taken. The capacity in force (the slot's, else the date's override,
+    /// else the weekday default) is read inside the same transaction as the change.
     async fn bulk_adjust_quota(
         &self,
         office: &str,
-        targets: &[(NaiveDate, String, ServiceClass, i64)],
+        targets: &[(NaiveDate, String, ServiceClass)],
         adjustment: QuotaAdjustment,
         actor: &Actor,
         now: DateTime<Utc>,

@@ -26,7 +26,7 @@ use crate::db::{Arg, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKINGS_IF_NIK_FREE, NIK_HOLD};
 use crate::sql_store::{
-    SqlStore, booked, booking_args, booking_from_row, lock_slot, replayed, taken,
+    SqlStore, booked, booking_args, booking_from_row, lock_slot, nik_hold_overdue, replayed, taken,
 };
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
@@ -284,11 +284,22 @@ async fn not_inserted(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<Outco
     let hold = tx
         .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
         .await?;
+    let overdue = match &hold {
+        Some(r) => nik_hold_overdue(
+            r.bool("lapsed")?,
+            &r.text("state")?,
+            r.date("service_date")?,
+            &r.text("time_zone")?,
+            req.now,
+        ),
+        None => false,
+    };
     Ok(match hold {
-        Some(r) if !r.bool("lapsed")? && req.idempotency_key.is_none() => {
+        Some(_) if !overdue && req.idempotency_key.is_none() => {
             Outcome::Refused(StoreError::NikHasActiveBooking)
         }
-        // A lapsed hold to sweep first, a possible replay, or another unique index:
+        // An out-of-date booking to move on first (a lapsed hold, a no-show), a possible
+        // replay, or another unique index:
         // the one-transaction path sorts each out.
         _ => Outcome::Deferred,
     })

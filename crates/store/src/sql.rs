@@ -165,11 +165,27 @@ pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
     ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id"
 );
 /// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
-/// the insert in the same write transaction: whether the NIK holds a booking in the one-active-per-NIK index, and if so
-/// whether it is a hold whose deadline has passed ($2 is now). Written with the index's own
+/// the insert in the same write transaction: whether the NIK holds a booking in the
+/// one-active-per-NIK index, and if so whether it is out of date: a hold whose deadline has
+/// passed ($2 is now; `lapsed`), or a paid booking whose day may have ended (judged in Rust
+/// from `state`, `service_date` and the office's `time_zone`). Written with the index's own
 /// condition so that the partial index serves it.
-pub const NIK_HOLD: &str = "SELECT (state = 'awaiting_payment' AND payment_deadline <= $2) AS lapsed \
-    FROM bookings WHERE nik = $1 AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
+pub const NIK_HOLD: &str = "SELECT (b.state = 'awaiting_payment' AND b.payment_deadline <= $2) AS lapsed, \
+    b.state, b.service_date, o.time_zone FROM bookings b JOIN offices o ON o.code = b.office_code \
+    WHERE b.nik = $1 AND b.state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
+/// A NIK's paid bookings still in the one-active-per-NIK index, with their office's zone, so
+/// that those whose day has ended are moved to no-show before the NIK is checked.
+pub const NIK_PAID_BOOKINGS: &str = "SELECT b.id, b.service_date, o.time_zone FROM bookings b \
+    JOIN offices o ON o.code = b.office_code WHERE b.nik = $1 \
+    AND b.state IN ('awaiting_payment', 'payment_pending', 'paid') AND b.state = 'paid'";
+/// The time zones offices are in (a handful): the no-show sweep runs once per zone.
+pub const OFFICE_ZONES: &str = "SELECT DISTINCT time_zone FROM offices ORDER BY time_zone";
+/// Paid bookings of offices in zone $3 whose service day is before $2 (today there) become
+/// no-shows, a bounded batch at a time; each row moves once, whichever instance sweeps.
+pub const SWEEP_NO_SHOWS: &str = "UPDATE bookings SET state = 'no_show', updated_at = $1 WHERE id IN \
+    (SELECT b.id FROM bookings b JOIN offices o ON o.code = b.office_code WHERE b.state = 'paid' \
+    AND b.service_date < $2 AND o.time_zone = $3 ORDER BY b.service_date LIMIT $4) \
+    AND state = 'paid' RETURNING id";
 /// A slot's id, capacity and places taken at $5 (now), and the instants around $5 at which
 /// that count would change: the last deadline of an unpaid hold at or before $5 and the
 /// first one after it. The count holds for any instant in [lapsed_last, lapses_next), so
@@ -204,11 +220,15 @@ pub const LIST_BOOKINGS: &str =
     booking_select!("WHERE account_id = $1 ORDER BY created_at DESC, id");
 
 pub const SET_BOOKING_STATE: &str = "UPDATE bookings SET state = $2, updated_at = $3 WHERE id = $1";
-pub const SET_BOOKING_PAID: &str =
-    "UPDATE bookings SET state = 'paid', paid_at = $2, updated_at = $3 WHERE id = $1";
+/// A payment that arrived: the booking becomes $2 (paid, or refund_due when it came too
+/// late for its place) and keeps the bank's payment time.
+pub const SET_BOOKING_PAID_AS: &str =
+    "UPDATE bookings SET state = $2, paid_at = $3, updated_at = $4 WHERE id = $1";
 pub const MOVE_BOOKING: &str = "UPDATE bookings SET slot_id = $2, office_code = $3, service_date = $4, \
     session_code = $5, class = $6, reschedules_used = reschedules_used + $7, state = $8, updated_at = $9 \
     WHERE id = $1";
+pub const SLOT_CAPACITY: &str = "SELECT capacity FROM slots WHERE office_code = $1 AND service_date = $2 \
+    AND session_code = $3 AND class = $4";
 pub const SLOT_ID: &str = "SELECT id FROM slots WHERE office_code = $1 AND service_date = $2 \
     AND session_code = $3 AND class = $4";
 
@@ -322,6 +342,9 @@ pub const SHARED: &[&str] = &[
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
     NIK_HOLD,
+    NIK_PAID_BOOKINGS,
+    OFFICE_ZONES,
+    SWEEP_NO_SHOWS,
     SLOT_PLACES,
     INSERT_EVENT,
     GET_BOOKING,
@@ -329,9 +352,10 @@ pub const SHARED: &[&str] = &[
     BOOKING_BY_BILLING_CODE,
     LIST_BOOKINGS,
     SET_BOOKING_STATE,
-    SET_BOOKING_PAID,
+    SET_BOOKING_PAID_AS,
     MOVE_BOOKING,
     SLOT_ID,
+    SLOT_CAPACITY,
     GET_NOTIFICATION,
     INSERT_NOTIFICATION,
     EXPIRE_OVERDUE,

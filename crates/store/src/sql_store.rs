@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
-use loket_domain::booking::{BookingState, PaymentDecision, TransitionError, decide_payment};
+use loket_domain::booking::{
+    BookingState, PaymentDecision, TransitionError, day_over, decide_payment,
+};
 use loket_domain::calendar::{ExceptionKind, Holiday, HolidayKind, OfficeException, WeekdaySet};
 use loket_domain::catalogue::{FeeLine, FeeTable, ServiceRequest, TravelPurpose};
 use loket_domain::office::parse_time_zone;
 use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
-use loket_domain::release::ReleaseRule;
+use loket_domain::release::{ReleaseRule, local_date};
 use loket_domain::{BillingCode, Nik, Office, SessionWindow, Sex};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -34,6 +36,10 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long SQLite waits for the write lock before giving up.
     pub busy_timeout: Duration,
+    /// How long a call waits for a PostgreSQL connection (including making one) before
+    /// answering `Unavailable`: while the database is down, requests fail in this time
+    /// instead of hanging.
+    pub acquire_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -41,6 +47,7 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -128,6 +135,7 @@ impl SqlStore {
             let pool = Pool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 256))
+                    .acquire_timeout(opts.acquire_timeout)
                     .connect_with(o)
                     .await?,
             );
@@ -528,16 +536,98 @@ async fn record_expired(tx: &mut Tx, swept: &[Row], now: DateTime<Utc>) -> Store
     Ok(())
 }
 
-/// Whether the NIK holds another active booking, after sweeping its lapsed holds.
+/// Whether a NIK's booking found by `NIK_HOLD` is out of date and must be moved on (by the
+/// transactional path) before the NIK is judged: a lapsed hold, or a paid booking whose
+/// service day is over in its office's zone (`BookingState::overdue` in the domain).
+pub(crate) fn nik_hold_overdue(
+    lapsed: bool,
+    state: &str,
+    service_date: NaiveDate,
+    time_zone: &str,
+    now: DateTime<Utc>,
+) -> bool {
+    lapsed
+        || (BookingState::parse(state) == Some(BookingState::Paid)
+            && parse_time_zone(time_zone)
+                .is_some_and(|tz| day_over(service_date, local_date(now, tz))))
+}
+
+/// Moves a NIK's paid bookings whose day has ended to no-show, with their events.
+async fn sweep_nik_no_shows(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<()> {
+    for r in tx.fetch_all(NIK_PAID_BOOKINGS, args![nik.as_str()]).await? {
+        let zone = r.text("time_zone")?;
+        let tz = parse_time_zone(&zone).ok_or_else(|| corrupt("office time zone"))?;
+        if day_over(r.date("service_date")?, local_date(now, tz)) {
+            let id = r.uuid("id")?;
+            tx.execute(
+                SET_BOOKING_STATE,
+                args![id, BookingState::NoShow.as_str(), now],
+            )
+            .await?;
+            record_no_show(tx, id, now).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn record_no_show(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+    event(
+        tx,
+        id,
+        now,
+        Some(BookingState::Paid),
+        BookingState::NoShow,
+        "system",
+        "service day ended without check-in",
+    )
+    .await
+}
+
+/// Whether the NIK holds another active booking, after moving its out-of-date ones on
+/// (lapsed holds expire, paid bookings whose day ended become no-shows).
 pub(crate) async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<bool> {
     let lapsed = tx
         .fetch_all(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
         .await?;
     record_expired(tx, &lapsed, now).await?;
+    sweep_nik_no_shows(tx, nik, now).await?;
     Ok(tx
         .fetch_optional(ACTIVE_BOOKING_FOR_NIK, args![nik.as_str()])
         .await?
         .is_some())
+}
+
+/// The capacity of (date, session, class) now: its slot's, else the date's override, else
+/// the weekday default, else zero (the order `INSERT_SLOT` uses to make a slot).
+async fn capacity_in_force(
+    tx: &mut Tx,
+    office: &str,
+    date: NaiveDate,
+    session: &str,
+    class: ServiceClass,
+) -> StoreResult<i64> {
+    let key = || args![office, date, session, class.as_str()];
+    if let Some(r) = tx.fetch_optional(SLOT_CAPACITY, key()).await? {
+        return Ok(r.i64("capacity")?);
+    }
+    if let Some(r) = tx.fetch_optional(GET_QUOTA_OVERRIDE, key()).await? {
+        return Ok(r.i64("capacity")?);
+    }
+    let default = tx
+        .fetch_optional(
+            GET_QUOTA_DEFAULT,
+            args![
+                office,
+                weekday_index(date.weekday()),
+                session,
+                class.as_str()
+            ],
+        )
+        .await?;
+    Ok(match default {
+        Some(r) => r.i64("capacity")?,
+        None => 0,
+    })
 }
 
 /// Applies a new capacity to an existing slot (if any), never below its taken places.
@@ -1141,7 +1231,7 @@ impl Store for SqlStore {
     async fn bulk_adjust_quota(
         &self,
         office: &str,
-        targets: &[(NaiveDate, String, ServiceClass, i64)],
+        targets: &[(NaiveDate, String, ServiceClass)],
         adjustment: QuotaAdjustment,
         actor: &Actor,
         now: DateTime<Utc>,
@@ -1152,7 +1242,8 @@ impl Store for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut changes = Vec::with_capacity(targets.len());
-        for (date, session, class, current) in targets {
+        for (date, session, class) in targets {
+            let current = &capacity_in_force(&mut tx, office, *date, session, *class).await?;
             let current_u = u32::try_from(*current).unwrap_or(0);
             let wanted = i64::from(adjustment.apply(current_u, 0).capacity);
             let (cap, clamped) =
@@ -1450,9 +1541,16 @@ impl Store for SqlStore {
                     }
                 };
                 if let Some(to) = to {
-                    if to == BookingState::Paid {
-                        tx.execute(SET_BOOKING_PAID, args![b.id, n.paid_at, now])
-                            .await?;
+                    // Money that arrived is recorded as such even when it is owed back,
+                    // so the applicant sees it was received.
+                    let money_in =
+                        !pending && matches!(to, BookingState::Paid | BookingState::RefundDue);
+                    if money_in {
+                        tx.execute(
+                            SET_BOOKING_PAID_AS,
+                            args![b.id, to.as_str(), n.paid_at, now],
+                        )
+                        .await?;
                     } else {
                         tx.execute(SET_BOOKING_STATE, args![b.id, to.as_str(), now])
                             .await?;
@@ -1496,8 +1594,22 @@ impl Store for SqlStore {
         let mut tx = self.begin_write().await?;
         let rows = tx.fetch_all(EXPIRE_OVERDUE, args![now, limit]).await?;
         record_expired(&mut tx, &rows, now).await?;
+        let mut moved = rows.len() as u64;
+        for z in tx.fetch_all(OFFICE_ZONES, args![]).await? {
+            let zone = z.text("time_zone")?;
+            let Some(tz) = parse_time_zone(&zone) else {
+                continue;
+            };
+            let swept = tx
+                .fetch_all(SWEEP_NO_SHOWS, args![now, local_date(now, tz), zone, limit])
+                .await?;
+            for r in &swept {
+                record_no_show(&mut tx, r.uuid("id")?, now).await?;
+            }
+            moved += swept.len() as u64;
+        }
         tx.commit().await?;
-        Ok(rows.len() as u64)
+        Ok(moved)
     }
 
     async fn create_account(&self, a: &NewAccount, now: DateTime<Utc>) -> StoreResult<Uuid> {

@@ -79,48 +79,7 @@ pub struct Account {
     pub verified: bool,
 }
 
-/// Staff roles, from the floor to the whole system.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffRole {
-    /// Checks applicants in, issues walk-in tickets.
-    FrontDesk,
-    /// Calls tickets at a counter.
-    CounterOfficer,
-    /// Runs one office: quotas, closures, reports.
-    HeadOfOffice,
-    /// Oversees the offices of a region.
-    RegionalAdmin,
-    /// Runs the whole system: holidays, offices.
-    SystemAdmin,
-}
-
-impl StaffRole {
-    /// Every role.
-    pub const ALL: [StaffRole; 5] = [
-        Self::FrontDesk,
-        Self::CounterOfficer,
-        Self::HeadOfOffice,
-        Self::RegionalAdmin,
-        Self::SystemAdmin,
-    ];
-
-    /// Stable code.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::FrontDesk => "front_desk",
-            Self::CounterOfficer => "counter_officer",
-            Self::HeadOfOffice => "head_of_office",
-            Self::RegionalAdmin => "regional_admin",
-            Self::SystemAdmin => "system_admin",
-        }
-    }
-
-    /// Parses the stable code.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+pub use loket_domain::staff::StaffRole;
 
 /// A staff member and the scope they act in.
 #[derive(Clone, Debug, Serialize)]

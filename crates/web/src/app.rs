@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -14,9 +15,7 @@ use loket_store::{DynStore, SqlStore, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
@@ -46,6 +45,9 @@ pub enum StartError {
     /// Another instance holds the SQLite file.
     #[error("{0}")]
     Locked(String),
+    /// The settings are unsafe or inconsistent.
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// Opens the store named by the settings and applies migrations.
@@ -62,18 +64,20 @@ pub async fn open_store(settings: &Settings) -> Result<SqlStore, StartError> {
     Ok(store)
 }
 
+/// The file of a `sqlite:` URL (None for PostgreSQL and in-memory databases).
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && !path.contains(":memory:")).then_some(path)
+}
+
 /// SQLite serves one instance: a second one on the same file is refused at start-up.
 fn lock_sqlite_file(url: &str) -> Result<Option<std::fs::File>, StartError> {
-    let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    else {
+    let Some(path) = sqlite_path(url) else {
         return Ok(None);
     };
-    let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path.contains(":memory:") {
-        return Ok(None);
-    }
     let lock_path = format!("{path}.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -99,6 +103,8 @@ pub struct Application {
 impl Application {
     /// Opens the store, seeds reference data (and demo data when asked), and binds.
     pub async fn build(settings: Settings, demo: bool) -> Result<Self, StartError> {
+        // Checked here as well as at load, so no caller can start production unsafely.
+        settings.validate_for_serving()?;
         let sqlite_lock = lock_sqlite_file(&settings.database_url)?;
         let store = open_store(&settings).await?;
         seed::reference_data(&store).await?;
@@ -118,6 +124,14 @@ impl Application {
             state: AppState::new(store, settings),
             _sqlite_lock: sqlite_lock,
         })
+    }
+
+    /// The bound address (with the real port when the settings asked for port 0).
+    pub fn address(&self) -> String {
+        self.listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     }
 
     /// The bound port (useful with port 0).
@@ -175,23 +189,107 @@ async fn fallback() -> ApiError {
     ApiError::not_found("page")
 }
 
-/// Problem+json for 413: the body limit layer (before a handler runs) and axum's `Bytes`
-/// extractor answer it in plain text.
-async fn payload_too_large(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
-    let is_problem = res
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
-    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
+/// The longest request target (path and query) served; longer ones get 414 problem+json
+/// (hyper would answer far longer ones itself, with an empty body).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Reads the whole body before a handler runs, within the body limit and the body timeout,
+/// so a handler never waits on a slow client: a client that stalls while sending gets 408,
+/// one that sends too much 413, a target too long 414, each as problem+json. These are the
+/// client's problems and are logged as such (below ERROR).
+async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let settings = &state.settings;
+    let target_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target_len > MAX_URI_BYTES {
         return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "The request target is too long",
+        )
+        .detail(format!(
+            "send at most {MAX_URI_BYTES} bytes of path and query"
+        ))
+        .into_response();
+    }
+    let too_large = || {
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body-too-large",
             "The request body could not be read or is too large",
         )
-        .into_response();
+        .detail(format!("send at most {} bytes", settings.max_body_bytes))
+        .into_response()
+    };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > settings.max_body_bytes as u64) {
+        return too_large();
     }
-    res
+    let (parts, body) = req.into_parts();
+    let wait = Duration::from_secs(settings.request_body_timeout_seconds);
+    match tokio::time::timeout(wait, axum::body::to_bytes(body, settings.max_body_bytes)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) => {
+            let over_limit = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over_limit {
+                too_large()
+            } else {
+                tracing::info!("request body broken off by the client");
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "body-unreadable",
+                    "The request body broke off",
+                )
+                .into_response()
+            }
+        }
+        Err(_) => {
+            tracing::info!(
+                timeout.seconds = settings.request_body_timeout_seconds,
+                "request body not received in time"
+            );
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "The request body did not arrive in time",
+            )
+            .detail(format!(
+                "send the whole body within {} seconds",
+                settings.request_body_timeout_seconds
+            ))
+            .into_response()
+        }
+    }
+}
+
+/// Bounds the time a request may take. A handler past it is stopped (an open transaction
+/// rolls back when dropped) and the client gets 503 problem+json with Retry-After.
+async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let wait = Duration::from_secs(state.settings.request_timeout_seconds);
+    match tokio::time::timeout(wait, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::error!(
+                timeout.seconds = state.settings.request_timeout_seconds,
+                "request timed out"
+            );
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "The request took too long",
+            )
+            .detail("look up the result before repeating a change (an Idempotency-Key makes a repeated booking safe)")
+            .with("retry_after_seconds", crate::error::RETRY_AFTER_SECONDS)
+            .into_response()
+        }
+    }
 }
 
 /// Problem+json for 405 (axum answers it with an empty body).
@@ -215,13 +313,9 @@ pub fn router(state: AppState) -> Router {
     routes::router(settings.mode.dev_tools())
         .fallback(fallback)
         .layer(middleware::from_fn(method_not_allowed))
+        .layer(middleware::from_fn_with_state(state.clone(), read_body))
         .layer(middleware::from_fn(track))
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
-        .layer(middleware::from_fn(payload_too_large))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            Duration::from_secs(settings.request_timeout_seconds),
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             // Spans carry the route template and status, never the query string (which may

@@ -43,6 +43,19 @@ impl Mode {
     pub fn dev_tools(&self) -> bool {
         !matches!(self, Mode::Production)
     }
+
+    /// The start-up banner's line on what runs.
+    pub fn banner(&self) -> &'static str {
+        match self {
+            Mode::Production => "production (no simulated bank, no dev mailbox, no dev clock)",
+            Mode::Dev => {
+                "dev (DEV-ONLY routes on: simulated bank, mailbox and clock under /api/v1/dev; never expose this)"
+            }
+            Mode::Demo => {
+                "demo (demo data; DEV-ONLY routes on: simulated bank, mailbox and clock under /api/v1/dev; never expose this)"
+            }
+        }
+    }
 }
 
 /// Everything the service reads at start-up.
@@ -58,8 +71,9 @@ pub struct Settings {
     pub mode: Mode,
     /// Minutes an applicant has to pay a billing code.
     pub payment_window_minutes: i64,
-    /// HMAC-SHA256 key the bank signs payment notifications with.
-    pub payment_webhook_secret: Secret,
+    /// HMAC-SHA256 key the bank signs payment notifications with. Required in production
+    /// (32 bytes or more, not a built-in value); dev and demo fall back to [`DEV_WEBHOOK_SECRET`].
+    pub payment_webhook_secret: Option<Secret>,
     /// Hours an API token or page session lasts.
     pub session_hours: i64,
     /// Seconds between sweeps of lapsed holds.
@@ -75,8 +89,10 @@ pub struct Settings {
     pub reference_cache_ms: u64,
     /// Request body limit in bytes.
     pub max_body_bytes: usize,
-    /// Request timeout in seconds.
+    /// Seconds a whole request may take (503 problem after that).
     pub request_timeout_seconds: u64,
+    /// Seconds a client has to send its request body (408 problem after that).
+    pub request_body_timeout_seconds: u64,
     /// Log format: "json" or "pretty".
     pub log_format: String,
     /// SMTP relay for the outbox, e.g. "smtp://127.0.0.1:25" (plain SMTP to a local relay
@@ -97,9 +113,12 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://loket.db".into(),
             database_max_connections: 16,
-            mode: Mode::Dev,
+            // Safe by default: a start with no configuration at all is production, which
+            // refuses to run without a real webhook secret. The repository's base.toml and
+            // `serve --demo` choose dev and demo explicitly.
+            mode: Mode::Production,
             payment_window_minutes: 120,
-            payment_webhook_secret: Secret("dev-only-webhook-secret".into()),
+            payment_webhook_secret: None,
             session_hours: 12,
             expiry_interval_seconds: 5,
             full_slot_cache_ms: 500,
@@ -107,6 +126,7 @@ impl Default for Settings {
             reference_cache_ms: 1_000,
             max_body_bytes: 64 * 1024,
             request_timeout_seconds: 30,
+            request_body_timeout_seconds: 10,
             log_format: "pretty".into(),
             smtp_url: None,
             mail_from: "Loket <noreply@loket.invalid>".into(),
@@ -127,14 +147,74 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// The webhook secret dev and demo use when none is configured. Public, so never valid in
+/// production.
+pub const DEV_WEBHOOK_SECRET: &str = "dev-only-webhook-secret";
+
+/// Secrets that have been published (in this repository's files or docs) and so can never
+/// protect a production service.
+const PUBLISHED_SECRETS: &[&str] = &[DEV_WEBHOOK_SECRET, "change-me", "changeme", "secret"];
+
+/// The shortest webhook secret production accepts, in bytes.
+pub const MIN_WEBHOOK_SECRET_BYTES: usize = 32;
+
+/// The folder the settings files are read from when none is named.
+pub const DEFAULT_CONFIG_DIR: &str = "configuration";
+
 impl Settings {
     /// Loads the layers below `overrides` (command-line values, already merged by the caller).
-    pub fn load(config_dir: &Path, overrides: &[(&str, String)]) -> Result<Self, ConfigError> {
-        let env_name = std::env::var("LOKET_ENVIRONMENT").unwrap_or_else(|_| "local".into());
+    ///
+    /// `config_dir` is `None` when the operator named no folder: then a missing
+    /// `configuration/` is fine (built-in defaults, which are production). A named folder
+    /// that does not exist, or a named `LOKET_ENVIRONMENT` whose file is missing, is an
+    /// error: starting on defaults there would silently run another mode than the one asked for.
+    pub fn load(
+        config_dir: Option<&Path>,
+        overrides: &[(&str, String)],
+    ) -> Result<Self, ConfigError> {
+        let env_name = std::env::var("LOKET_ENVIRONMENT")
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        Self::load_from(config_dir, env_name.as_deref(), overrides)
+    }
+
+    /// [`Settings::load`] with the environment name given (tests use this).
+    pub fn load_from(
+        config_dir: Option<&Path>,
+        env_name: Option<&str>,
+        overrides: &[(&str, String)],
+    ) -> Result<Self, ConfigError> {
+        let named_dir = config_dir.is_some();
+        let dir = config_dir.unwrap_or(Path::new(DEFAULT_CONFIG_DIR));
+        if named_dir && !dir.is_dir() {
+            return Err(ConfigError::Invalid(format!(
+                "configuration folder {} does not exist",
+                dir.display()
+            )));
+        }
         let mut fig = Figment::from(Serialized::defaults(Settings::default()))
-            .merge(Toml::file(config_dir.join("base.toml")))
-            .merge(Toml::file(config_dir.join(format!("{env_name}.toml"))))
-            .merge(Env::prefixed("LOKET_").ignore(&["environment"]));
+            .merge(Toml::file(dir.join("base.toml")));
+        if let Some(name) = env_name {
+            let well_formed = !name.is_empty()
+                && name.len() <= 32
+                && name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !well_formed {
+                return Err(ConfigError::Invalid(format!(
+                    "LOKET_ENVIRONMENT {name:?} is not a valid name (lowercase letters, digits, - and _)"
+                )));
+            }
+            let file = dir.join(format!("{name}.toml"));
+            if !file.is_file() {
+                return Err(ConfigError::Invalid(format!(
+                    "LOKET_ENVIRONMENT={name} but {} does not exist (set --config-dir or LOKET_CONFIG_DIR to the folder that holds it)",
+                    file.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(file));
+        }
+        fig = fig.merge(Env::prefixed("LOKET_").ignore(&["environment", "config_dir", "log"]));
         for (k, v) in overrides {
             fig = fig.merge((*k, v.clone()));
         }
@@ -143,7 +223,16 @@ impl Settings {
         Ok(s)
     }
 
-    /// Rejects values that would make the service misbehave.
+    /// The key payment notifications are checked with: the configured one, else (dev and
+    /// demo only; production refuses to start without one) the public dev key.
+    pub fn webhook_secret(&self) -> &str {
+        match &self.payment_webhook_secret {
+            Some(s) => s.expose(),
+            None => DEV_WEBHOOK_SECRET,
+        }
+    }
+
+    /// Rejects values that would make the service misbehave or run unsafely.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let url = self.database_url.as_str();
         if !(url.starts_with("sqlite:")
@@ -166,9 +255,10 @@ impl Settings {
                     .into(),
             ));
         }
-        if self.mode == Mode::Production && self.payment_webhook_secret.expose().len() < 16 {
+        if self.request_timeout_seconds == 0 || self.request_body_timeout_seconds == 0 {
             return Err(ConfigError::Invalid(
-                "payment_webhook_secret must be set (16+ characters) in production".into(),
+                "request_timeout_seconds and request_body_timeout_seconds must be at least 1"
+                    .into(),
             ));
         }
         if let Some(u) = &self.smtp_url
@@ -193,6 +283,17 @@ impl Settings {
         Ok(())
     }
 
+    /// [`Settings::validate`], plus what serving requests needs: production refuses to
+    /// serve without a webhook secret of its own. (Reading the outbox or migrating does not
+    /// take payments, so it does not need the secret.)
+    pub fn validate_for_serving(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        if self.mode == Mode::Production {
+            check_production_secret(self.payment_webhook_secret.as_ref())?;
+        }
+        Ok(())
+    }
+
     /// The defaults as TOML, for `loket default-config`.
     pub fn default_toml() -> String {
         let mut out = String::from(
@@ -202,6 +303,32 @@ impl Settings {
         out.push_str(&body);
         out
     }
+}
+
+/// Production needs a webhook secret of its own: set, unpublished, and long enough that it
+/// cannot be guessed. Anyone holding the key can mark bookings paid.
+fn check_production_secret(secret: Option<&Secret>) -> Result<(), ConfigError> {
+    let Some(secret) = secret else {
+        return Err(ConfigError::Invalid(
+            "production mode needs payment_webhook_secret (LOKET_PAYMENT_WEBHOOK_SECRET): the bank's HMAC key, 32 bytes or more; for a try-out run `loket serve --demo` instead".into(),
+        ));
+    };
+    let v = secret.expose();
+    if PUBLISHED_SECRETS
+        .iter()
+        .any(|p| v.trim().eq_ignore_ascii_case(p))
+    {
+        return Err(ConfigError::Invalid(
+            "payment_webhook_secret is a published example value; production needs a secret of its own".into(),
+        ));
+    }
+    if v.len() < MIN_WEBHOOK_SECRET_BYTES {
+        return Err(ConfigError::Invalid(format!(
+            "payment_webhook_secret must be at least {MIN_WEBHOOK_SECRET_BYTES} bytes in production (it is {})",
+            v.len()
+        )));
+    }
+    Ok(())
 }
 
 fn toml_lines(s: &Settings) -> String {
@@ -216,16 +343,16 @@ fn toml_lines(s: &Settings) -> String {
         ("Address to listen on.", "bind", q(&s.bind)),
         ("sqlite://FILE (default, one instance) or postgres://USER@HOST/DB (many instances).", "database_url", q(&s.database_url)),
         ("Database pool size.", "database_max_connections", s.database_max_connections.to_string()),
-        ("production | dev | demo (dev and demo serve the simulated bank and the local mailbox).", "mode", q(mode)),
+        ("production | dev | demo (dev and demo serve the simulated bank, the local mailbox and the dev clock). With no configuration at all Loket runs as production.", "mode", q(mode)),
         ("Minutes an applicant has to pay a billing code.", "payment_window_minutes", s.payment_window_minutes.to_string()),
-        ("HMAC-SHA256 key for payment notifications. Set your own outside dev.", "payment_webhook_secret", q(s.payment_webhook_secret.expose())),
         ("Hours an API token or page session lasts.", "session_hours", s.session_hours.to_string()),
         ("Seconds between sweeps of lapsed holds.", "expiry_interval_seconds", s.expiry_interval_seconds.to_string()),
         ("Milliseconds a 'session full' answer is reused before asking the database again.", "full_slot_cache_ms", s.full_slot_cache_ms.to_string()),
         ("Milliseconds a token's owner is remembered in memory (0 turns this off).", "auth_cache_ms", s.auth_cache_ms.to_string()),
         ("Milliseconds offices, fees and a day's calendar and quotas are reused from memory (0 turns this off).", "reference_cache_ms", s.reference_cache_ms.to_string()),
         ("Request body limit in bytes.", "max_body_bytes", s.max_body_bytes.to_string()),
-        ("Request timeout in seconds.", "request_timeout_seconds", s.request_timeout_seconds.to_string()),
+        ("Seconds a whole request may take (then 503 problem+json).", "request_timeout_seconds", s.request_timeout_seconds.to_string()),
+        ("Seconds a client has to send its request body (then 408 problem+json).", "request_body_timeout_seconds", s.request_body_timeout_seconds.to_string()),
         ("Log format: json or pretty.", "log_format", q(&s.log_format)),
         ("Failed logins of one email or staff username before its logins are refused for a while (per instance).", "login_max_failures", s.login_max_failures.to_string()),
         ("Minutes failed logins are counted over, and the lockout lasts.", "login_lockout_minutes", s.login_lockout_minutes.to_string()),
@@ -233,6 +360,7 @@ fn toml_lines(s: &Settings) -> String {
     .iter()
     .map(|(doc, k, v)| format!("# {doc}\n{k} = {v}\n"))
     .chain([
+        format!("# HMAC-SHA256 key of bank payment notifications: required in production, {MIN_WEBHOOK_SECRET_BYTES}+ bytes of your own\n# (e.g. `openssl rand -hex 32`). Dev and demo use a public key when unset.\n# payment_webhook_secret = \"...\"\n"),
         "# SMTP relay for the outbox (plain SMTP to a local relay). Unset: mail stays in the outbox.\n# smtp_url = \"smtp://127.0.0.1:25\"\n".to_owned(),
         format!("# Sender of outgoing mail.\nmail_from = {}\n", q(&s.mail_from)),
     ])
@@ -262,19 +390,122 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let s = Settings::default();
+        let s = Settings {
+            payment_webhook_secret: Some(Secret("a-secret-nobody-should-read-0123456789".into())),
+            ..Settings::default()
+        };
         let dbg = format!("{s:?}");
-        assert!(!dbg.contains("dev-only-webhook-secret"));
+        assert!(!dbg.contains("a-secret-nobody"));
         assert!(dbg.contains("Secret(***)"));
     }
 
-    #[test]
-    fn production_requires_a_real_webhook_secret() {
-        let s = Settings {
+    fn production(secret: Option<&str>) -> Settings {
+        Settings {
             mode: Mode::Production,
-            payment_webhook_secret: Secret(String::new()),
+            payment_webhook_secret: secret.map(|s| Secret(s.to_owned())),
             ..Settings::default()
-        };
-        assert!(s.validate().is_err());
+        }
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_webhook_secret() {
+        let e = production(None)
+            .validate_for_serving()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("LOKET_PAYMENT_WEBHOOK_SECRET"), "{e}");
+    }
+
+    #[test]
+    fn production_refuses_the_published_dev_secret_even_padded_out() {
+        let e = production(Some(DEV_WEBHOOK_SECRET))
+            .validate_for_serving()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("published"), "{e}");
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        let e = production(Some("0123456789abcdef0123456789abcde"))
+            .validate_for_serving()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least 32 bytes"), "{e}");
+        production(Some("0123456789abcdef0123456789abcdef"))
+            .validate_for_serving()
+            .unwrap();
+    }
+
+    #[test]
+    fn no_configuration_at_all_means_production_which_needs_a_secret() {
+        assert_eq!(Settings::default().mode, Mode::Production);
+        // A folder with no files in it, as a machine outside the repository has.
+        let empty = config_dir(&[]);
+        let s = Settings::load_from(Some(&empty), None, &[]).unwrap();
+        assert_eq!(s.mode, Mode::Production);
+        let e = s.validate_for_serving().unwrap_err().to_string();
+        assert!(
+            e.contains("production mode needs payment_webhook_secret"),
+            "{e}"
+        );
+    }
+
+    fn config_dir(files: &[(&str, &str)]) -> std::path::PathBuf {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("loket-cfg-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, body) in files {
+            std::fs::write(dir.join(name), body).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_named_configuration_folder_that_does_not_exist_is_an_error() {
+        let e = Settings::load_from(Some(Path::new("/nonexistent/loket")), None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/loket does not exist"), "{e}");
+    }
+
+    #[test]
+    fn a_named_environment_without_its_file_is_an_error() {
+        let dir = config_dir(&[("base.toml", "mode = \"dev\"\n")]);
+        for name in ["production", "prodution"] {
+            let e = Settings::load_from(Some(&dir), Some(name), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("LOKET_ENVIRONMENT={name}")), "{e}");
+        }
+        let e = Settings::load_from(Some(&dir), Some("../base"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a valid name"), "{e}");
+    }
+
+    #[test]
+    fn the_environment_file_overrides_the_base_file() {
+        let dir = config_dir(&[
+            ("base.toml", "mode = \"dev\"\n"),
+            ("production.toml", "mode = \"production\"\n"),
+        ]);
+        let dev = Settings::load_from(Some(&dir), None, &[]).unwrap();
+        assert_eq!(dev.mode, Mode::Dev);
+        let e = Settings::load_from(Some(&dir), Some("production"), &[])
+            .unwrap()
+            .validate_for_serving()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("production mode needs"), "{e}");
+        let ok = Settings::load_from(
+            Some(&dir),
+            Some("production"),
+            &[("payment_webhook_secret", "x".repeat(40))],
+        )
+        .unwrap();
+        assert_eq!(ok.mode, Mode::Production);
+        assert!(!ok.mode.dev_tools());
     }
 }

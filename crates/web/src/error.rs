@@ -141,6 +141,17 @@ impl ApiError {
         .detail("something went wrong on our side; nothing was changed, please try again")
     }
 
+    /// 503: the database is out of reach; nothing was changed.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database-unavailable",
+            "The service cannot reach its database",
+        )
+        .detail("nothing was changed; please try again in a few seconds")
+        .with("retry_after_seconds", RETRY_AFTER_SECONDS)
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         self.code
@@ -244,6 +255,10 @@ impl From<StoreError> for ApiError {
                 "invalid-input",
                 "A value contains characters that cannot be stored",
             ),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error.cause = %cause, "database unavailable");
+                Self::unavailable()
+            }
             e @ (StoreError::Corrupt(_)
             | StoreError::Database(_)
             | StoreError::Sqlite(_)
@@ -276,6 +291,9 @@ impl From<TransitionError> for ApiError {
         }
     }
 }
+
+/// What a 503 asks the client to wait before trying again.
+pub const RETRY_AFTER_SECONDS: u64 = 5;
 
 /// API result.
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -5,6 +5,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use loket_domain::staff::{ScopeRefusal, check_scope};
 use loket_store::{Principal, Staff, StaffRole};
 use uuid::Uuid;
 
@@ -185,17 +186,38 @@ impl FromRequestParts<AppState> for CurrentStaff {
 }
 
 impl CurrentStaff {
-    /// Whether this staff member may manage the given office (its region for regional
-    /// admins, everything for system admins), in one of the given roles.
-    pub fn may_manage(&self, office_code: &str, office_region: &str, roles: &[StaffRole]) -> bool {
+    /// Checks that this staff member may act on the office in one of the given roles
+    /// (`loket_domain::staff::check_scope`); `action` names what was asked, for the message.
+    pub fn check_scope(
+        &self,
+        office_code: &str,
+        office_region: &str,
+        roles: &[StaffRole],
+        action: &str,
+    ) -> Result<(), ApiError> {
         let s = &self.0;
-        if !roles.contains(&s.role) {
-            return false;
-        }
-        match s.role {
-            StaffRole::SystemAdmin => true,
-            StaffRole::RegionalAdmin => s.region_code.as_deref() == Some(office_region),
-            _ => s.office_code.as_deref() == Some(office_code),
-        }
+        check_scope(
+            s.role,
+            s.office_code.as_deref(),
+            s.region_code.as_deref(),
+            office_code,
+            office_region,
+            roles,
+        )
+        .map_err(|refusal| {
+            let detail = match refusal {
+                ScopeRefusal::Role => format!(
+                    "your role ({}) may not {action}",
+                    s.role.as_str().replace('_', " ")
+                ),
+                ScopeRefusal::OtherOffice => {
+                    format!("you may {action} only for your own office")
+                }
+                ScopeRefusal::OtherRegion => {
+                    format!("you may {action} only for the offices of your region")
+                }
+            };
+            ApiError::forbidden().detail(detail)
+        })
     }
 }

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use loket_domain::BillingCode;
 use loket_domain::booking::{
-    MAX_RESCHEDULES, RescheduleKind, check_cancel, check_reschedule, payment_deadline,
+    MAX_RESCHEDULES, PaymentStatus, RescheduleKind, check_cancel, check_reschedule,
+    payment_deadline, refund_owed,
 };
 use loket_domain::catalogue::{
     ApplicationKind, FeeLine, PassportType, Processing, ServiceRequest, TravelPurpose, Validity,
@@ -45,7 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct BookingView {
     /// Booking id.
     pub id: Uuid,
-    /// awaiting_payment | payment_pending | paid | expired | cancelled | refund_due.
+    /// awaiting_payment | payment_pending | paid | expired | cancelled | refund_due | no_show.
     pub state: String,
     /// Office code.
     pub office: String,
@@ -84,8 +85,12 @@ pub struct BookingView {
     pub reschedules_left: i64,
     /// Created.
     pub created_at: DateTime<Utc>,
-    /// Paid.
+    /// When the money arrived (kept when the booking is later cancelled or owed back).
     pub paid_at: Option<DateTime<Utc>>,
+    /// unpaid | confirming (the bank is confirming) | received.
+    pub payment: String,
+    /// none | due: whether the fee is owed back (paid, then cancelled or paid too late).
+    pub refund: String,
 }
 
 impl BookingView {
@@ -113,6 +118,15 @@ impl BookingView {
             reschedules_left: (i64::from(MAX_RESCHEDULES) - b.reschedules_used).max(0),
             created_at: b.created_at,
             paid_at: b.paid_at,
+            payment: PaymentStatus::of(b.state, b.paid_at.is_some())
+                .as_str()
+                .to_owned(),
+            refund: if refund_owed(b.state, b.paid_at.is_some()) {
+                "due"
+            } else {
+                "none"
+            }
+            .to_owned(),
         }
     }
 }

@@ -36,15 +36,19 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// How long readiness waits for the database: a balancer asking must get an answer.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_millis(800);
+
 async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state.store.ping().await.map_err(|_| {
-        ApiError::new(
+    match tokio::time::timeout(READY_WAIT, state.store.ping()).await {
+        Ok(Ok(())) => Ok("ready"),
+        _ => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not-ready",
             "The database is not reachable",
         )
-    })?;
-    Ok("ready")
+        .with("retry_after_seconds", crate::error::RETRY_AFTER_SECONDS)),
+    }
 }
 
 async fn metrics_text() -> impl IntoResponse {

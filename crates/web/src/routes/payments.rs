@@ -87,11 +87,7 @@ pub async fn process(
     signature: Option<&str>,
     body: &[u8],
 ) -> ApiResult<PaymentOutcome> {
-    if !signature_ok(
-        state.settings.payment_webhook_secret.expose(),
-        body,
-        signature,
-    ) {
+    if !signature_ok(state.settings.webhook_secret(), body, signature) {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid-signature",
@@ -197,7 +193,7 @@ async fn simulated_pay(
         paid_at: state.now(),
     })
     .map_err(ApiError::internal)?;
-    let sig = sign(state.settings.payment_webhook_secret.expose(), &body);
+    let sig = sign(state.settings.webhook_secret(), &body);
     let outcome = process(&state, Some(&sig), &body).await?;
     Ok(Json(NotificationResult {
         outcome: outcome.as_str().to_owned(),

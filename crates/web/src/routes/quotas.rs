@@ -2,16 +2,13 @@
 //! weekday defaults, per-date overrides, bulk changes over a period, and the audit trail.
 //! No change ever sets a capacity below the places already taken.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::State;
 use chrono::{Days, NaiveDate, Weekday};
 use loket_domain::Office;
 use loket_domain::quota::{MAX_CAPACITY, QuotaAdjustment, ServiceClass};
-use loket_store::{
-    Actor, AuditEntry, CapacityChange, QuotaDefaultRow, QuotaOverrideRow, StaffRole,
-};
+use loket_domain::staff::OFFICE_MANAGERS;
+use loket_store::{Actor, AuditEntry, CapacityChange, QuotaDefaultRow, QuotaOverrideRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -22,13 +19,6 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
 use crate::planning::{self, OfficePlan};
 use crate::state::AppState;
-
-/// Roles that manage an office's quotas and calendar.
-pub const MANAGERS: [StaffRole; 3] = [
-    StaffRole::HeadOfOffice,
-    StaffRole::RegionalAdmin,
-    StaffRole::SystemAdmin,
-];
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,9 +37,12 @@ pub async fn managed_office(
     code: &str,
 ) -> ApiResult<Office> {
     let office = planning::office(state, code).await?;
-    if !staff.may_manage(&office.code, &office.region_code, &MANAGERS) {
-        return Err(ApiError::forbidden().detail("you manage another office"));
-    }
+    staff.check_scope(
+        &office.code,
+        &office.region_code,
+        &OFFICE_MANAGERS,
+        "manage quotas, the calendar and the audit log",
+    )?;
     Ok(office)
 }
 
@@ -289,9 +282,9 @@ pub struct BulkBody {
     pub from: Option<String>,
     /// Last date (at most 62 days).
     pub to: Option<String>,
-    /// Sessions to change (default: all).
+    /// Sessions to change (left out: all; an empty list is refused).
     pub sessions: Option<Vec<String>>,
-    /// Classes to change (default: online).
+    /// Classes to change (left out: online; an empty list is refused).
     pub classes: Option<Vec<String>>,
     /// {"mode": "percent" | "delta" | "set", "value": n}.
     #[schema(value_type = Object)]
@@ -323,18 +316,38 @@ async fn bulk(
     let mut f = Fields::default();
     let from_s = f.text("from", &b.from, 10);
     let to_s = f.text("to", &b.to, 10);
+    // Left out means every session and the online class; an empty list names nothing,
+    // which is refused rather than read as "all" or as "none".
     let sessions: Vec<String> = match &b.sessions {
-        Some(list) if !list.is_empty() => list.clone(),
-        _ => office.sessions.iter().map(|s| s.code.clone()).collect(),
+        Some(list) if list.is_empty() => {
+            f.push(
+                "sessions",
+                "empty",
+                "name at least one session, or leave the field out for all sessions",
+            );
+            Vec::new()
+        }
+        Some(list) => list.clone(),
+        None => office.sessions.iter().map(|s| s.code.clone()).collect(),
     };
     for s in &sessions {
         check_session(&mut f, &office, s);
     }
     let mut classes = Vec::new();
-    for c in b.classes.clone().unwrap_or_else(|| vec!["online".into()]) {
-        if let Some(c) = parse_class(&mut f, "classes", &Some(c)) {
-            classes.push(c);
+    match &b.classes {
+        Some(list) if list.is_empty() => f.push(
+            "classes",
+            "empty",
+            "name at least one class, or leave the field out for online",
+        ),
+        Some(list) => {
+            for c in list {
+                if let Some(c) = parse_class(&mut f, "classes", &Some(c.clone())) {
+                    classes.push(c);
+                }
+            }
         }
+        None => classes.push(ServiceClass::Online),
     }
     match &b.adjustment {
         None => f.push(
@@ -354,13 +367,6 @@ async fn bulk(
         .adjustment
         .ok_or_else(|| ApiError::internal("validated fields missing"))?;
     let plan = OfficePlan::load(&state, office, from, to).await?;
-    let usage: HashMap<_, _> = state
-        .store
-        .slot_usage(&plan.office.code, from, to, plan.now)
-        .await?
-        .into_iter()
-        .map(|u| (u.key.clone(), u.capacity))
-        .collect();
     let mut targets = Vec::new();
     let mut date = from;
     while date <= to {
@@ -371,12 +377,7 @@ async fn bulk(
                 .filter(|s| sessions.contains(&s.code))
             {
                 for class in &classes {
-                    let key = plan.slot(date, &s.code, *class);
-                    let current = usage
-                        .get(&key)
-                        .copied()
-                        .unwrap_or_else(|| plan.planned_capacity(date, &s.code, *class));
-                    targets.push((date, s.code.clone(), *class, current));
+                    targets.push((date, s.code.clone(), *class));
                 }
             }
         }
