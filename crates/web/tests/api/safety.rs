@@ -363,10 +363,13 @@ async fn a_bulk_change_refuses_empty_session_and_class_lists_alike(backend: Back
 // ---------- an unreachable database ----------
 
 /// A TCP proxy in front of PostgreSQL that the test can cut: while cut it closes every
-/// connection it holds and every new one at once, as a database that went away does.
+/// connection it holds and every new one at once, as a database that went away does. While
+/// stalled it holds every connection open and forwards nothing, as a network that drops
+/// packets does.
 struct CuttableProxy {
     port: u16,
     cut: Arc<AtomicBool>,
+    stall: Arc<AtomicBool>,
     generation: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
@@ -375,9 +378,10 @@ impl CuttableProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let cut = Arc::new(AtomicBool::new(false));
+        let stall = Arc::new(AtomicBool::new(false));
         let (tx, _) = tokio::sync::watch::channel(0u64);
         let generation = Arc::new(tx);
-        let (c, g) = (cut.clone(), generation.clone());
+        let (c, st, g) = (cut.clone(), stall.clone(), generation.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else {
@@ -389,7 +393,13 @@ impl CuttableProxy {
                 }
                 let upstream = upstream.clone();
                 let mut stop = g.subscribe();
+                let st = st.clone();
                 tokio::spawn(async move {
+                    if st.load(Ordering::SeqCst) {
+                        // Hold the connection, answer nothing.
+                        let _held = &mut client;
+                        std::future::pending::<()>().await;
+                    }
                     let Ok(mut server) = TcpStream::connect(&upstream).await else {
                         return;
                     };
@@ -397,14 +407,24 @@ impl CuttableProxy {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                         _ = stop.changed() => {}
                     }
+                    if st.load(Ordering::SeqCst) {
+                        let _held = (client, server);
+                        std::future::pending::<()>().await;
+                    }
                 });
             }
         });
         CuttableProxy {
             port,
             cut,
+            stall,
             generation,
         }
+    }
+
+    fn stall(&self) {
+        self.stall.store(true, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
     }
 
     fn cut(&self) {
@@ -480,4 +500,36 @@ async fn while_postgres_is_unreachable_requests_fail_fast_with_503_and_resume_af
     app.get("/api/v1/bookings", Some(&account.token))
         .await
         .expect(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_that_outlives_its_timeout_is_a_503_problem_not_an_empty_504() {
+    let proxy = CuttableProxy::start("127.0.0.1:5432".into()).await;
+    let port = proxy.port;
+    let app = TestApp::spawn_with(Backend::Postgres, move |s| {
+        s.database_url = s
+            .database_url
+            .replace("127.0.0.1:5432", &format!("127.0.0.1:{port}"));
+        s.request_timeout_seconds = 1;
+    })
+    .await;
+    let account = app.account(1).await;
+    proxy.stall();
+    let start = Instant::now();
+    let r = app.get("/api/v1/bookings", Some(&account.token)).await;
+    let p = r.problem(503, "timeout");
+    assert_eq!(r.header("retry-after"), Some("5"), "{p}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+    // Readiness does not hang either.
+    let start = Instant::now();
+    app.get("/readyz", None).await.problem(503, "not-ready");
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "readyz took {:?}",
+        start.elapsed()
+    );
 }
