@@ -11,27 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// How far `add_working_days` looks ahead before giving up (about ten years).
 pub const MAX_SCAN_DAYS: u32 = 3660;
 
-const WEEKDAYS: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
-
-fn short_name(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "mon",
-        Weekday::Tue => "tue",
-        Weekday::Wed => "wed",
-        Weekday::Thu => "thu",
-        Weekday::Fri => "fri",
-        Weekday::Sat => "sat",
-        Weekday::Sun => "sun",
-    }
-}
+use crate::weekday::{ALL as WEEKDAYS, code as short_name};
 
 /// A set of weekdays, one bit each with Monday as bit 0; written like "mon-fri" or "mon,wed".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
@@ -108,12 +88,7 @@ impl WeekdaySet {
     }
 }
 
-fn parse_weekday(s: &str) -> Option<Weekday> {
-    let s = s.trim();
-    WEEKDAYS
-        .into_iter()
-        .find(|day| short_name(*day).eq_ignore_ascii_case(s))
-}
+use crate::weekday::parse as parse_weekday;
 
 impl fmt::Display for WeekdaySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,6 +2,7 @@
 //! Everything a handler or a store needs to decide (is this NIK valid, is the office open,
 //! has the quota been released, may this booking be rescheduled) is answered here.
 
+pub mod availability;
 pub mod booking;
 pub mod calendar;
 pub mod catalogue;
@@ -10,6 +11,7 @@ pub mod office;
 pub mod quota;
 pub mod release;
 pub mod staff;
+pub mod weekday;
 
 pub use booking::{BillingCode, BookingState, MAX_APPLICANTS_PER_ACCOUNT};
 pub use nik::{Nik, Sex};

@@ -100,14 +100,16 @@ pub fn weekday_of(date: NaiveDate) -> Weekday {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()
     }
 
-    fn office() -> Office {
+    /// Palembang: Mon-Fri, s1 08-10 every weekday, s3 13-15 Mon-Thu, released 30 days
+    /// ahead at 08:00 WIB, bookable 60 days ahead.
+    pub(crate) fn office() -> Office {
         Office {
             code: "palembang".into(),
             region_code: "sumsel".into(),

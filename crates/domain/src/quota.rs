@@ -112,6 +112,24 @@ pub struct Adjusted {
     pub clamped: bool,
 }
 
+impl Adjusted {
+    /// The rule every quota change keeps: a capacity is never below the places already
+    /// taken; a wanted value below them is raised to them, and says so.
+    pub fn keeping_taken(wanted: u32, taken: u32) -> Adjusted {
+        if wanted < taken {
+            Adjusted {
+                capacity: taken,
+                clamped: true,
+            }
+        } else {
+            Adjusted {
+                capacity: wanted,
+                clamped: false,
+            }
+        }
+    }
+}
+
 /// Largest capacity one session may have; protects against typos such as 75000.
 pub const MAX_CAPACITY: u32 = 10_000;
 
@@ -129,17 +147,7 @@ impl QuotaAdjustment {
         };
         let bounded = wanted.clamp(0, i64::from(MAX_CAPACITY));
         let bounded = u32::try_from(bounded).unwrap_or(MAX_CAPACITY);
-        if bounded < taken {
-            Adjusted {
-                capacity: taken,
-                clamped: true,
-            }
-        } else {
-            Adjusted {
-                capacity: bounded,
-                clamped: false,
-            }
-        }
+        Adjusted::keeping_taken(bounded, taken)
     }
 
     /// Rejects adjustments that make no sense before any capacity is touched.

@@ -178,37 +178,7 @@ pub fn local_instant(date: NaiveDate, time: NaiveTime, tz: Tz) -> DateTime<Utc> 
         .and_utc()
 }
 
-/// Serde helper writing a weekday as "mon".."sun" and reading any case or the full name.
-pub mod weekday_short {
-    use chrono::Weekday;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// The lowercase three-letter name.
-    pub fn name(day: Weekday) -> &'static str {
-        match day {
-            Weekday::Mon => "mon",
-            Weekday::Tue => "tue",
-            Weekday::Wed => "wed",
-            Weekday::Thu => "thu",
-            Weekday::Fri => "fri",
-            Weekday::Sat => "sat",
-            Weekday::Sun => "sun",
-        }
-    }
-
-    /// Writes the lowercase three-letter name.
-    pub fn serialize<S: Serializer>(day: &Weekday, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(name(*day))
-    }
-
-    /// Reads a weekday name (chrono accepts "mon", "Mon", "monday"...).
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Weekday, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.trim()
-            .parse::<Weekday>()
-            .map_err(|_| serde::de::Error::custom(format!("invalid weekday {s:?}")))
-    }
-}
+use crate::weekday::as_code as weekday_short;
 
 #[cfg(test)]
 // Tests may panic on a broken fixture; that is what a failing test is.
@@ -582,6 +552,6 @@ mod tests {
         ]);
         assert!(bad_day.is_err());
         assert!(from_map(vec![("mode", V::S("daily"))]).is_err());
-        assert_eq!(weekday_short::name(Weekday::Sun), "sun");
+        assert_eq!(crate::weekday::code(Weekday::Sun), "sun");
     }
 }

@@ -178,6 +178,7 @@ pub const NIK_HOLD: &str = "SELECT (b.state = 'awaiting_payment' AND b.payment_d
 pub const NIK_PAID_BOOKINGS: &str = "SELECT b.id, b.service_date, o.time_zone FROM bookings b \
     JOIN offices o ON o.code = b.office_code WHERE b.nik = $1 \
     AND b.state IN ('awaiting_payment', 'payment_pending', 'paid') AND b.state = 'paid'";
+pub const OFFICE_ZONE: &str = "SELECT time_zone FROM offices WHERE code = $1";
 /// The time zones offices are in (a handful): the no-show sweep runs once per zone.
 pub const OFFICE_ZONES: &str = "SELECT DISTINCT time_zone FROM offices ORDER BY time_zone";
 /// Paid bookings of offices in zone $3 whose service day is before $2 (today there) become
@@ -344,6 +345,7 @@ pub const SHARED: &[&str] = &[
     NIK_HOLD,
     NIK_PAID_BOOKINGS,
     OFFICE_ZONES,
+    OFFICE_ZONE,
     SWEEP_NO_SHOWS,
     SLOT_PLACES,
     INSERT_EVENT,

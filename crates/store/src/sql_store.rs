@@ -9,12 +9,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use loket_domain::booking::{
-    BookingState, PaymentDecision, TransitionError, day_over, decide_payment,
+    BookingState, PaymentDecision, RescheduleKind, TransitionError, check_cancel, check_reschedule,
+    day_over, decide_payment,
 };
 use loket_domain::calendar::{ExceptionKind, Holiday, HolidayKind, OfficeException, WeekdaySet};
 use loket_domain::catalogue::{FeeLine, FeeTable, ServiceRequest, TravelPurpose};
 use loket_domain::office::parse_time_zone;
-use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
+use loket_domain::quota::{Adjusted, QuotaAdjustment, QuotaPlan, ServiceClass};
 use loket_domain::release::{ReleaseRule, local_date};
 use loket_domain::{BillingCode, Nik, Office, SessionWindow, Sex};
 use sqlx::ConnectOptions;
@@ -274,9 +275,7 @@ impl SqlStore {
 
 // ---------- row mapping ----------
 
-fn weekday_from_index(i: i64) -> Option<Weekday> {
-    u8::try_from(i).ok().and_then(|i| Weekday::try_from(i).ok())
-}
+use loket_domain::weekday::{from_index as weekday_from_index, index as weekday_index};
 
 fn session_from_row(r: &Row) -> StoreResult<(String, SessionWindow)> {
     let parse_t =
@@ -397,10 +396,6 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
 }
 
-fn weekday_index(w: Weekday) -> i64 {
-    i64::from(w.num_days_from_monday())
-}
-
 async fn audit(
     tx: &mut Tx,
     now: DateTime<Utc>,
@@ -503,6 +498,16 @@ pub(crate) async fn taken(tx: &mut Tx, slot_id: i64, now: DateTime<Utc>) -> Stor
         .await?
         .ok_or_else(|| corrupt("count"))?;
     Ok(row.i64("taken")?)
+}
+
+/// Today in an office's zone, read inside the transaction that applies a rule to it.
+async fn office_today(tx: &mut Tx, office: &str, now: DateTime<Utc>) -> StoreResult<NaiveDate> {
+    let row = tx
+        .fetch_optional(OFFICE_ZONE, args![office])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let tz = parse_time_zone(&row.text("time_zone")?).ok_or_else(|| corrupt("office time zone"))?;
+    Ok(local_date(now, tz))
 }
 
 /// Locks a booking row and reads it fresh (slot lock must already be held where needed).
@@ -651,16 +656,19 @@ async fn apply_slot_capacity(
     };
     let slot_id = row.i64("id")?;
     let t = taken(tx, slot_id, now).await?;
-    let (cap, clamped) = if wanted < t {
-        if !clamp {
-            return Err(StoreError::CapacityBelowTaken { taken: t });
-        }
-        (t, true)
-    } else {
-        (wanted, false)
-    };
+    let (cap, clamped) = keeping_taken(wanted, t);
+    if clamped && !clamp {
+        return Err(StoreError::CapacityBelowTaken { taken: t });
+    }
     tx.execute(SET_SLOT_CAPACITY, args![slot_id, cap]).await?;
     Ok((cap, clamped))
+}
+
+/// `Adjusted::keeping_taken` (the domain's rule) on the store's integers.
+fn keeping_taken(wanted: i64, taken: i64) -> (i64, bool) {
+    let u = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+    let a = Adjusted::keeping_taken(u(wanted), u(taken));
+    (i64::from(a.capacity), a.clamped)
 }
 
 /// The parameters a new booking is inserted with ($1-$18 of `INSERT_BOOKING`).
@@ -1119,11 +1127,7 @@ impl Store for SqlStore {
             let slot_id = r.i64("id")?;
             let old = lock_slot_by_id(&mut tx, slot_id).await?;
             let t = taken(&mut tx, slot_id, now).await?;
-            let (cap, clamped) = if capacity < t {
-                (t, true)
-            } else {
-                (capacity, false)
-            };
+            let (cap, clamped) = keeping_taken(capacity, t);
             tx.execute(SET_SLOT_CAPACITY, args![slot_id, cap]).await?;
             if clamped {
                 tx.execute(
@@ -1380,12 +1384,10 @@ impl Store for SqlStore {
     async fn cancel_booking(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<Booking> {
         let mut tx = self.begin_write().await?;
         let mut b = lock_booking(&mut tx, id).await?;
+        // The domain's rule, on the row as it is under the lock.
+        let today = office_today(&mut tx, &b.slot.office_code, now).await?;
+        check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)?;
         let from = b.effective_state(now);
-        match from {
-            BookingState::AwaitingPayment | BookingState::Paid => {}
-            BookingState::Expired => return Err(TransitionError::DeadlinePassed.into()),
-            _ => return Err(TransitionError::CancelNotAllowed.into()),
-        }
         tx.execute(
             SET_BOOKING_STATE,
             args![id, BookingState::Cancelled.as_str(), now],
@@ -1418,15 +1420,19 @@ impl Store for SqlStore {
         let (slot_id, capacity) = lock_slot(&mut tx, &to).await?;
         let mut b = lock_booking(&mut tx, id).await?;
         let from = b.effective_state(now);
-        let allowed = match from {
-            BookingState::RefundDue => !counts_as_reschedule,
-            BookingState::AwaitingPayment | BookingState::Paid => {
-                counts_as_reschedule
-                    && b.reschedules_used < i64::from(loket_domain::booking::MAX_RESCHEDULES)
-            }
-            _ => false,
-        };
-        if !allowed {
+        // The domain's rule, on the row as it is under the lock: the kind of move it allows
+        // must be the kind the caller asked for.
+        let today = office_today(&mut tx, &b.slot.office_code, now).await?;
+        let used = u32::try_from(b.reschedules_used).unwrap_or(u32::MAX);
+        let kind = check_reschedule(
+            b.state,
+            b.payment_deadline,
+            used,
+            b.slot.service_date,
+            today,
+            now,
+        )?;
+        if (kind == RescheduleKind::Applicant) != counts_as_reschedule {
             return Err(TransitionError::RescheduleNotAllowed.into());
         }
         if slot_id == b.slot_id {

@@ -345,7 +345,7 @@ pub struct CapacityChange {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QuotaDefaultRow {
     /// Weekday.
-    #[serde(serialize_with = "ser_weekday")]
+    #[serde(with = "loket_domain::weekday::as_code")]
     pub weekday: Weekday,
     /// Session.
     pub session_code: String,
@@ -368,22 +368,7 @@ pub struct QuotaOverrideRow {
     pub capacity: i64,
 }
 
-fn ser_weekday<S: serde::Serializer>(w: &Weekday, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(weekday_code(*w))
-}
-
-/// "mon".."sun".
-pub fn weekday_code(w: Weekday) -> &'static str {
-    match w {
-        Weekday::Mon => "mon",
-        Weekday::Tue => "tue",
-        Weekday::Wed => "wed",
-        Weekday::Thu => "thu",
-        Weekday::Fri => "fri",
-        Weekday::Sat => "sat",
-        Weekday::Sun => "sun",
-    }
-}
+pub use loket_domain::weekday::code as weekday_code;
 
 /// A calendar's inputs for one office over a period.
 #[derive(Clone, Debug, Default)]

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use loket_domain::calendar::{ClosedReason, WorkingCalendar};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use loket_domain::availability::{Unbookable, check_bookable, day_status};
+use loket_domain::calendar::WorkingCalendar;
 use loket_domain::catalogue::FeeSchedule;
 use loket_domain::quota::{QuotaPlan, ServiceClass};
 use loket_domain::release::local_date;
@@ -18,20 +19,7 @@ use crate::state::{AppState, DayInputs};
 /// The longest period one availability request may cover.
 pub const MAX_RANGE_DAYS: i64 = 62;
 
-/// Why a date cannot be booked right now.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DayStatus {
-    /// Bookable.
-    Open,
-    /// Today or earlier.
-    Past,
-    /// Closed (weekend, holiday, collective leave, office closure).
-    Closed(ClosedReason),
-    /// Its quota opens later.
-    NotReleased(DateTime<Utc>),
-    /// Further ahead than the office takes bookings.
-    BeyondHorizon,
-}
+pub use loket_domain::availability::DayStatus;
 
 /// Everything needed to judge dates of one office over a period.
 pub struct OfficePlan {
@@ -131,26 +119,9 @@ impl OfficePlan {
         })
     }
 
-    /// Whether `date` can be booked now, and if not, why.
+    /// Whether `date` can be booked now, and if not, why (the domain's rule).
     pub fn day_status(&self, date: NaiveDate) -> DayStatus {
-        if date <= self.today {
-            return DayStatus::Past;
-        }
-        if let Some(reason) = self.calendar.closed_reason(date) {
-            return DayStatus::Closed(reason);
-        }
-        let horizon = self
-            .today
-            .checked_add_days(Days::new(u64::from(self.office.booking_horizon_days)))
-            .unwrap_or(self.today);
-        let opens_at = self.office.release.opens_at(date, self.office.time_zone);
-        if self.now < opens_at {
-            return DayStatus::NotReleased(opens_at);
-        }
-        if date > horizon {
-            return DayStatus::BeyondHorizon;
-        }
-        DayStatus::Open
+        day_status(&self.office, &self.calendar, self.today, self.now, date)
     }
 
     /// The capacity the plan gives a slot (used when its row does not exist yet).
@@ -165,65 +136,62 @@ impl OfficePlan {
         session: &str,
         class: ServiceClass,
     ) -> ApiResult<&SessionWindow> {
-        if !class.bookable_online() {
-            return Err(ApiError::field(
+        check_bookable(
+            &self.office,
+            &self.calendar,
+            self.today,
+            self.now,
+            date,
+            session,
+            class,
+        )
+        .map_err(|refusal| self.refusal(refusal))
+    }
+
+    /// The problem a refused booking gets.
+    fn refusal(&self, refusal: Unbookable) -> ApiError {
+        match refusal {
+            Unbookable::NotOnline => ApiError::field(
                 "processing",
                 "not_bookable_online",
                 "priority places are given at the office, without booking",
-            ));
+            ),
+            Unbookable::UnknownSession => ApiError::field(
+                "session",
+                "unknown_session",
+                "this office has no such session on that date",
+            ),
+            Unbookable::Day(DayStatus::Open) => ApiError::internal("an open day was refused"),
+            Unbookable::Day(DayStatus::Past) => ApiError::field(
+                "date",
+                "date_not_in_future",
+                "choose a date from tomorrow on",
+            ),
+            Unbookable::Day(DayStatus::Closed(reason)) => ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "office-closed",
+                "The office is closed on this date",
+            )
+            .with("reason", reason),
+            Unbookable::Day(DayStatus::NotReleased(at)) => ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "not-yet-released",
+                "Places for this date are not released yet",
+            )
+            .detail(format!(
+                "booking for this date opens at {}",
+                at.to_rfc3339()
+            ))
+            .with("opens_at", at),
+            Unbookable::Day(DayStatus::BeyondHorizon) => ApiError::field(
+                "date",
+                "beyond_horizon",
+                format!(
+                    "this office takes bookings at most {} days ahead",
+                    self.office.booking_horizon_days
+                ),
+            ),
         }
-        match self.day_status(date) {
-            DayStatus::Open => {}
-            DayStatus::Past => {
-                return Err(ApiError::field(
-                    "date",
-                    "date_not_in_future",
-                    "choose a date from tomorrow on",
-                ));
-            }
-            DayStatus::Closed(reason) => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::CONFLICT,
-                    "office-closed",
-                    "The office is closed on this date",
-                )
-                .with("reason", reason));
-            }
-            DayStatus::NotReleased(at) => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::CONFLICT,
-                    "not-yet-released",
-                    "Places for this date are not released yet",
-                )
-                .detail(format!(
-                    "booking for this date opens at {}",
-                    at.to_rfc3339()
-                ))
-                .with("opens_at", at));
-            }
-            DayStatus::BeyondHorizon => {
-                return Err(ApiError::field(
-                    "date",
-                    "beyond_horizon",
-                    format!(
-                        "this office takes bookings at most {} days ahead",
-                        self.office.booking_horizon_days
-                    ),
-                ));
-            }
-        }
-        let s = self
-            .office
-            .sessions_on(date)
-            .find(|s| s.code == session)
-            .ok_or_else(|| {
-                ApiError::field(
-                    "session",
-                    "unknown_session",
-                    "this office has no such session on that date",
-                )
-            })?;
-        Ok(s)
     }
 
     /// The slot key for a booking here.

@@ -25,7 +25,48 @@ conformance!(
     cancelling_a_booking_frees_its_place,
     a_booking_may_be_rescheduled_once,
     rescheduling_into_a_full_slot_fails_and_leaves_the_booking_where_it_was,
+    the_store_itself_refuses_to_cancel_or_move_a_booking_on_its_day,
 );
+
+/// The domain's day-before rule, applied by the store under its lock with the office-local
+/// date: whatever a handler checked before, a booking is not cancelled or moved on its day.
+async fn the_store_itself_refuses_to_cancel_or_move_a_booking_on_its_day(db: Ctx) {
+    seed(&db.store).await;
+    let a = person(&db.store).await;
+    let key = slot(day(0), "s1");
+    let b = book(&db.store, &a, &key, t0()).await;
+    let paid_at = t0() + Duration::minutes(3);
+    db.store
+        .record_payment(&crate::helpers::notice(&b, "paid", paid_at), paid_at)
+        .await
+        .unwrap();
+    // 07:30 WIB on the service day itself (00:30 UTC); in UTC it is still the day before.
+    let on_the_day = day(0).and_hms_opt(0, 30, 0).unwrap().and_utc();
+    assert_err!(
+        db.store.cancel_booking(b.id, on_the_day).await,
+        StoreError::Transition(TransitionError::CancelNotAllowed)
+    );
+    assert_err!(
+        db.store
+            .reschedule_booking(b.id, slot(day(1), "s1"), true, on_the_day)
+            .await,
+        StoreError::Transition(TransitionError::RescheduleNotAllowed)
+    );
+    // A paid booking is not a refund rebook, whatever the caller says.
+    assert_err!(
+        db.store
+            .reschedule_booking(b.id, slot(day(1), "s1"), false, t0() + Duration::hours(1))
+            .await,
+        StoreError::Transition(TransitionError::RescheduleNotAllowed)
+    );
+    assert_eq!(reload(&db.store, &b).await.state, BookingState::Paid);
+    // The evening before, local time, both are still allowed.
+    let evening_before = day(0).and_hms_opt(0, 0, 0).unwrap().and_utc() - Duration::hours(8);
+    db.store
+        .reschedule_booking(b.id, slot(day(1), "s1"), true, evening_before)
+        .await
+        .unwrap();
+}
 
 async fn a_booking_starts_as_a_hold_awaiting_payment_for_two_hours(db: Ctx) {
     seed(&db.store).await;

@@ -103,25 +103,16 @@ async fn get_quotas(
 }
 
 fn parse_weekday(f: &mut Fields, v: &Option<String>) -> Option<Weekday> {
-    let s = f.text("weekday", v, 9).to_lowercase();
+    let s = f.text("weekday", v, 9);
     if s.is_empty() {
         return None;
     }
-    let w = match s.get(..3) {
-        Some("mon") | Some("sen") => Some(Weekday::Mon),
-        Some("tue") | Some("sel") => Some(Weekday::Tue),
-        Some("wed") | Some("rab") => Some(Weekday::Wed),
-        Some("thu") | Some("kam") => Some(Weekday::Thu),
-        Some("fri") | Some("jum") => Some(Weekday::Fri),
-        Some("sat") | Some("sab") => Some(Weekday::Sat),
-        Some("sun") | Some("min") => Some(Weekday::Sun),
-        _ => None,
-    };
+    let w = loket_domain::weekday::parse(&s);
     if w.is_none() {
         f.push(
             "weekday",
             "invalid",
-            "use mon, tue, wed, thu, fri, sat or sun",
+            "use mon, tue, wed, thu, fri, sat or sun (or the day's English or Indonesian name)",
         );
     }
     w
