@@ -29,8 +29,10 @@ macro_rules! conformance {
 }
 
 mod helpers;
+mod holding;
 
 mod accounts;
+mod allocation_paths;
 mod bookings;
 mod calendar;
 mod concurrency;
