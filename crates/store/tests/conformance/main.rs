@@ -37,6 +37,7 @@ mod bookings;
 mod calendar;
 mod concurrency;
 mod offices;
+mod one_booking_per_nik;
 mod outbox;
 mod payments;
 mod quotas;
