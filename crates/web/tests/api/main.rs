@@ -36,3 +36,4 @@ mod health;
 mod offices;
 mod payments;
 mod quotas;
+mod staff_scope;
