@@ -1,11 +1,14 @@
 //! The one-transaction allocation path behind both batch allocators. Each batch hands some
 //! allocations on to it after its commit (SQLite: a keyed request for a full session, a
-//! lapsed hold of the NIK still in the unique index, a row a unique index refused, a batch
-//! that failed; PostgreSQL: a row its insert skipped, a batch that failed), and that path
-//! counts the places again. Each story below reaches it one of those ways with the session
-//! full by then, and checks that it is refused as full and that exactly the capacity is
-//! booked. The batches are formed with `holding::in_one_batch`, so that an allocation
-//! handed on meets a session that a later allocation of its own batch filled.
+//! keyed request whose NIK holds a booking, a lapsed hold of the NIK still in the unique
+//! index, a row a unique index refused, a session without places, an unknown office, a
+//! batch that failed; PostgreSQL: a row its insert skipped, a batch that failed), and that
+//! path counts the places again. Each story below reaches it one of those ways with the
+//! session full by then, and checks that it is refused as full and that exactly the
+//! capacity is booked. (A session without places: `bookings.rs`, the Saturday of
+//! `a_new_slot_takes_its_capacity_from_the_quota_in_force`; a busy NIK:
+//! `one_booking_per_nik.rs`.) The batches are formed with `holding::in_one_batch`, so that
+//! an allocation handed on meets a session that a later allocation of its own batch filled.
 
 use chrono::{DateTime, Duration, Utc};
 use loket_store::{AllocationRequest, Booking, SlotKey, Store, StoreError, StoreResult};
