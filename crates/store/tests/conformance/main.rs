@@ -29,12 +29,15 @@ macro_rules! conformance {
 }
 
 mod helpers;
+mod holding;
 
 mod accounts;
+mod allocation_paths;
 mod bookings;
 mod calendar;
 mod concurrency;
 mod offices;
+mod one_booking_per_nik;
 mod outbox;
 mod payments;
 mod quotas;

@@ -37,3 +37,4 @@ mod offices;
 mod payments;
 mod quotas;
 mod safety;
+mod staff_scope;
