@@ -34,5 +34,7 @@ mod concurrency;
 mod errors;
 mod health;
 mod offices;
+mod openapi;
 mod payments;
 mod quotas;
+mod strictness;
