@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
@@ -293,8 +294,21 @@ pub fn responses(groups: &[&[ProblemType]]) -> BTreeMap<String, RefOr<Response>>
                 .item(Ref::from_schema_name("Problem"))
                 .item(narrowed)
                 .into();
-            let response = ResponseBuilder::new()
-                .description(description)
+            let mut response = ResponseBuilder::new().description(description);
+            if status == 429 || status == 503 {
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(1)),
+                        ))
+                        .description(Some("seconds to wait before trying again"))
+                        .build(),
+                );
+            }
+            let response = response
                 .content(
                     "application/problem+json",
                     ContentBuilder::new().schema(Some(schema)).build(),

@@ -225,7 +225,7 @@ async fn send_code(state: &AppState, account: Uuid, email: &str, locale: &str) -
 
 /// Registers an applicant account and emails a verification code.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterBody,
-    responses((status = 201, body = Registered), RegisterProblems))]
+    responses((status = 201, description = "registered; verify the email address next", body = Registered), RegisterProblems))]
 async fn register(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<RegisterBody>,
@@ -473,7 +473,7 @@ pub struct StaffLoginBody {
 
 /// Logs a staff member in.
 #[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff", request_body = StaffLoginBody,
-    responses((status = 200, body = TokenView), StaffLoginProblems))]
+    responses((status = 200, description = "logged in", body = TokenView), StaffLoginProblems))]
 async fn staff_login(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<StaffLoginBody>,
@@ -540,7 +540,7 @@ pub struct MeView {
 
 /// The logged-in account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = MeView), MeProblems))]
+    responses((status = 200, description = "the account", body = MeView), MeProblems))]
 async fn me(State(state): State<AppState>, account: CurrentAccount) -> ApiResult<Json<MeView>> {
     let a = state
         .store
@@ -573,7 +573,7 @@ pub struct StaffView {
 
 /// The logged-in staff member and their scope.
 #[utoipa::path(get, path = "/api/v1/staff/me", tag = "staff", security(("bearer" = [])),
-    responses((status = 200, body = StaffView), StaffMeProblems))]
+    responses((status = 200, description = "the staff member", body = StaffView), StaffMeProblems))]
 async fn staff_me(CurrentStaff(s): CurrentStaff) -> Json<StaffView> {
     Json(StaffView {
         username: s.username,
@@ -651,7 +651,7 @@ pub fn invalid_nik(e: &loket_domain::nik::NikError) -> ApiError {
 
 /// Adds a person to the account (at most five per account).
 #[utoipa::path(post, path = "/api/v1/applicants", tag = "applicants", request_body = ApplicantBody, security(("bearer" = [])),
-    responses((status = 201, body = ApplicantView), AddApplicantProblems))]
+    responses((status = 201, description = "added", body = ApplicantView), AddApplicantProblems))]
 async fn add_applicant(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -685,7 +685,7 @@ async fn add_applicant(
 
 /// The people on the account.
 #[utoipa::path(get, path = "/api/v1/applicants", tag = "applicants", security(("bearer" = [])),
-    responses((status = 200, body = [ApplicantView]), ListApplicantsProblems))]
+    responses((status = 200, description = "the people on the account", body = [ApplicantView]), ListApplicantsProblems))]
 async fn list_applicants(
     State(state): State<AppState>,
     account: CurrentAccount,

@@ -451,7 +451,7 @@ async fn create_booking(
 
 /// The caller's bookings, newest first.
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])),
-    responses((status = 200, body = [BookingView]), ListBookingsProblems))]
+    responses((status = 200, description = "the caller's bookings, newest first", body = [BookingView]), ListBookingsProblems))]
 async fn list_bookings(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -475,7 +475,7 @@ async fn own_booking(state: &AppState, account: &CurrentAccount, id: &str) -> Ap
 /// One of the caller's bookings.
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "booking id")),
-    responses((status = 200, body = BookingView), GetBookingProblems))]
+    responses((status = 200, description = "the booking", body = BookingView), GetBookingProblems))]
 async fn get_booking(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -488,7 +488,7 @@ async fn get_booking(
 /// Cancels a held or paid booking before its day; the place goes back to the quota.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "booking id")),
-    responses((status = 200, body = BookingView), CancelBookingProblems))]
+    responses((status = 200, description = "the cancelled booking", body = BookingView), CancelBookingProblems))]
 async fn cancel_booking(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -519,7 +519,7 @@ pub struct RescheduleBody {
 /// before. A booking owed a refund after a late payment may instead be moved to any free slot.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/reschedule", tag = "bookings", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "booking id")), request_body = RescheduleBody,
-    responses((status = 200, body = BookingView), RescheduleBookingProblems))]
+    responses((status = 200, description = "the moved booking", body = BookingView), RescheduleBookingProblems))]
 async fn reschedule_booking(
     State(state): State<AppState>,
     account: CurrentAccount,

@@ -73,7 +73,7 @@ pub struct YearQuery {
 
 /// National holidays and collective leave of a year.
 #[utoipa::path(get, path = "/api/v1/holidays", tag = "calendar", params(YearQuery),
-    responses((status = 200, body = [HolidayView]), ListHolidaysProblems))]
+    responses((status = 200, description = "holidays and collective leave of the year", body = [HolidayView]), ListHolidaysProblems))]
 async fn list_holidays(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<YearQuery>,
@@ -117,7 +117,7 @@ fn require_system_admin(staff: &CurrentStaff) -> ApiResult<()> {
 /// Adds or changes a national holiday (system admins; audited).
 #[utoipa::path(put, path = "/api/v1/holidays/{date}", tag = "calendar", security(("bearer" = [])),
     params(("date" = NaiveDate, Path)), request_body = HolidayBody,
-    responses((status = 200, body = HolidayView), PutHolidayProblems))]
+    responses((status = 200, description = "the holiday as set", body = HolidayView), PutHolidayProblems))]
 async fn put_holiday(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -205,8 +205,8 @@ pub struct ClosureQuery {
 
 /// An office's closures and extra openings in a period (public: applicants see why a day is closed).
 #[utoipa::path(get, path = "/api/v1/offices/{code}/closures", tag = "calendar",
-    params(("code" = String, Path), ClosureQuery),
-    responses((status = 200, body = [ClosureView]), ListClosuresProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), ClosureQuery),
+    responses((status = 200, description = "closures and extra openings in the period", body = [ClosureView]), ListClosuresProblems))]
 async fn list_closures(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
@@ -239,8 +239,8 @@ pub struct ClosureBody {
 /// Closes the office on a date, or opens it on a weekend or collective-leave day (audited).
 /// Bookings already made for a newly closed day are kept; the office must contact them.
 #[utoipa::path(put, path = "/api/v1/offices/{code}/closures/{date}", tag = "calendar", security(("bearer" = [])),
-    params(("code" = String, Path), ("date" = NaiveDate, Path)), request_body = ClosureBody,
-    responses((status = 200, body = ClosureView), PutClosureProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), ("date" = NaiveDate, Path)), request_body = ClosureBody,
+    responses((status = 200, description = "the closure or opening as set", body = ClosureView), PutClosureProblems))]
 async fn put_closure(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -272,7 +272,7 @@ async fn put_closure(
 
 /// Removes an office's closure or opening (audited).
 #[utoipa::path(delete, path = "/api/v1/offices/{code}/closures/{date}", tag = "calendar", security(("bearer" = [])),
-    params(("code" = String, Path), ("date" = NaiveDate, Path)),
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), ("date" = NaiveDate, Path)),
     responses((status = 204, description = "removed"), DeleteClosureProblems))]
 async fn delete_closure(
     State(state): State<AppState>,

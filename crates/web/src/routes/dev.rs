@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct MailQuery {
     /// Only mail to this address.
+    #[param(format = Email)]
     pub to: Option<String>,
 }
 
@@ -47,7 +48,7 @@ pub struct MailView {
 
 /// Dev and demo only: the newest mail in the outbox (verification codes and notices).
 #[utoipa::path(get, path = "/api/v1/dev/mail", tag = "dev", params(MailQuery),
-    responses((status = 200, body = [MailView]), MailboxProblems))]
+    responses((status = 200, description = "the newest mail", body = [MailView]), MailboxProblems))]
 async fn mailbox(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<MailQuery>,
@@ -90,7 +91,7 @@ pub struct ClockView {
 
 /// Dev and demo only: moves the service's clock forward, e.g. past a payment deadline.
 #[utoipa::path(post, path = "/api/v1/dev/clock", tag = "dev", request_body = ClockBody,
-    responses((status = 200, body = ClockView), ClockProblems))]
+    responses((status = 200, description = "the service's time after the move", body = ClockView), ClockProblems))]
 async fn advance_clock(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<ClockBody>,

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::schemas::{DayStatusSchema, ServiceClassSchema};
+use super::schemas::{ClosedReasonSchema, DayStatusSchema, ReleaseRuleSchema, ServiceClassSchema};
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::planning::{self, DayStatus, OfficePlan};
@@ -70,7 +70,7 @@ pub struct OfficeView {
     /// Sessions.
     pub sessions: Vec<SessionView>,
     /// Release rule (when a date's places open).
-    #[schema(value_type = Object)]
+    #[schema(value_type = ReleaseRuleSchema)]
     pub release: serde_json::Value,
     /// How far ahead dates can be booked.
     pub booking_horizon_days: u32,
@@ -118,7 +118,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Lists offices.
 #[utoipa::path(get, path = "/api/v1/offices", tag = "offices",
-    responses((status = 200, body = [OfficeView]), ListOfficesProblems))]
+    responses((status = 200, description = "every office", body = [OfficeView]), ListOfficesProblems))]
 async fn list_offices(State(state): State<AppState>) -> ApiResult<Json<Vec<OfficeView>>> {
     let offices = state.store.list_offices().await?;
     Ok(Json(offices.iter().map(OfficeView::from).collect()))
@@ -126,8 +126,8 @@ async fn list_offices(State(state): State<AppState>) -> ApiResult<Json<Vec<Offic
 
 /// One office.
 #[utoipa::path(get, path = "/api/v1/offices/{code}", tag = "offices",
-    params(("code" = String, Path, description = "office code")),
-    responses((status = 200, body = OfficeView), GetOfficeProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")),
+    responses((status = 200, description = "the office", body = OfficeView), GetOfficeProblems))]
 async fn get_office(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
@@ -178,9 +178,9 @@ pub struct DayAvailability {
     /// Whether the date can be booked now.
     #[schema(value_type = DayStatusSchema)]
     pub status: String,
-    /// Why closed: `{"kind": "weekend" | "holiday" | "collective_leave" | "office_closure", ...}`.
+    /// Why closed (only when closed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ClosedReasonSchema>)]
     pub closed_reason: Option<serde_json::Value>,
     /// When places open, if not yet.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,8 +204,8 @@ pub struct AvailabilityView {
 
 /// Places per date, session and class, and when each date opens if not yet released.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/availability", tag = "offices",
-    params(("code" = String, Path, description = "office code"), RangeQuery),
-    responses((status = 200, body = AvailabilityView), AvailabilityProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), RangeQuery),
+    responses((status = 200, description = "each date of the period", body = AvailabilityView), AvailabilityProblems))]
 async fn availability(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,

@@ -195,7 +195,7 @@ pub async fn process(
 /// `refund_due` (the applicant may then move it to another free slot). Never lost.
 #[utoipa::path(post, path = "/api/v1/payments/notifications", tag = "payments", request_body = NotificationBody,
     params(("X-Loket-Signature" = String, Header, pattern = "^sha256=[0-9a-f]{64}$", description = "sha256=<hex HMAC-SHA256 of the raw body>")),
-    responses((status = 200, body = NotificationResult), NotificationProblems))]
+    responses((status = 200, description = "what the notification did", body = NotificationResult), NotificationProblems))]
 async fn notification(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -230,12 +230,13 @@ pub struct SimulatedPayBody {
     #[schema(value_type = Option<PaymentStatusSchema>)]
     pub status: Option<String>,
     /// Reuse a notification id to simulate a bank retry.
+    #[schema(min_length = 1, max_length = 100)]
     pub notification_id: Option<String>,
 }
 
 /// Dev and demo only: pays a billing code as a bank would, through the signed webhook path.
 #[utoipa::path(post, path = "/api/v1/dev/bank/pay", tag = "dev", request_body = SimulatedPayBody,
-    responses((status = 200, body = NotificationResult), SimulatedPayProblems))]
+    responses((status = 200, description = "what the notification did", body = NotificationResult), SimulatedPayProblems))]
 async fn simulated_pay(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<SimulatedPayBody>,

@@ -178,8 +178,8 @@ fn period(q: &PeriodQuery, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)
 
 /// Weekday defaults and per-date overrides of an office.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/quotas", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path), PeriodQuery),
-    responses((status = 200, body = QuotasView), GetQuotasProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), PeriodQuery),
+    responses((status = 200, description = "weekday defaults and the overrides in the period", body = QuotasView), GetQuotasProblems))]
 async fn get_quotas(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -280,7 +280,7 @@ pub struct DefaultBody {
 /// Sets the default capacity of a weekday, session and class. Future dates already booked
 /// follow it, except where it is below their taken places: those keep the taken count.
 #[utoipa::path(put, path = "/api/v1/offices/{code}/quotas/defaults", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = DefaultBody,
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = DefaultBody,
     responses((status = 200, description = "each future capacity that changed", body = [CapacityChangeView]), PutDefaultProblems))]
 async fn put_default(
     State(state): State<AppState>,
@@ -337,8 +337,8 @@ pub struct OverrideBody {
 
 /// Sets one date's capacity; refused (409 capacity-below-taken) below the places taken.
 #[utoipa::path(put, path = "/api/v1/offices/{code}/quotas/overrides", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = OverrideBody,
-    responses((status = 200, body = CapacityChangeView), PutOverrideProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = OverrideBody,
+    responses((status = 200, description = "the capacity before and after", body = CapacityChangeView), PutOverrideProblems))]
 async fn put_override(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -406,8 +406,8 @@ pub struct BulkResult {
 /// Changes the capacity of every open date, session and class in a period by a percentage,
 /// a number of places, or to a value; each result is kept at or above the places taken.
 #[utoipa::path(post, path = "/api/v1/offices/{code}/quotas/bulk", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = BulkBody,
-    responses((status = 200, body = BulkResult), BulkProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = BulkBody,
+    responses((status = 200, description = "each capacity changed", body = BulkResult), BulkProblems))]
 async fn bulk(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -509,8 +509,8 @@ pub struct AuditQuery {
 
 /// Who changed what and when in an office, newest first.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/audit", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path), AuditQuery),
-    responses((status = 200, body = [AuditEntryView]), AuditProblems))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), AuditQuery),
+    responses((status = 200, description = "audit entries, newest first", body = [AuditEntryView]), AuditProblems))]
 async fn audit(
     State(state): State<AppState>,
     staff: CurrentStaff,

@@ -254,3 +254,143 @@ impl utoipa::ToSchema for QuotaAdjustmentSchema {
         Cow::Borrowed("QuotaAdjustment")
     }
 }
+
+fn tagged(tag: &str, value: &str, description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .description(Some(description))
+        .property(
+            tag,
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([value.to_owned()])),
+        )
+        .required(tag)
+}
+
+fn integer(minimum: i64, maximum: i64) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(minimum))
+        .maximum(Some(maximum))
+}
+
+fn local_time() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("Local time, HH:MM:SS."))
+        .pattern(Some("^[0-9]{2}:[0-9]{2}:[0-9]{2}$"))
+}
+
+// A new variant of either enum is a compile error here, until its schema below has it.
+const _: fn(&loket_domain::release::ReleaseRule) = |r| match r {
+    loket_domain::release::ReleaseRule::Rolling { .. }
+    | loket_domain::release::ReleaseRule::Weekly { .. }
+    | loket_domain::release::ReleaseRule::Monthly { .. } => (),
+};
+const _: fn(&loket_domain::calendar::ClosedReason) = |r| match r {
+    loket_domain::calendar::ClosedReason::Weekend
+    | loket_domain::calendar::ClosedReason::Holiday { .. }
+    | loket_domain::calendar::ClosedReason::CollectiveLeave { .. }
+    | loket_domain::calendar::ClosedReason::OfficeClosure { .. } => (),
+};
+
+/// When a date's places open, as `ReleaseRule` serializes (`mode` names the variant).
+pub struct ReleaseRuleSchema;
+
+impl utoipa::PartialSchema for ReleaseRuleSchema {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some("When a date's places open."))
+            .item(
+                tagged(
+                    "mode",
+                    "rolling",
+                    "Each date opens `days_ahead` days before it.",
+                )
+                .property("days_ahead", integer(1, 366))
+                .property("at", local_time())
+                .required("days_ahead")
+                .required("at"),
+            )
+            .item(
+                tagged(
+                    "mode",
+                    "weekly",
+                    "A whole week opens on `weekday`, `weeks_ahead` weeks before it.",
+                )
+                .property(
+                    "weekday",
+                    RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Weekday")),
+                )
+                .property("at", local_time())
+                .property("weeks_ahead", integer(1, 8))
+                .required("weekday")
+                .required("at")
+                .required("weeks_ahead"),
+            )
+            .item(
+                tagged(
+                    "mode",
+                    "monthly",
+                    "A whole month opens on `day` of the month `months_ahead` before it.",
+                )
+                .property("day", integer(1, 31))
+                .property("at", local_time())
+                .property("months_ahead", integer(1, 3))
+                .required("day")
+                .required("at")
+                .required("months_ahead"),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ReleaseRuleSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ReleaseRule")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((
+            WeekdaySchema::name().into_owned(),
+            <WeekdaySchema as utoipa::PartialSchema>::schema(),
+        ));
+    }
+}
+
+/// Why an office is closed on a date, as `ClosedReason` serializes (`kind` names it).
+pub struct ClosedReasonSchema;
+
+impl utoipa::PartialSchema for ClosedReasonSchema {
+    fn schema() -> RefOr<Schema> {
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        let named = |kind: &str, description: &str| {
+            tagged("kind", kind, description)
+                .property("name_id", text())
+                .property("name_en", text())
+                .required("name_id")
+                .required("name_en")
+        };
+        OneOfBuilder::new()
+            .description(Some("Why the office is closed on this date."))
+            .item(tagged(
+                "kind",
+                "weekend",
+                "Not one of the office's service days.",
+            ))
+            .item(named("holiday", "A national holiday."))
+            .item(named("collective_leave", "A collective-leave day."))
+            .item(
+                tagged("kind", "office_closure", "The office closed this day.")
+                    .property("reason", text())
+                    .required("reason"),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ClosedReasonSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ClosedReason")
+    }
+}

@@ -204,6 +204,44 @@ fn every_code_the_document_lists_is_catalogued_with_its_status() {
     }
 }
 
+#[test]
+fn request_bodies_declare_types_and_required_fields_and_every_response_says_what_it_is() {
+    let doc = document(true);
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+            let Some(body) =
+                op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+            else {
+                continue;
+            };
+            bodies += 1;
+            let name = body.trim_start_matches("#/components/schemas/");
+            let schema = &schemas[name];
+            assert!(
+                schema["required"].as_array().is_some_and(|r| !r.is_empty()),
+                "{method} {path}: {name} requires nothing"
+            );
+            // A bare "string or null" tells a client nothing: each text field says more.
+            for (field, s) in schema["properties"].as_object().unwrap() {
+                let bare = s["type"] == json!(["string", "null"])
+                    && ["enum", "format", "pattern", "maxLength", "$ref"]
+                        .iter()
+                        .all(|k| s.get(*k).is_none());
+                assert!(!bare, "{name}.{field} is declared as a bare string or null");
+            }
+        }
+    }
+    assert!(bodies >= 15, "{bodies} request bodies");
+}
+
 /// Each route path the code registers outside utoipa-axum's `routes!` (which documents what
 /// it registers): `.route("...")`, `.route_service(..)`, `.nest(..)`, `.nest_service(..)`.
 fn plain_routes() -> Vec<(PathBuf, String)> {
