@@ -91,7 +91,7 @@ pub const NOT_READY: ProblemType = p(
 pub const INVALID_CREDENTIALS: ProblemType = p(
     S::UNAUTHORIZED,
     "invalid-credentials",
-    "Wrong email, username or password",
+    "Wrong login or password",
 );
 /// 403: the account's email address is not verified yet.
 pub const EMAIL_NOT_VERIFIED: ProblemType = p(

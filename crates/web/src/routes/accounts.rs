@@ -379,8 +379,9 @@ fn invalid_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "invalid-credentials",
-        "Wrong email or password",
+        "Wrong login or password",
     )
+    .detail("check the email address and the password")
 }
 
 async fn issue_token(state: &AppState, principal: &Principal) -> ApiResult<Response> {
@@ -498,8 +499,9 @@ async fn staff_login(
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid-credentials",
-            "Wrong username or password",
-        ));
+            "Wrong login or password",
+        )
+        .detail("check the username and the password"));
     };
     state.logins.succeeded(&who);
     issue_token(&state, &Principal::Staff(staff.staff)).await

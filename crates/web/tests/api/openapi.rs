@@ -82,10 +82,10 @@ fn calls<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
     out
 }
 
-/// Every (code, status constant) an `ApiError` is built with: `ApiError::new(S, "code", ..)`
-/// or, inside `impl ApiError`, `Self::new(S, "code", ..)`.
-fn constructed_codes() -> BTreeMap<String, BTreeSet<String>> {
-    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+/// Every (code, status constant, title) an `ApiError` is built with:
+/// `ApiError::new(S, "code", "title")` or, inside `impl ApiError`, `Self::new(..)`.
+fn constructed_codes() -> BTreeMap<String, BTreeSet<(String, String)>> {
+    let mut found: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     for (path, text) in sources(&web_src()) {
         if path.ends_with("problems.rs") {
             continue;
@@ -103,10 +103,20 @@ fn constructed_codes() -> BTreeMap<String, BTreeSet<String>> {
                     continue;
                 };
                 if status.contains("StatusCode::") || status.starts_with("S::") {
+                    let after_code = rest
+                        .split_once(&format!("\"{code}\""))
+                        .and_then(|(_, r)| r.trim_start().strip_prefix(','))
+                        .unwrap_or("");
+                    let title = leading_literal(after_code).unwrap_or_else(|| {
+                        panic!(
+                            "{}: `{code}` is built without a literal title",
+                            path.display()
+                        )
+                    });
                     found
                         .entry(code.to_owned())
                         .or_default()
-                        .insert(name.to_owned());
+                        .insert((name.to_owned(), title.to_owned()));
                 }
             }
         }
@@ -155,16 +165,20 @@ fn documented_codes(doc: &Value) -> Vec<(String, String, u16, String)> {
 fn every_problem_code_is_in_the_catalogue_and_every_entry_is_built_by_the_code() {
     let built = constructed_codes();
     assert!(built.len() > 20, "read the constructors: {built:?}");
-    // Each code the code builds is catalogued, with the status the code gives it.
-    for (code, statuses) in &built {
+    // Each code the code builds is catalogued, with the status and the title the code gives
+    // it (RFC 9457: a problem type's title does not change from occurrence to occurrence).
+    for (code, uses) in &built {
         let entry = problems::by_code(code).unwrap_or_else(|| {
             panic!("`{code}` is built in the code but missing from problems::ALL")
         });
-        let want = const_name(reqwest::StatusCode::from_u16(entry.status.as_u16()).unwrap());
+        let want = (
+            const_name(reqwest::StatusCode::from_u16(entry.status.as_u16()).unwrap()),
+            entry.title.to_owned(),
+        );
         assert_eq!(
-            statuses,
+            uses,
             &BTreeSet::from([want.clone()]),
-            "`{code}` is built with {statuses:?}, catalogued as {want}"
+            "`{code}` is built as {uses:?}, catalogued as {want:?}"
         );
     }
     // Each catalogue entry is built somewhere: the document promises no code that cannot come.
