@@ -173,8 +173,9 @@ pub struct RegisterBody {
     /// Sex.
     #[schema(value_type = SexSchema)]
     pub sex: Option<String>,
-    /// Phone number: 8-15 digits, spaces and dashes allowed, e.g. 0812-3456-7890 or +62812...
-    #[schema(value_type = String, max_length = 20, pattern = "^\\+?[0-9 -]{8,20}$", example = "081234567890")]
+    /// Phone number: 8-15 digits, optionally after a +, e.g. 081234567890 or +6281234567890
+    /// (spaces and dashes between digit groups are taken too).
+    #[schema(value_type = String, max_length = 20, pattern = "^\\+?[0-9]{8,15}$", example = "081234567890")]
     pub phone: Option<String>,
     /// Language of the mails (default id).
     #[schema(value_type = Option<LocaleSchema>)]

@@ -44,7 +44,7 @@ pub fn dev_router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct NotificationBody {
     /// The bank's id for this notification; retries carry the same id.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub notification_id: String,
     /// 15-digit billing code.
     #[schema(pattern = "^[0-9]{15}$")]
@@ -225,12 +225,13 @@ pub struct SimulatedPayBody {
     #[schema(pattern = "^[0-9]{15}$")]
     pub billing_code: String,
     /// Amount (default: the booking's fee).
+    #[schema(minimum = 1)]
     pub amount: Option<i64>,
     /// The bank's status (default paid).
     #[schema(value_type = Option<PaymentStatusSchema>)]
     pub status: Option<String>,
     /// Reuse a notification id to simulate a bank retry.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub notification_id: Option<String>,
 }
 
