@@ -1,8 +1,9 @@
 //! The catalogue of problem types: every stable `code` the service answers with, its status
 //! and title. The OpenAPI document's error responses are built from it (each operation names
 //! the problems it can answer with), and a test keeps it and the code in step: every code an
-//! `ApiError` is built with is listed here with the same status, and every entry is built
-//! somewhere.
+//! `ApiError` is built with is listed here with the same status and title, and every entry
+//! is built somewhere. A new code goes here, and into the groups of the operations that can
+//! answer with it; the API tests fail on a problem its operation does not list.
 
 use std::collections::BTreeMap;
 
@@ -241,7 +242,8 @@ pub fn by_code(code: &str) -> Option<&'static ProblemType> {
 }
 
 // Groups that many operations share.
-/// Any operation may fail on the service's side.
+/// What any request can meet, whatever the operation: a failure on the service's side (and
+/// whatever the middleware answers for every route, such as a timeout, belongs here too).
 pub const ANY: &[ProblemType] = &[INTERNAL];
 /// An operation that reads a JSON body.
 pub const JSON_BODY: &[ProblemType] = &[
