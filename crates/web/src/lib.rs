@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod planning;
+pub mod problems;
 pub mod routes;
 pub mod seed;
 pub mod state;

@@ -207,8 +207,8 @@ impl OfficePlan {
 
 /// Parses YYYY-MM-DD or answers 422 for `field`.
 pub fn parse_date(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::field(field, "invalid_date", "use the form YYYY-MM-DD"))?;
+    let d = iso_date(s.trim())
+        .ok_or_else(|| ApiError::field(field, "invalid_date", "use the form YYYY-MM-DD"))?;
     if !YEARS.contains(&d.year()) {
         return Err(ApiError::field(
             field,
@@ -217,6 +217,22 @@ pub fn parse_date(field: &str, s: &str) -> ApiResult<NaiveDate> {
         ));
     }
     Ok(d)
+}
+
+/// A calendar date written exactly as YYYY-MM-DD (four, two and two digits). chrono's
+/// `%Y-%m-%d` alone also takes "2026-1-1", "+2026-01-01" and "-5000-01-01": one date would
+/// then have many spellings, and an idempotent retry or a cache key could tell them apart.
+pub fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// The years a date given to the API may have. Nobody books outside them, and PostgreSQL
@@ -242,4 +258,29 @@ pub fn parse_range(from: &str, to: &str) -> ApiResult<(NaiveDate, NaiveDate)> {
         ));
     }
     Ok((f, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_four_two_two_digit_dates_are_dates() {
+        assert_eq!(iso_date("2026-01-05"), NaiveDate::from_ymd_opt(2026, 1, 5));
+        for bad in [
+            "2026-1-5",
+            "2026-01-5",
+            "26-01-05",
+            "+2026-01-05",
+            "-5000-01-01",
+            "2026-02-30",
+            "2026/01/05",
+            "2026-01-05 ",
+            "20260-01-05",
+            "２０２６-01-05",
+            "",
+        ] {
+            assert_eq!(iso_date(bad), None, "{bad:?}");
+        }
+    }
 }

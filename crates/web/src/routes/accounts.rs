@@ -15,10 +15,23 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::schemas::{LocaleSchema, SexSchema, StaffRoleSchema};
 use crate::auth::{hash_password, hash_token, new_code, new_token, verify_password};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{ApiJson, CurrentAccount, CurrentStaff, SESSION_COOKIE, token_from};
+use crate::problems::problem_responses;
 use crate::state::AppState;
+
+problem_responses!(RegisterProblems: JSON_BODY, &[EMAIL_TAKEN]);
+problem_responses!(VerifyProblems: JSON_BODY, &[VERIFICATION_FAILED]);
+problem_responses!(ResendCodeProblems: JSON_BODY);
+problem_responses!(LoginProblems: JSON_BODY, &[INVALID_CREDENTIALS, EMAIL_NOT_VERIFIED, TOO_MANY_LOGIN_ATTEMPTS]);
+problem_responses!(LogoutProblems: ANY);
+problem_responses!(StaffLoginProblems: JSON_BODY, &[INVALID_CREDENTIALS, TOO_MANY_LOGIN_ATTEMPTS]);
+problem_responses!(MeProblems: APPLICANT);
+problem_responses!(StaffMeProblems: STAFF);
+problem_responses!(AddApplicantProblems: APPLICANT, JSON_BODY, &[INVALID_NIK, APPLICANT_LIMIT_REACHED, APPLICANT_EXISTS]);
+problem_responses!(ListApplicantsProblems: APPLICANT);
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -72,17 +85,17 @@ impl Fields {
         if s.is_empty() {
             return None;
         }
-        match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
-            Ok(d) if d > today => {
+        match crate::planning::iso_date(&s) {
+            Some(d) if d > today => {
                 self.push(field, "in_future", "a birth date cannot be in the future");
                 None
             }
-            Ok(d) if age_on(d, today) > 130 => {
+            Some(d) if age_on(d, today) > 130 => {
                 self.push(field, "implausible", "check the year");
                 None
             }
-            Ok(d) => Some(d),
-            Err(_) => {
+            Some(d) => Some(d),
+            None => {
                 self.push(field, "invalid_date", "use the form YYYY-MM-DD");
                 None
             }
@@ -146,18 +159,26 @@ fn phone_ok(p: &str) -> bool {
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
     /// Email address.
+    #[schema(value_type = String, format = Email, max_length = 254)]
     pub email: Option<String>,
     /// Password, 8-128 characters.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// Name as on the ID card.
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub full_name: Option<String>,
-    /// YYYY-MM-DD.
+    /// Birth date, not in the future.
+    #[schema(value_type = NaiveDate)]
     pub birth_date: Option<String>,
-    /// male | female.
+    /// Sex.
+    #[schema(value_type = SexSchema)]
     pub sex: Option<String>,
-    /// Phone number, e.g. 0812-3456-7890 or +62812...
+    /// Phone number: 8-15 digits, optionally after a +, e.g. 081234567890 or +6281234567890
+    /// (spaces and dashes between digit groups are taken too).
+    #[schema(value_type = String, max_length = 20, pattern = "^\\+?[0-9]{8,15}$", example = "081234567890")]
     pub phone: Option<String>,
-    /// id | en (default id).
+    /// Language of the mails (default id).
+    #[schema(value_type = Option<LocaleSchema>)]
     pub locale: Option<String>,
 }
 
@@ -205,9 +226,7 @@ async fn send_code(state: &AppState, account: Uuid, email: &str, locale: &str) -
 
 /// Registers an applicant account and emails a verification code.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterBody,
-    responses((status = 201, body = Registered),
-        (status = 409, description = "email-taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation-failed", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "registered; verify the email address next", body = Registered), RegisterProblems))]
 async fn register(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<RegisterBody>,
@@ -274,14 +293,16 @@ async fn register(
 #[derive(Deserialize, ToSchema)]
 pub struct VerifyBody {
     /// Email address.
+    #[schema(value_type = String, format = Email, max_length = 254)]
     pub email: Option<String>,
-    /// The 6-digit code.
+    /// The 6-digit code from the mail.
+    #[schema(value_type = String, pattern = "^[0-9]{6}$")]
     pub code: Option<String>,
 }
 
 /// Verifies an account's email with the code it was sent.
 #[utoipa::path(post, path = "/api/v1/accounts/verify", tag = "accounts", request_body = VerifyBody,
-    responses((status = 204), (status = 422, description = "verification-failed", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "verified"), VerifyProblems))]
 async fn verify(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<VerifyBody>,
@@ -306,12 +327,13 @@ async fn verify(
 #[derive(Deserialize, ToSchema)]
 pub struct ResendBody {
     /// Email address.
+    #[schema(value_type = String, format = Email)]
     pub email: Option<String>,
 }
 
 /// Sends a new verification code (answers the same whether or not the address is known).
 #[utoipa::path(post, path = "/api/v1/accounts/verification-code", tag = "accounts", request_body = ResendBody,
-    responses((status = 202)))]
+    responses((status = 202, description = "a code is on its way if the address waits for one"), ResendCodeProblems))]
 async fn resend_code(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<ResendBody>,
@@ -335,8 +357,10 @@ async fn resend_code(
 #[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
     /// Email address.
+    #[schema(value_type = String, format = Email)]
     pub email: Option<String>,
     /// Password.
+    #[schema(value_type = String, format = Password)]
     pub password: Option<String>,
 }
 
@@ -346,6 +370,7 @@ pub struct TokenView {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
     /// Always "Bearer".
+    #[schema(example = "Bearer")]
     pub token_type: String,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
@@ -355,8 +380,9 @@ fn invalid_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "invalid-credentials",
-        "Wrong email or password",
+        "Wrong login or password",
     )
+    .detail("check the email address and the password")
 }
 
 async fn issue_token(state: &AppState, principal: &Principal) -> ApiResult<Response> {
@@ -385,10 +411,7 @@ async fn issue_token(state: &AppState, principal: &Principal) -> ApiResult<Respo
 
 /// Logs an applicant in: a bearer token for the API, and the same as a session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
-    responses((status = 200, body = TokenView),
-        (status = 401, description = "invalid-credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "email-not-verified", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too-many-login-attempts (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "logged in; the token is also set as the session cookie", body = TokenView), LoginProblems))]
 async fn login(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<LoginBody>,
@@ -424,7 +447,7 @@ async fn login(
 }
 
 /// Ends the session of the token (or cookie) used.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", responses((status = 204, description = "logged out"), LogoutProblems))]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some((token, _)) = token_from(&headers) {
         let hash = hash_token(&token);
@@ -443,15 +466,16 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<
 #[derive(Deserialize, ToSchema)]
 pub struct StaffLoginBody {
     /// Username.
+    #[schema(value_type = String)]
     pub username: Option<String>,
     /// Password.
+    #[schema(value_type = String, format = Password)]
     pub password: Option<String>,
 }
 
 /// Logs a staff member in.
 #[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff", request_body = StaffLoginBody,
-    responses((status = 200, body = TokenView), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too-many-login-attempts (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "logged in", body = TokenView), StaffLoginProblems))]
 async fn staff_login(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<StaffLoginBody>,
@@ -476,8 +500,9 @@ async fn staff_login(
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid-credentials",
-            "Wrong username or password",
-        ));
+            "Wrong login or password",
+        )
+        .detail("check the username and the password"));
     };
     state.logins.succeeded(&who);
     issue_token(&state, &Principal::Staff(staff.staff)).await
@@ -507,16 +532,18 @@ pub struct MeView {
     /// Account id.
     pub id: Uuid,
     /// Email.
+    #[schema(format = Email)]
     pub email: String,
     /// Name.
     pub full_name: String,
-    /// Language.
+    /// Language of the mails.
+    #[schema(value_type = LocaleSchema)]
     pub locale: String,
 }
 
 /// The logged-in account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = MeView), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the account", body = MeView), MeProblems))]
 async fn me(State(state): State<AppState>, account: CurrentAccount) -> ApiResult<Json<MeView>> {
     let a = state
         .store
@@ -539,6 +566,7 @@ pub struct StaffView {
     /// Name.
     pub full_name: String,
     /// Role.
+    #[schema(value_type = StaffRoleSchema)]
     pub role: String,
     /// Office.
     pub office_code: Option<String>,
@@ -548,7 +576,7 @@ pub struct StaffView {
 
 /// The logged-in staff member and their scope.
 #[utoipa::path(get, path = "/api/v1/staff/me", tag = "staff", security(("bearer" = [])),
-    responses((status = 200, body = StaffView), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the staff member", body = StaffView), StaffMeProblems))]
 async fn staff_me(CurrentStaff(s): CurrentStaff) -> Json<StaffView> {
     Json(StaffView {
         username: s.username,
@@ -562,13 +590,17 @@ async fn staff_me(CurrentStaff(s): CurrentStaff) -> Json<StaffView> {
 /// A person to apply for.
 #[derive(Deserialize, ToSchema)]
 pub struct ApplicantBody {
-    /// 16-digit NIK from the ID card or family card.
+    /// 16-digit NIK from the ID card or family card; it must match the birth date and sex.
+    #[schema(value_type = String, pattern = "^[0-9]{16}$", example = "1671014503900001")]
     pub nik: Option<String>,
     /// Name as on the ID card.
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub full_name: Option<String>,
-    /// YYYY-MM-DD.
+    /// Birth date, not in the future.
+    #[schema(value_type = NaiveDate)]
     pub birth_date: Option<String>,
-    /// male | female.
+    /// Sex.
+    #[schema(value_type = SexSchema)]
     pub sex: Option<String>,
     /// Married (a married applicant under 17 may take a 10-year passport).
     pub married: Option<bool>,
@@ -586,6 +618,7 @@ pub struct ApplicantView {
     /// Birth date.
     pub birth_date: NaiveDate,
     /// Sex.
+    #[schema(value_type = SexSchema)]
     pub sex: String,
     /// Married.
     pub married: bool,
@@ -621,9 +654,7 @@ pub fn invalid_nik(e: &loket_domain::nik::NikError) -> ApiError {
 
 /// Adds a person to the account (at most five per account).
 #[utoipa::path(post, path = "/api/v1/applicants", tag = "applicants", request_body = ApplicantBody, security(("bearer" = [])),
-    responses((status = 201, body = ApplicantView),
-        (status = 409, description = "applicant-limit-reached | applicant-exists", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-nik | validation-failed", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "added", body = ApplicantView), AddApplicantProblems))]
 async fn add_applicant(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -657,7 +688,7 @@ async fn add_applicant(
 
 /// The people on the account.
 #[utoipa::path(get, path = "/api/v1/applicants", tag = "applicants", security(("bearer" = [])),
-    responses((status = 200, body = [ApplicantView]), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the people on the account", body = [ApplicantView]), ListApplicantsProblems))]
 async fn list_applicants(
     State(state): State<AppState>,
     account: CurrentAccount,

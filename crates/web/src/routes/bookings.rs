@@ -26,11 +26,22 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::accounts::Fields;
+use super::schemas::{
+    ApplicationKindSchema, BookingStateSchema, PassportTypeSchema, ProcessingSchema,
+    ServiceClassSchema, TravelPurposeSchema, ValiditySchema,
+};
 use crate::auth::random_u64;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, CurrentAccount};
 use crate::planning::{self, OfficePlan};
+use crate::problems::problem_responses;
 use crate::state::AppState;
+
+problem_responses!(CreateBookingProblems: APPLICANT, JSON_BODY, &[NOT_FOUND, IDEMPOTENCY_KEY_REUSED, QUOTA_FULL, NOT_YET_RELEASED, OFFICE_CLOSED, NIK_ACTIVE_BOOKING]);
+problem_responses!(ListBookingsProblems: APPLICANT);
+problem_responses!(GetBookingProblems: APPLICANT, &[NOT_FOUND]);
+problem_responses!(CancelBookingProblems: APPLICANT, &[NOT_FOUND, CANCEL_NOT_ALLOWED, PAYMENT_DEADLINE_PASSED]);
+problem_responses!(RescheduleBookingProblems: APPLICANT, JSON_BODY, &[NOT_FOUND, RESCHEDULE_NOT_ALLOWED, PAYMENT_DEADLINE_PASSED, QUOTA_FULL, NOT_YET_RELEASED, OFFICE_CLOSED]);
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,7 +57,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct BookingView {
     /// Booking id.
     pub id: Uuid,
-    /// awaiting_payment | payment_pending | paid | expired | cancelled | refund_due | no_show.
+    /// State as of now.
+    #[schema(value_type = BookingStateSchema)]
     pub state: String,
     /// Office code.
     pub office: String,
@@ -54,13 +66,15 @@ pub struct BookingView {
     pub date: NaiveDate,
     /// Session code.
     pub session: String,
-    /// online | express.
+    /// Quota class the place is drawn from (online or express).
+    #[schema(value_type = ServiceClassSchema)]
     pub class: String,
     /// Applicant id.
     pub applicant_id: Uuid,
     /// Applicant NIK, masked.
     pub nik_masked: String,
     /// 15-digit billing code to pay.
+    #[schema(pattern = "^[0-9]{15}$")]
     pub billing_code: String,
     /// Pay before this instant, or the place goes back to the quota.
     pub payment_deadline: DateTime<Utc>,
@@ -69,17 +83,22 @@ pub struct BookingView {
     /// Fee table (regulation) used.
     pub fee_table: String,
     /// Fee lines.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<FeeLineView>)]
     pub fee_lines: Vec<FeeLine>,
     /// Application kind.
+    #[schema(value_type = ApplicationKindSchema)]
     pub kind: String,
-    /// ordinary | electronic.
+    /// Passport type.
+    #[schema(value_type = PassportTypeSchema)]
     pub passport_type: String,
-    /// 5y | 10y.
+    /// Validity.
+    #[schema(value_type = ValiditySchema)]
     pub validity: String,
-    /// regular | express.
+    /// Processing.
+    #[schema(value_type = ProcessingSchema)]
     pub processing: String,
     /// Travel purpose.
+    #[schema(value_type = TravelPurposeSchema)]
     pub travel_purpose: String,
     /// Reschedules the applicant has left.
     pub reschedules_left: i64,
@@ -91,6 +110,16 @@ pub struct BookingView {
     pub payment: String,
     /// none | due: whether the fee is owed back (paid, then cancelled or paid too late).
     pub refund: String,
+}
+
+/// One line of a fee quote.
+#[derive(ToSchema)]
+#[schema(as = FeeLine)]
+pub struct FeeLineView {
+    /// Item code, e.g. "electronic_5y", "express", "lost_surcharge".
+    pub item: String,
+    /// Amount in rupiah.
+    pub amount: i64,
 }
 
 impl BookingView {
@@ -131,28 +160,38 @@ impl BookingView {
     }
 }
 
-/// A booking request. Fields are strings so that every mistake is reported per field.
+/// A booking request. Fields are taken as strings so that every mistake is reported per
+/// field; the document declares what each must be.
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct CreateBookingBody {
     /// Applicant id (from POST /api/v1/applicants).
+    #[schema(value_type = Uuid)]
     pub applicant_id: Option<String>,
     /// Office code.
+    #[schema(value_type = String, max_length = 64, example = "palembang")]
     pub office: Option<String>,
-    /// Service date, YYYY-MM-DD.
+    /// Service date (office-local), from tomorrow on.
+    #[schema(value_type = NaiveDate)]
     pub date: Option<String>,
-    /// Session code.
+    /// Session code of the office, e.g. "s1".
+    #[schema(value_type = String, max_length = 32, example = "s1")]
     pub session: Option<String>,
-    /// new | replacement_expired | replacement_full | replacement_lost | replacement_damaged | name_change.
+    /// Why the passport is applied for.
+    #[schema(value_type = ApplicationKindSchema)]
     pub kind: Option<String>,
-    /// ordinary | electronic.
+    /// Passport type.
+    #[schema(value_type = PassportTypeSchema)]
     pub passport_type: Option<String>,
-    /// 5y | 10y.
+    /// Validity.
+    #[schema(value_type = ValiditySchema)]
     pub validity: Option<String>,
-    /// regular | express (express draws from the express quota).
+    /// Processing (express draws from the express quota).
+    #[schema(value_type = ProcessingSchema)]
     pub processing: Option<String>,
     /// Lost or damaged by force majeure (waives the surcharge; checked at the office).
     pub force_majeure: Option<bool>,
-    /// tourism | umrah_hajj | medical | study | business | work | visiting_family | other.
+    /// Purpose of travel.
+    #[schema(value_type = TravelPurposeSchema)]
     pub travel_purpose: Option<String>,
 }
 
@@ -204,9 +243,7 @@ fn parse_booking(b: &CreateBookingBody) -> ApiResult<ParsedBooking> {
     let date = if date_s.is_empty() {
         None
     } else {
-        let d = NaiveDate::parse_from_str(&date_s, "%Y-%m-%d")
-            .ok()
-            .filter(|d| planning::YEARS.contains(&d.year()));
+        let d = planning::iso_date(&date_s).filter(|d| planning::YEARS.contains(&d.year()));
         if d.is_none() {
             f.push("date", "invalid_date", "use the form YYYY-MM-DD");
         }
@@ -321,10 +358,10 @@ fn quota_full(state: &AppState, key: &loket_store::SlotKey) -> ApiError {
 /// A retry with the same `Idempotency-Key` returns the same booking (200) instead of a second one.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = CreateBookingBody,
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
-    responses((status = 201, body = BookingView), (status = 200, description = "replayed", body = BookingView),
-        (status = 409, description = "quota-full | not-yet-released | office-closed | nik-active-booking", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "validation-failed | idempotency-key-reused", body = Problem, content_type = "application/problem+json")))]
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 100, description = "makes retries safe: 1-100 visible ASCII characters, e.g. a UUID")),
+    responses((status = 201, description = "booked; `Location` names the booking", body = BookingView),
+        (status = 200, description = "replayed: the booking this Idempotency-Key made", body = BookingView),
+        CreateBookingProblems))]
 async fn create_booking(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -428,7 +465,7 @@ async fn create_booking(
 
 /// The caller's bookings, newest first.
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])),
-    responses((status = 200, body = [BookingView]), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "the caller's bookings, newest first", body = [BookingView]), ListBookingsProblems))]
 async fn list_bookings(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -451,8 +488,8 @@ async fn own_booking(state: &AppState, account: &CurrentAccount, id: &str) -> Ap
 
 /// One of the caller's bookings.
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = BookingView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = Uuid, Path, description = "booking id")),
+    responses((status = 200, description = "the booking", body = BookingView), GetBookingProblems))]
 async fn get_booking(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -464,9 +501,8 @@ async fn get_booking(
 
 /// Cancels a held or paid booking before its day; the place goes back to the quota.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = BookingView),
-        (status = 409, description = "cancel-not-allowed | payment-deadline-passed", body = Problem, content_type = "application/problem+json")))]
+    params(("id" = Uuid, Path, description = "booking id")),
+    responses((status = 200, description = "the cancelled booking", body = BookingView), CancelBookingProblems))]
 async fn cancel_booking(
     State(state): State<AppState>,
     account: CurrentAccount,
@@ -485,18 +521,19 @@ async fn cancel_booking(
 /// A new date and session.
 #[derive(Deserialize, ToSchema)]
 pub struct RescheduleBody {
-    /// New date, YYYY-MM-DD.
+    /// New date (office-local).
+    #[schema(value_type = NaiveDate)]
     pub date: Option<String>,
     /// New session code.
+    #[schema(value_type = String, max_length = 32)]
     pub session: Option<String>,
 }
 
 /// Moves a booking to another date or session of the same office: once, up to the day
 /// before. A booking owed a refund after a late payment may instead be moved to any free slot.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/reschedule", tag = "bookings", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = RescheduleBody,
-    responses((status = 200, body = BookingView),
-        (status = 409, description = "reschedule-not-allowed | quota-full | office-closed | not-yet-released", body = Problem, content_type = "application/problem+json")))]
+    params(("id" = Uuid, Path, description = "booking id")), request_body = RescheduleBody,
+    responses((status = 200, description = "the moved booking", body = BookingView), RescheduleBookingProblems))]
 async fn reschedule_booking(
     State(state): State<AppState>,
     account: CurrentAccount,

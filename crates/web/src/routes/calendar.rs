@@ -14,10 +14,19 @@ use utoipa_axum::routes;
 
 use super::accounts::Fields;
 use super::quotas::{actor, managed_office};
-use crate::error::{ApiError, ApiResult, Problem};
+use super::schemas::{ExceptionKindSchema, HolidayKindSchema};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
 use crate::planning;
+use crate::problems::problem_responses;
 use crate::state::AppState;
+
+problem_responses!(ListHolidaysProblems: &[VALIDATION_FAILED]);
+problem_responses!(PutHolidayProblems: STAFF, JSON_BODY);
+problem_responses!(DeleteHolidayProblems: STAFF, &[VALIDATION_FAILED, NOT_FOUND]);
+problem_responses!(ListClosuresProblems: &[NOT_FOUND, VALIDATION_FAILED]);
+problem_responses!(PutClosureProblems: STAFF, JSON_BODY, &[NOT_FOUND]);
+problem_responses!(DeleteClosureProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,7 +42,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct HolidayView {
     /// Date.
     pub date: NaiveDate,
-    /// holiday | collective_leave.
+    /// Holiday or collective leave.
+    #[schema(value_type = HolidayKindSchema)]
     pub kind: String,
     /// Indonesian name.
     pub name_id: String,
@@ -54,14 +64,16 @@ impl From<&Holiday> for HolidayView {
 
 /// Year query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Year (default: this year).
+    #[param(minimum = 1900, maximum = 9999)]
     pub year: Option<i32>,
 }
 
 /// National holidays and collective leave of a year.
 #[utoipa::path(get, path = "/api/v1/holidays", tag = "calendar", params(YearQuery),
-    responses((status = 200, body = [HolidayView])))]
+    responses((status = 200, description = "holidays and collective leave of the year", body = [HolidayView]), ListHolidaysProblems))]
 async fn list_holidays(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<YearQuery>,
@@ -83,11 +95,14 @@ async fn list_holidays(
 /// A holiday to set.
 #[derive(Deserialize, ToSchema)]
 pub struct HolidayBody {
-    /// holiday | collective_leave.
+    /// Holiday or collective leave.
+    #[schema(value_type = HolidayKindSchema)]
     pub kind: Option<String>,
     /// Indonesian name.
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name_id: Option<String>,
     /// English name.
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name_en: Option<String>,
 }
 
@@ -101,9 +116,8 @@ fn require_system_admin(staff: &CurrentStaff) -> ApiResult<()> {
 
 /// Adds or changes a national holiday (system admins; audited).
 #[utoipa::path(put, path = "/api/v1/holidays/{date}", tag = "calendar", security(("bearer" = [])),
-    params(("date" = String, Path)), request_body = HolidayBody,
-    responses((status = 200, body = HolidayView), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("date" = NaiveDate, Path)), request_body = HolidayBody,
+    responses((status = 200, description = "the holiday as set", body = HolidayView), PutHolidayProblems))]
 async fn put_holiday(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -137,8 +151,8 @@ async fn put_holiday(
 
 /// Removes a national holiday (system admins; audited).
 #[utoipa::path(delete, path = "/api/v1/holidays/{date}", tag = "calendar", security(("bearer" = [])),
-    params(("date" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("date" = NaiveDate, Path)),
+    responses((status = 204, description = "removed"), DeleteHolidayProblems))]
 async fn delete_holiday(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -160,7 +174,8 @@ async fn delete_holiday(
 pub struct ClosureView {
     /// Date.
     pub date: NaiveDate,
-    /// closed | open.
+    /// Closed on a working day, or open on a day it would be closed.
+    #[schema(value_type = ExceptionKindSchema)]
     pub kind: String,
     /// Why.
     pub reason: String,
@@ -178,17 +193,20 @@ impl From<&OfficeException> for ClosureView {
 
 /// Period query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClosureQuery {
     /// First date (default: today).
+    #[param(value_type = Option<NaiveDate>)]
     pub from: Option<String>,
-    /// Last date (default: from + 61 days).
+    /// Last date (default: from + 61 days; at most 62 days after from).
+    #[param(value_type = Option<NaiveDate>)]
     pub to: Option<String>,
 }
 
 /// An office's closures and extra openings in a period (public: applicants see why a day is closed).
 #[utoipa::path(get, path = "/api/v1/offices/{code}/closures", tag = "calendar",
-    params(("code" = String, Path), ClosureQuery),
-    responses((status = 200, body = [ClosureView]), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), ClosureQuery),
+    responses((status = 200, description = "closures and extra openings in the period", body = [ClosureView]), ListClosuresProblems))]
 async fn list_closures(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
@@ -210,18 +228,19 @@ async fn list_closures(
 /// A closure or opening to set.
 #[derive(Deserialize, ToSchema)]
 pub struct ClosureBody {
-    /// closed | open.
+    /// Closed on a working day, or open on a day it would be closed.
+    #[schema(value_type = ExceptionKindSchema)]
     pub kind: Option<String>,
     /// Why (shown to applicants).
+    #[schema(value_type = String, min_length = 1, max_length = 300)]
     pub reason: Option<String>,
 }
 
 /// Closes the office on a date, or opens it on a weekend or collective-leave day (audited).
 /// Bookings already made for a newly closed day are kept; the office must contact them.
 #[utoipa::path(put, path = "/api/v1/offices/{code}/closures/{date}", tag = "calendar", security(("bearer" = [])),
-    params(("code" = String, Path), ("date" = String, Path)), request_body = ClosureBody,
-    responses((status = 200, body = ClosureView), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), ("date" = NaiveDate, Path)), request_body = ClosureBody,
+    responses((status = 200, description = "the closure or opening as set", body = ClosureView), PutClosureProblems))]
 async fn put_closure(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -253,8 +272,8 @@ async fn put_closure(
 
 /// Removes an office's closure or opening (audited).
 #[utoipa::path(delete, path = "/api/v1/offices/{code}/closures/{date}", tag = "calendar", security(("bearer" = [])),
-    params(("code" = String, Path), ("date" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), ("date" = NaiveDate, Path)),
+    responses((status = 204, description = "removed"), DeleteClosureProblems))]
 async fn delete_closure(
     State(state): State<AppState>,
     staff: CurrentStaff,

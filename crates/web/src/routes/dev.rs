@@ -11,7 +11,11 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::problems::problem_responses;
 use crate::state::AppState;
+
+problem_responses!(MailboxProblems: &[VALIDATION_FAILED]);
+problem_responses!(ClockProblems: JSON_BODY);
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,8 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Mailbox query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MailQuery {
     /// Only mail to this address.
+    #[param(format = Email)]
     pub to: Option<String>,
 }
 
@@ -42,7 +48,7 @@ pub struct MailView {
 
 /// Dev and demo only: the newest mail in the outbox (verification codes and notices).
 #[utoipa::path(get, path = "/api/v1/dev/mail", tag = "dev", params(MailQuery),
-    responses((status = 200, body = [MailView])))]
+    responses((status = 200, description = "the newest mail", body = [MailView]), MailboxProblems))]
 async fn mailbox(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<MailQuery>,
@@ -71,7 +77,8 @@ async fn mailbox(
 /// Moving the clock.
 #[derive(Deserialize, ToSchema)]
 pub struct ClockBody {
-    /// Minutes to move forward (1-100000).
+    /// Minutes to move forward.
+    #[schema(minimum = 1, maximum = 100000)]
     pub advance_minutes: i64,
 }
 
@@ -84,7 +91,7 @@ pub struct ClockView {
 
 /// Dev and demo only: moves the service's clock forward, e.g. past a payment deadline.
 #[utoipa::path(post, path = "/api/v1/dev/clock", tag = "dev", request_body = ClockBody,
-    responses((status = 200, body = ClockView)))]
+    responses((status = 200, description = "the service's time after the move", body = ClockView), ClockProblems))]
 async fn advance_clock(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<ClockBody>,

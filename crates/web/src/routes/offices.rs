@@ -14,9 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, Problem};
+use super::schemas::{ClosedReasonSchema, DayStatusSchema, ReleaseRuleSchema, ServiceClassSchema};
+use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::planning::{self, DayStatus, OfficePlan};
+use crate::problems::problem_responses;
 use crate::state::AppState;
 
 /// A session of an office.
@@ -68,7 +70,7 @@ pub struct OfficeView {
     /// Sessions.
     pub sessions: Vec<SessionView>,
     /// Release rule (when a date's places open).
-    #[schema(value_type = Object)]
+    #[schema(value_type = ReleaseRuleSchema)]
     pub release: serde_json::Value,
     /// How far ahead dates can be booked.
     pub booking_horizon_days: u32,
@@ -92,6 +94,20 @@ impl From<&Office> for OfficeView {
     }
 }
 
+/// Every `status` a day of the availability has.
+pub const DAY_STATUSES: [&str; 6] = [
+    "open",
+    "full",
+    "closed",
+    "not_released",
+    "past",
+    "beyond_horizon",
+];
+
+problem_responses!(ListOfficesProblems: ANY);
+problem_responses!(GetOfficeProblems: &[NOT_FOUND]);
+problem_responses!(AvailabilityProblems: &[NOT_FOUND, VALIDATION_FAILED]);
+
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -102,7 +118,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Lists offices.
 #[utoipa::path(get, path = "/api/v1/offices", tag = "offices",
-    responses((status = 200, body = [OfficeView])))]
+    responses((status = 200, description = "every office", body = [OfficeView]), ListOfficesProblems))]
 async fn list_offices(State(state): State<AppState>) -> ApiResult<Json<Vec<OfficeView>>> {
     let offices = state.store.list_offices().await?;
     Ok(Json(offices.iter().map(OfficeView::from).collect()))
@@ -110,8 +126,8 @@ async fn list_offices(State(state): State<AppState>) -> ApiResult<Json<Vec<Offic
 
 /// One office.
 #[utoipa::path(get, path = "/api/v1/offices/{code}", tag = "offices",
-    params(("code" = String, Path, description = "office code")),
-    responses((status = 200, body = OfficeView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")),
+    responses((status = 200, description = "the office", body = OfficeView), GetOfficeProblems))]
 async fn get_office(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
@@ -122,18 +138,21 @@ async fn get_office(
 
 /// Availability query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
-    /// First date, YYYY-MM-DD (default: tomorrow in the office's zone).
+    /// First date (default: tomorrow in the office's zone).
+    #[param(value_type = Option<NaiveDate>)]
     pub from: Option<String>,
-    /// Last date, YYYY-MM-DD (default: from + 13 days; at most 62 days).
+    /// Last date (default: from + 13 days; at most 62 days after from).
+    #[param(value_type = Option<NaiveDate>)]
     pub to: Option<String>,
 }
 
 /// Places of one class in one session.
 #[derive(Serialize, ToSchema)]
 pub struct ClassAvailability {
-    /// online | express | priority_walk_in.
-    #[schema(value_type = String)]
+    /// Quota class.
+    #[schema(value_type = ServiceClassSchema)]
     pub class: ServiceClass,
     /// Places in total.
     pub capacity: i64,
@@ -156,11 +175,12 @@ pub struct SessionAvailability {
 pub struct DayAvailability {
     /// Date.
     pub date: NaiveDate,
-    /// open | full | closed | not_released | past | beyond_horizon.
+    /// Whether the date can be booked now.
+    #[schema(value_type = DayStatusSchema)]
     pub status: String,
-    /// Why closed.
+    /// Why closed (only when closed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ClosedReasonSchema>)]
     pub closed_reason: Option<serde_json::Value>,
     /// When places open, if not yet.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,10 +204,8 @@ pub struct AvailabilityView {
 
 /// Places per date, session and class, and when each date opens if not yet released.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/availability", tag = "offices",
-    params(("code" = String, Path, description = "office code"), RangeQuery),
-    responses((status = 200, body = AvailabilityView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), RangeQuery),
+    responses((status = 200, description = "each date of the period", body = AvailabilityView), AvailabilityProblems))]
 async fn availability(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use loket_domain::BillingCode;
@@ -17,12 +17,18 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::accounts::Fields;
-use crate::error::{ApiError, ApiResult, Problem};
+use super::schemas::{PaymentOutcomeSchema, PaymentStatusSchema};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::problems::problem_responses;
 use crate::state::AppState;
 
 /// The header carrying `sha256=<hex HMAC of the raw body>`.
 pub const SIGNATURE_HEADER: &str = "x-loket-signature";
+
+// The webhook reads raw bytes (the signature covers them), so its refusals are its own.
+problem_responses!(NotificationProblems: &[UNSUPPORTED_MEDIA_TYPE, BODY_TOO_LARGE, INVALID_SIGNATURE, VALIDATION_FAILED]);
+problem_responses!(SimulatedPayProblems: JSON_BODY);
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,21 +44,27 @@ pub fn dev_router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct NotificationBody {
     /// The bank's id for this notification; retries carry the same id.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub notification_id: String,
     /// 15-digit billing code.
+    #[schema(pattern = "^[0-9]{15}$")]
     pub billing_code: String,
     /// Amount paid, rupiah.
+    #[schema(minimum = 1)]
     pub amount: i64,
-    /// paid | pending.
+    /// The bank's status of the payment.
+    #[schema(value_type = PaymentStatusSchema)]
     pub status: String,
-    /// When the bank took the money.
-    pub paid_at: DateTime<Utc>,
+    /// When the bank took the money (RFC 3339).
+    #[schema(format = DateTime)]
+    pub paid_at: String,
 }
 
 /// What the notification did.
 #[derive(Serialize, ToSchema)]
 pub struct NotificationResult {
-    /// paid | pending | restored | refund_due | duplicate | unknown_billing_code | amount_mismatch.
+    /// What the notification did.
+    #[schema(value_type = PaymentOutcomeSchema)]
     pub outcome: String,
 }
 
@@ -79,6 +91,39 @@ fn signature_ok(secret: &str, body: &[u8], header: Option<&str>) -> bool {
     mac.update(body);
     // verify_slice compares in constant time.
     mac.verify_slice(&given).is_ok()
+}
+
+/// An instant written as RFC 3339 with a YYYY-MM-DD date and a `T` (chrono alone also takes
+/// "2026-1-1 9:30:00Z").
+fn rfc3339_instant(s: &str) -> Option<DateTime<Utc>> {
+    s.get(..10).and_then(crate::planning::iso_date)?;
+    if s.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Whether a request says its body is JSON: `application/json` or `application/<x>+json`,
+/// parameters allowed, as axum's `Json` extractor (and so every other endpoint) decides.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
+        _ => false,
+    }
 }
 
 /// The one path every payment takes, from the bank or the simulated bank.
@@ -115,7 +160,16 @@ pub async fn process(
     if n.status != "paid" && n.status != "pending" {
         f.push("status", "invalid", "use paid or pending");
     }
+    let paid_at = rfc3339_instant(&n.paid_at);
+    if paid_at.is_none() {
+        f.push(
+            "paid_at",
+            "invalid_instant",
+            "use RFC 3339, e.g. 2026-12-01T09:30:00Z",
+        );
+    }
     f.finish()?;
+    let paid_at = paid_at.ok_or_else(|| ApiError::internal("validated fields missing"))?;
     let notice = PaymentNotice {
         notification_id: n.notification_id.trim().to_owned(),
         billing_code: BillingCode::parse(&n.billing_code)
@@ -123,7 +177,7 @@ pub async fn process(
             .unwrap_or_default(),
         amount: n.amount,
         status: n.status,
-        paid_at: n.paid_at,
+        paid_at,
     };
     let outcome = state.store.record_payment(&notice, state.now()).await?;
     metrics::counter!("loket_payment_notifications_total", "outcome" => outcome.as_str())
@@ -136,15 +190,23 @@ pub async fn process(
 /// A payment after the deadline restores the booking if its place is free, else marks it
 /// `refund_due` (the applicant may then move it to another free slot). Never lost.
 #[utoipa::path(post, path = "/api/v1/payments/notifications", tag = "payments", request_body = NotificationBody,
-    params(("X-Loket-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the raw body>")),
-    responses((status = 200, body = NotificationResult),
-        (status = 401, description = "invalid-signature", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("X-Loket-Signature" = String, Header, pattern = "^sha256=[0-9a-f]{64}$", description = "sha256=<hex HMAC-SHA256 of the raw body>")),
+    responses((status = 200, description = "what the notification did", body = NotificationResult), NotificationProblems))]
 async fn notification(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<NotificationResult>> {
+    // The raw bytes are what the signature covers, so the body is taken as bytes; the media
+    // type is still required, as on every other endpoint.
+    if !json_content_type(&headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send the body as JSON",
+        )
+        .detail("set 'Content-Type: application/json'"));
+    }
     let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let outcome = process(&state, sig, &body).await?;
     Ok(Json(NotificationResult {
@@ -155,19 +217,23 @@ async fn notification(
 /// A payment at the simulated bank.
 #[derive(Deserialize, ToSchema)]
 pub struct SimulatedPayBody {
-    /// Billing code to pay.
+    /// Billing code to pay (spaces and dashes between groups are taken too).
+    #[schema(pattern = "^[0-9]{15}$")]
     pub billing_code: String,
     /// Amount (default: the booking's fee).
+    #[schema(minimum = 1)]
     pub amount: Option<i64>,
-    /// paid (default) | pending.
+    /// The bank's status (default paid).
+    #[schema(value_type = Option<PaymentStatusSchema>)]
     pub status: Option<String>,
     /// Reuse a notification id to simulate a bank retry.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub notification_id: Option<String>,
 }
 
 /// Dev and demo only: pays a billing code as a bank would, through the signed webhook path.
 #[utoipa::path(post, path = "/api/v1/dev/bank/pay", tag = "dev", request_body = SimulatedPayBody,
-    responses((status = 200, body = NotificationResult), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "what the notification did", body = NotificationResult), SimulatedPayProblems))]
 async fn simulated_pay(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<SimulatedPayBody>,
@@ -190,7 +256,9 @@ async fn simulated_pay(
         billing_code: code.to_string(),
         amount,
         status: b.status.unwrap_or_else(|| "paid".into()),
-        paid_at: state.now(),
+        paid_at: state
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
     })
     .map_err(ApiError::internal)?;
     let sig = sign(state.settings.webhook_secret(), &body);
@@ -203,6 +271,21 @@ async fn simulated_pay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_are_rfc3339_with_a_full_date() {
+        assert!(rfc3339_instant("2026-12-01T09:30:00Z").is_some());
+        assert!(rfc3339_instant("2026-12-01T09:30:00.123+07:00").is_some());
+        for bad in [
+            "2026-1-1T09:30:00Z",
+            "2026-12-01 09:30:00Z",
+            "2026-12-01",
+            "2026-12-01T9:30:00Z",
+            "",
+        ] {
+            assert!(rfc3339_instant(bad).is_none(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_signature_verifies_only_for_its_body_and_secret() {

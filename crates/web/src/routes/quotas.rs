@@ -15,10 +15,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::accounts::Fields;
-use crate::error::{ApiError, ApiResult, Problem};
+use super::schemas::{QuotaAdjustmentSchema, ServiceClassSchema, WeekdaySchema};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
 use crate::planning::{self, OfficePlan};
+use crate::problems::problem_responses;
 use crate::state::AppState;
+
+problem_responses!(GetQuotasProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
+problem_responses!(PutDefaultProblems: STAFF, JSON_BODY, &[NOT_FOUND]);
+problem_responses!(PutOverrideProblems: STAFF, JSON_BODY, &[NOT_FOUND, CAPACITY_BELOW_TAKEN]);
+problem_responses!(BulkProblems: STAFF, JSON_BODY, &[NOT_FOUND]);
+problem_responses!(AuditProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -58,19 +66,97 @@ pub fn actor(staff: &CurrentStaff) -> Actor {
 #[derive(Serialize, ToSchema)]
 pub struct QuotasView {
     /// Weekday defaults.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<QuotaDefaultView>)]
     pub defaults: Vec<QuotaDefaultRow>,
     /// Per-date overrides in the period.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<QuotaOverrideView>)]
     pub overrides: Vec<QuotaOverrideRow>,
+}
+
+/// A weekday default as listed (the document's picture of `QuotaDefaultRow`).
+#[derive(ToSchema)]
+#[schema(as = QuotaDefault)]
+pub struct QuotaDefaultView {
+    /// Weekday.
+    #[schema(value_type = WeekdaySchema)]
+    pub weekday: String,
+    /// Session code.
+    pub session_code: String,
+    /// Quota class.
+    #[schema(value_type = ServiceClassSchema)]
+    pub class: String,
+    /// Places.
+    pub capacity: i64,
+}
+
+/// A per-date override as listed (the document's picture of `QuotaOverrideRow`).
+#[derive(ToSchema)]
+#[schema(as = QuotaOverride)]
+pub struct QuotaOverrideView {
+    /// Date.
+    pub service_date: NaiveDate,
+    /// Session code.
+    pub session_code: String,
+    /// Quota class.
+    #[schema(value_type = ServiceClassSchema)]
+    pub class: String,
+    /// Places.
+    pub capacity: i64,
+}
+
+/// One capacity a change set (the document's picture of `CapacityChange`).
+#[derive(ToSchema)]
+#[schema(as = CapacityChange)]
+pub struct CapacityChangeView {
+    /// Date (absent for a weekday default).
+    pub service_date: Option<NaiveDate>,
+    /// Weekday, for a default.
+    #[schema(value_type = Option<WeekdaySchema>)]
+    pub weekday: Option<String>,
+    /// Session code.
+    pub session_code: String,
+    /// Quota class.
+    #[schema(value_type = ServiceClassSchema)]
+    pub class: String,
+    /// Places before.
+    pub before: i64,
+    /// Places after.
+    pub after: i64,
+    /// Raised to the places already taken.
+    pub clamped: bool,
+}
+
+/// One audit entry (the document's picture of `AuditEntry`).
+#[derive(ToSchema)]
+#[schema(as = AuditEntry)]
+pub struct AuditEntryView {
+    /// Sequence number.
+    pub id: i64,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who (username).
+    pub actor: String,
+    /// Office concerned.
+    pub office_code: Option<String>,
+    /// What kind of change, e.g. "quota.default".
+    pub action: String,
+    /// What was changed, e.g. "2026-12-01/s1/online".
+    pub subject: String,
+    /// Value before (JSON text).
+    pub before: Option<String>,
+    /// Value after (JSON text).
+    pub after: Option<String>,
 }
 
 /// Period query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// First date (default: today).
+    #[param(value_type = Option<NaiveDate>)]
     pub from: Option<String>,
-    /// Last date (default: from + 61 days).
+    /// Last date (default: from + 61 days; at most 62 days after from).
+    #[param(value_type = Option<NaiveDate>)]
     pub to: Option<String>,
 }
 
@@ -85,8 +171,8 @@ fn period(q: &PeriodQuery, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)
 
 /// Weekday defaults and per-date overrides of an office.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/quotas", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path), PeriodQuery),
-    responses((status = 200, body = QuotasView), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), PeriodQuery),
+    responses((status = 200, description = "weekday defaults and the overrides in the period", body = QuotasView), GetQuotasProblems))]
 async fn get_quotas(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -161,22 +247,25 @@ fn check_session(f: &mut Fields, office: &Office, session: &str) {
 /// A weekday default.
 #[derive(Deserialize, ToSchema)]
 pub struct DefaultBody {
-    /// mon..sun.
+    /// Weekday.
+    #[schema(value_type = WeekdaySchema)]
     pub weekday: Option<String>,
-    /// Session code.
+    /// Session code of the office.
+    #[schema(value_type = String, max_length = 32)]
     pub session: Option<String>,
-    /// online | express | priority_walk_in.
+    /// Quota class.
+    #[schema(value_type = ServiceClassSchema)]
     pub class: Option<String>,
     /// Places.
+    #[schema(value_type = i64, minimum = 0, maximum = 10000)]
     pub capacity: Option<i64>,
 }
 
 /// Sets the default capacity of a weekday, session and class. Future dates already booked
 /// follow it, except where it is below their taken places: those keep the taken count.
 #[utoipa::path(put, path = "/api/v1/offices/{code}/quotas/defaults", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = DefaultBody,
-    responses((status = 200, body = [Object]), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = DefaultBody,
+    responses((status = 200, description = "each future capacity that changed", body = [CapacityChangeView]), PutDefaultProblems))]
 async fn put_default(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -216,21 +305,24 @@ async fn put_default(
 /// One date's capacity.
 #[derive(Deserialize, ToSchema)]
 pub struct OverrideBody {
-    /// YYYY-MM-DD.
+    /// Date.
+    #[schema(value_type = NaiveDate)]
     pub date: Option<String>,
-    /// Session code.
+    /// Session code of the office.
+    #[schema(value_type = String, max_length = 32)]
     pub session: Option<String>,
-    /// online | express | priority_walk_in.
+    /// Quota class.
+    #[schema(value_type = ServiceClassSchema)]
     pub class: Option<String>,
     /// Places.
+    #[schema(value_type = i64, minimum = 0, maximum = 10000)]
     pub capacity: Option<i64>,
 }
 
 /// Sets one date's capacity; refused (409 capacity-below-taken) below the places taken.
 #[utoipa::path(put, path = "/api/v1/offices/{code}/quotas/overrides", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = OverrideBody,
-    responses((status = 200, body = Object), (status = 409, description = "capacity-below-taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = OverrideBody,
+    responses((status = 200, description = "the capacity before and after", body = CapacityChangeView), PutOverrideProblems))]
 async fn put_override(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -270,15 +362,19 @@ async fn put_override(
 #[derive(Deserialize, ToSchema)]
 pub struct BulkBody {
     /// First date.
+    #[schema(value_type = NaiveDate)]
     pub from: Option<String>,
-    /// Last date (at most 62 days).
+    /// Last date (at most 62 days after from).
+    #[schema(value_type = NaiveDate)]
     pub to: Option<String>,
-    /// Sessions to change (left out: all; an empty list is refused).
+    /// Session codes to change (left out: all; an empty list is refused).
+    #[schema(min_items = 1)]
     pub sessions: Option<Vec<String>>,
     /// Classes to change (left out: online; an empty list is refused).
+    #[schema(value_type = Option<Vec<ServiceClassSchema>>, min_items = 1)]
     pub classes: Option<Vec<String>>,
-    /// {"mode": "percent" | "delta" | "set", "value": n}.
-    #[schema(value_type = Object)]
+    /// The change.
+    #[schema(value_type = QuotaAdjustmentSchema)]
     pub adjustment: Option<QuotaAdjustment>,
 }
 
@@ -286,7 +382,7 @@ pub struct BulkBody {
 #[derive(Serialize, ToSchema)]
 pub struct BulkResult {
     /// Each capacity changed.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<CapacityChangeView>)]
     pub changes: Vec<CapacityChange>,
     /// How many were held at the places already taken.
     pub clamped: usize,
@@ -295,8 +391,8 @@ pub struct BulkResult {
 /// Changes the capacity of every open date, session and class in a period by a percentage,
 /// a number of places, or to a value; each result is kept at or above the places taken.
 #[utoipa::path(post, path = "/api/v1/offices/{code}/quotas/bulk", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = BulkBody,
-    responses((status = 200, body = BulkResult), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = BulkBody,
+    responses((status = 200, description = "each capacity changed", body = BulkResult), BulkProblems))]
 async fn bulk(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -392,17 +488,22 @@ async fn bulk(
     Ok(Json(BulkResult { changes, clamped }))
 }
 
+/// The most audit entries one request returns.
+pub const MAX_AUDIT_LIMIT: i64 = 1000;
+
 /// Audit query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Entries to return (default 100, at most 1000).
+    /// Entries to return (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
 /// Who changed what and when in an office, newest first.
 #[utoipa::path(get, path = "/api/v1/offices/{code}/audit", tag = "quotas", security(("bearer" = [])),
-    params(("code" = String, Path), AuditQuery),
-    responses((status = 200, body = [Object]), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), AuditQuery),
+    responses((status = 200, description = "audit entries, newest first", body = [AuditEntryView]), AuditProblems))]
 async fn audit(
     State(state): State<AppState>,
     staff: CurrentStaff,
@@ -410,7 +511,14 @@ async fn audit(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let office = managed_office(&state, &staff, &code).await?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_AUDIT_LIMIT).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            "out_of_range",
+            format!("use 1 to {MAX_AUDIT_LIMIT}"),
+        ));
+    }
     Ok(Json(
         state.store.audit_log(Some(&office.code), limit).await?,
     ))

@@ -252,10 +252,17 @@ impl TestApp {
         }
     }
 
-    /// Sends a request and reads the whole answer.
+    /// Sends a request and reads the whole answer. A problem answer must be one the
+    /// OpenAPI document lists for the operation called, so every story also checks the
+    /// document's error responses.
     pub async fn send(&self, rb: RequestBuilder) -> Reply {
-        let res = rb.send().await.expect("the server answers");
+        let (client, request) = rb.build_split();
+        let request = request.expect("a well-formed request");
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let res = client.execute(request).await.expect("the server answers");
         let reply = Reply::read(res).await;
+        check_documented(self.state.settings.mode.dev_tools(), &method, &path, &reply);
         if let Ok(mut b) = self.bodies.lock() {
             b.push(reply.text.clone());
         }
@@ -669,6 +676,71 @@ pub fn time_of(v: &Value) -> DateTime<Utc> {
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| panic!("not an instant: {v}"))
+}
+
+// ---------- the OpenAPI document ----------
+
+/// The OpenAPI document the router is built with, with or without the dev routes.
+pub fn document(dev_tools: bool) -> Value {
+    static DOCS: std::sync::OnceLock<[Value; 2]> = std::sync::OnceLock::new();
+    let docs = DOCS.get_or_init(|| {
+        [false, true]
+            .map(|dev| serde_json::to_value(loket_web::routes::api(dev).1).expect("document"))
+    });
+    docs[usize::from(dev_tools)].clone()
+}
+
+/// The documented operation a request path and method land on, if any: the template that
+/// matches with the most literal segments.
+fn operation<'d>(doc: &'d Value, method: &Method, path: &str) -> Option<(&'d str, &'d Value)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let method = method.as_str().to_lowercase();
+    doc["paths"]
+        .as_object()?
+        .iter()
+        .filter_map(|(template, item)| {
+            let t: Vec<&str> = template.split('/').collect();
+            let fits = t.len() == segments.len()
+                && t.iter()
+                    .zip(&segments)
+                    .all(|(a, b)| a.starts_with('{') || a == b);
+            let literal = t.iter().filter(|a| !a.starts_with('{')).count();
+            let op = item.get(&method)?;
+            fits.then_some((literal, template.as_str(), op))
+        })
+        .max_by_key(|(literal, ..)| *literal)
+        .map(|(_, template, op)| (template, op))
+}
+
+/// Panics when a problem answer's status or code is not among those the document lists for
+/// the operation (requests to no operation, such as a wrong method, are left alone).
+#[track_caller]
+fn check_documented(dev_tools: bool, method: &Method, path: &str, reply: &Reply) {
+    let is_problem = reply.header(CONTENT_TYPE.as_str()) == Some("application/problem+json");
+    if !is_problem {
+        return;
+    }
+    let doc = document(dev_tools);
+    let Some((template, op)) = operation(&doc, method, path) else {
+        return;
+    };
+    let code = serde_json::from_str::<Value>(&reply.text)
+        .ok()
+        .and_then(|p| p["code"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let status = reply.status.as_u16().to_string();
+    let listed = op["responses"][&status]["content"]["application/problem+json"]["schema"]["allOf"]
+        .as_array()
+        .and_then(|parts| {
+            parts
+                .iter()
+                .find_map(|p| p["properties"]["code"]["enum"].as_array())
+        })
+        .is_some_and(|codes| codes.iter().any(|c| c == code.as_str()));
+    assert!(
+        listed,
+        "{method} {template} answered {status} `{code}`, which its OpenAPI operation does not list"
+    );
 }
 
 // ---------- people ----------

@@ -17,6 +17,8 @@ api_tests!(
     a_late_payment_after_the_place_was_retaken_is_owed_back_and_may_be_rebooked,
     a_late_payment_with_the_place_still_free_restores_the_booking,
     a_pending_payment_keeps_the_place_past_the_deadline_until_paid,
+    a_notification_must_be_sent_as_json,
+    a_notification_time_not_in_rfc3339_is_refused_naming_paid_at,
 );
 
 /// A notification body as the bank sends it, serialized once (the signature covers bytes).
@@ -278,4 +280,80 @@ async fn a_pending_payment_keeps_the_place_past_the_deadline_until_paid(backend:
     assert_eq!(app.booking(&a.token, &held["id"]).await["state"], "paid");
     assert_eq!(app.remaining(date, "s1").await, 0);
     assert_eq!(app.usage(date, "s1").await.unwrap().taken, 1);
+}
+
+async fn a_notification_must_be_sent_as_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app.account(1).await;
+    let date = app.bookable_date().await;
+    let b = app
+        .book(&account.token, account.people[0].id, date, "s1")
+        .await
+        .expect(201);
+    let body = notice("bank-ct", &b, "paid", &app);
+    let sig = sign(&secret(), &body);
+    let post = |content_type: Option<&str>| {
+        let mut rb = app
+            .request(Method::POST, "/api/v1/payments/notifications", None)
+            .header(SIGNATURE_HEADER, &sig)
+            .body(body.clone());
+        if let Some(ct) = content_type {
+            rb = rb.header("content-type", ct);
+        }
+        rb
+    };
+
+    // Correctly signed, but not declared as JSON: refused like any other endpoint would.
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        app.send(post(ct))
+            .await
+            .problem(415, "unsupported-media-type");
+    }
+    assert_eq!(
+        app.booking(&account.token, &b["id"]).await["state"],
+        "awaiting_payment"
+    );
+    // The signature still covers the raw bytes, whatever parameters the media type carries.
+    let r = app
+        .send(post(Some("application/json; charset=utf-8")))
+        .await
+        .expect(200);
+    assert_eq!(r["outcome"], "paid");
+}
+
+async fn a_notification_time_not_in_rfc3339_is_refused_naming_paid_at(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app.account(1).await;
+    let date = app.bookable_date().await;
+    let b = app
+        .book(&account.token, account.people[0].id, date, "s1")
+        .await
+        .expect(201);
+
+    for paid_at in ["2026-1-5T09:30:00Z", "2026-01-05 09:30:00Z", "2026-01-05"] {
+        let body = serde_json::to_vec(&json!({
+            "notification_id": format!("bank-t-{paid_at}"),
+            "billing_code": b["billing_code"],
+            "amount": b["amount"],
+            "status": "paid",
+            "paid_at": paid_at,
+        }))
+        .unwrap();
+        let p = deliver(&app, &body, Some(&sign(&secret(), &body)))
+            .await
+            .problem(422, "validation-failed");
+        assert_eq!(
+            Reply::field_error(&p, "paid_at")["code"],
+            "invalid_instant",
+            "{paid_at}: {p}"
+        );
+    }
+    assert_eq!(
+        app.booking(&account.token, &b["id"]).await["state"],
+        "awaiting_payment"
+    );
 }
