@@ -36,6 +36,10 @@ pub enum StoreError {
         /// Places currently held or paid.
         taken: i64,
     },
+    /// The new booking's random billing code is already in use (about once in two thousand
+    /// over a million bookings): the caller draws another and tries again.
+    #[error("billing code already in use")]
+    BillingCodeTaken,
     /// The same idempotency key was used for a different request.
     #[error("idempotency key reused for a different request")]
     IdempotencyMismatch,

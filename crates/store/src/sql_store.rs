@@ -194,6 +194,8 @@ impl SqlStore {
                 StoreError::NikHasActiveBooking
             } else if is_unique_violation(&e, "idempotency_key") {
                 StoreError::IdempotencyMismatch
+            } else if is_unique_violation(&e, "billing_code") {
+                StoreError::BillingCodeTaken
             } else {
                 e.into()
             });
@@ -1566,7 +1568,10 @@ impl Store for SqlStore {
                         n.notification_id,
                         outcome.as_str()
                     );
-                    event(&mut tx, b.id, now, Some(b.state), to, "bank", &detail).await?;
+                    // From the state as of now: a lapsed hold is expired (and the sweep in
+                    // `nik_is_busy` may just have recorded it so).
+                    let from = b.effective_state(now);
+                    event(&mut tx, b.id, now, Some(from), to, "bank", &detail).await?;
                 }
                 (outcome, Some(b.id))
             }

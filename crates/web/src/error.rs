@@ -4,10 +4,13 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use loket_domain::availability::{DayStatus, Unbookable};
 use loket_domain::booking::TransitionError;
 use loket_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::usecases::Refusal;
 
 /// One field's validation failure.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -259,7 +262,8 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error.cause = %cause, "database unavailable");
                 Self::unavailable()
             }
-            e @ (StoreError::Corrupt(_)
+            e @ (StoreError::BillingCodeTaken
+            | StoreError::Corrupt(_)
             | StoreError::Database(_)
             | StoreError::Sqlite(_)
             | StoreError::Migrate(_)) => Self::internal(e),
@@ -288,6 +292,64 @@ impl From<TransitionError> for ApiError {
                 "The payment deadline has passed",
             )
             .detail("the unpaid booking lapsed and its place went back to the quota"),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        use StatusCode as S;
+        match r {
+            Refusal::NotFound(what) => Self::not_found(what),
+            Refusal::Field {
+                field,
+                code,
+                message,
+            } => Self::field(field, code, message),
+            Refusal::SameSlot => {
+                Self::field("date", "same_slot", "choose a different date or session")
+            }
+            Refusal::Transition(t) => t.into(),
+            Refusal::Store(e) => e.into(),
+            Refusal::Unbookable { why, horizon_days } => match why {
+                Unbookable::NotOnline => Self::field(
+                    "processing",
+                    "not_bookable_online",
+                    "priority places are given at the office, without booking",
+                ),
+                Unbookable::UnknownSession => Self::field(
+                    "session",
+                    "unknown_session",
+                    "this office has no such session on that date",
+                ),
+                Unbookable::Day(DayStatus::Open) => Self::internal("an open day was refused"),
+                Unbookable::Day(DayStatus::Past) => Self::field(
+                    "date",
+                    "date_not_in_future",
+                    "choose a date from tomorrow on",
+                ),
+                Unbookable::Day(DayStatus::Closed(reason)) => Self::new(
+                    S::CONFLICT,
+                    "office-closed",
+                    "The office is closed on this date",
+                )
+                .with("reason", reason),
+                Unbookable::Day(DayStatus::NotReleased(at)) => Self::new(
+                    S::CONFLICT,
+                    "not-yet-released",
+                    "Places for this date are not released yet",
+                )
+                .detail(format!(
+                    "booking for this date opens at {}",
+                    at.to_rfc3339()
+                ))
+                .with("opens_at", at),
+                Unbookable::Day(DayStatus::BeyondHorizon) => Self::field(
+                    "date",
+                    "beyond_horizon",
+                    format!("this office takes bookings at most {horizon_days} days ahead"),
+                ),
+            },
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod problems;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod usecases;
 pub mod workers;
 
 pub use app::Application;

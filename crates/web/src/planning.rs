@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use loket_domain::availability::{Unbookable, check_bookable, day_status};
+use loket_domain::availability::{check_bookable, day_status};
 use loket_domain::calendar::WorkingCalendar;
 use loket_domain::catalogue::FeeSchedule;
 use loket_domain::quota::{QuotaPlan, ServiceClass};
@@ -15,6 +15,7 @@ use loket_store::SlotKey;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, DayInputs};
+use crate::usecases::{Refusal, UseCaseResult};
 
 /// The longest period one availability request may cover.
 pub const MAX_RANGE_DAYS: i64 = 62;
@@ -36,14 +37,14 @@ pub struct OfficePlan {
 }
 
 /// Loads an office or answers 404.
-pub async fn office(state: &AppState, code: &str) -> ApiResult<Office> {
+pub async fn office(state: &AppState, code: &str) -> UseCaseResult<Office> {
     let well_formed = !code.is_empty()
         && code.len() <= 64
         && code
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !well_formed {
-        return Err(ApiError::not_found("office"));
+        return Err(Refusal::NotFound("office"));
     }
     if let Some(o) = state.refs.offices.get(code) {
         return Ok(o);
@@ -52,13 +53,13 @@ pub async fn office(state: &AppState, code: &str) -> ApiResult<Office> {
         .store
         .get_office(code)
         .await?
-        .ok_or_else(|| ApiError::not_found("office"))?;
+        .ok_or(Refusal::NotFound("office"))?;
     state.refs.offices.put(o.code.clone(), o.clone());
     Ok(o)
 }
 
 /// The fee tables, as a schedule.
-pub async fn fees(state: &AppState) -> ApiResult<Arc<FeeSchedule>> {
+pub async fn fees(state: &AppState) -> UseCaseResult<Arc<FeeSchedule>> {
     if let Some(f) = state.refs.fees.get(&()) {
         return Ok(f);
     }
@@ -73,7 +74,7 @@ async fn read_inputs(
     office: &Office,
     from: NaiveDate,
     to: NaiveDate,
-) -> ApiResult<DayInputs> {
+) -> UseCaseResult<DayInputs> {
     let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
     Ok(DayInputs {
         calendar: Arc::new(WorkingCalendar::new(
@@ -92,7 +93,7 @@ impl OfficePlan {
         office: Office,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> ApiResult<Self> {
+    ) -> UseCaseResult<Self> {
         let inputs = if from == to {
             // A booking's single day: served from the short-lived cache, shared, not copied.
             let key = (office.code.clone(), from);
@@ -135,7 +136,7 @@ impl OfficePlan {
         date: NaiveDate,
         session: &str,
         class: ServiceClass,
-    ) -> ApiResult<&SessionWindow> {
+    ) -> UseCaseResult<&SessionWindow> {
         check_bookable(
             &self.office,
             &self.calendar,
@@ -145,53 +146,10 @@ impl OfficePlan {
             session,
             class,
         )
-        .map_err(|refusal| self.refusal(refusal))
-    }
-
-    /// The problem a refused booking gets.
-    fn refusal(&self, refusal: Unbookable) -> ApiError {
-        match refusal {
-            Unbookable::NotOnline => ApiError::field(
-                "processing",
-                "not_bookable_online",
-                "priority places are given at the office, without booking",
-            ),
-            Unbookable::UnknownSession => ApiError::field(
-                "session",
-                "unknown_session",
-                "this office has no such session on that date",
-            ),
-            Unbookable::Day(DayStatus::Open) => ApiError::internal("an open day was refused"),
-            Unbookable::Day(DayStatus::Past) => ApiError::field(
-                "date",
-                "date_not_in_future",
-                "choose a date from tomorrow on",
-            ),
-            Unbookable::Day(DayStatus::Closed(reason)) => ApiError::new(
-                axum::http::StatusCode::CONFLICT,
-                "office-closed",
-                "The office is closed on this date",
-            )
-            .with("reason", reason),
-            Unbookable::Day(DayStatus::NotReleased(at)) => ApiError::new(
-                axum::http::StatusCode::CONFLICT,
-                "not-yet-released",
-                "Places for this date are not released yet",
-            )
-            .detail(format!(
-                "booking for this date opens at {}",
-                at.to_rfc3339()
-            ))
-            .with("opens_at", at),
-            Unbookable::Day(DayStatus::BeyondHorizon) => ApiError::field(
-                "date",
-                "beyond_horizon",
-                format!(
-                    "this office takes bookings at most {} days ahead",
-                    self.office.booking_horizon_days
-                ),
-            ),
-        }
+        .map_err(|why| Refusal::Unbookable {
+            why,
+            horizon_days: self.office.booking_horizon_days,
+        })
     }
 
     /// The slot key for a booking here.

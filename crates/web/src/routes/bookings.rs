@@ -5,19 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use loket_domain::BillingCode;
-use loket_domain::booking::{
-    MAX_RESCHEDULES, PaymentStatus, RescheduleKind, check_cancel, check_reschedule,
-    payment_deadline, refund_owed,
-};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use loket_domain::booking::{MAX_RESCHEDULES, PaymentStatus, refund_owed};
 use loket_domain::catalogue::{
     ApplicationKind, FeeLine, PassportType, Processing, ServiceRequest, TravelPurpose, Validity,
-    check_validity,
 };
-use loket_domain::quota::ServiceClass;
-use loket_domain::release::local_date;
-use loket_store::{AllocationRequest, Booking, StoreError};
+use loket_store::Booking;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -30,12 +23,12 @@ use super::schemas::{
     ApplicationKindSchema, BookingStateSchema, PassportTypeSchema, ProcessingSchema,
     ServiceClassSchema, TravelPurposeSchema, ValiditySchema,
 };
-use crate::auth::random_u64;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, CurrentAccount};
-use crate::planning::{self, OfficePlan};
+use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
+use crate::usecases::bookings::{self, Held, NewBooking};
 
 problem_responses!(CreateBookingProblems: APPLICANT, JSON_BODY, &[NOT_FOUND, IDEMPOTENCY_KEY_REUSED, QUOTA_FULL, NOT_YET_RELEASED, OFFICE_CLOSED, NIK_ACTIVE_BOOKING]);
 problem_responses!(ListBookingsProblems: APPLICANT);
@@ -348,12 +341,6 @@ fn created(b: &Booking, now: DateTime<Utc>, status: StatusCode) -> Response {
     res
 }
 
-fn quota_full(state: &AppState, key: &loket_store::SlotKey) -> ApiError {
-    state.full_slots.mark_full(key);
-    metrics::counter!("loket_booking_attempts_total", "outcome" => "quota_full").increment(1);
-    StoreError::QuotaFull.into()
-}
-
 /// Holds a place for an applicant and returns the billing code to pay before the deadline.
 /// A retry with the same `Idempotency-Key` returns the same booking (200) instead of a second one.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", request_body = CreateBookingBody,
@@ -368,99 +355,29 @@ async fn create_booking(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBookingBody>,
 ) -> ApiResult<Response> {
-    let key = idempotency_key(&headers)?;
-    let fp = fingerprint(&body);
-    if let Some(k) = &key
-        && let Some(existing) = state
-            .store
-            .booking_by_idempotency_key(account.id, k)
-            .await?
-    {
-        if existing.request_fingerprint.as_deref() != Some(fp.as_str()) {
-            return Err(StoreError::IdempotencyMismatch.into());
-        }
-        return Ok(created(&existing, state.now(), StatusCode::OK));
-    }
+    let idempotency_key = idempotency_key(&headers)?;
+    let fingerprint = fingerprint(&body);
+    // Parsing is pure, so a replayed body parses as it did the first time.
     let p = parse_booking(&body)?;
-    let class = ServiceClass::for_processing(p.service.processing);
-    let slot = loket_store::SlotKey {
-        office_code: p.office.clone(),
-        service_date: p.date,
-        session_code: p.session.clone(),
-        class,
-    };
-    // A session the database just called full is answered here, without a transaction.
-    if state.full_slots.is_full(&slot) {
-        return Err(quota_full(&state, &slot));
-    }
-    let office = planning::office(&state, &p.office).await?;
-    let plan = OfficePlan::load(&state, office, p.date, p.date).await?;
-    plan.check_bookable(p.date, &p.session, class)?;
-    let applicant = state
-        .store
-        .get_applicant(account.id, p.applicant_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::field(
-                "applicant_id",
-                "unknown_applicant",
-                "add this person to your account first",
-            )
-        })?;
-    check_validity(
-        p.service.validity,
-        applicant.birth_date,
-        applicant.married,
-        p.date,
+    let held = bookings::hold(
+        &state,
+        NewBooking {
+            account_id: account.id,
+            applicant_id: p.applicant_id,
+            office: p.office,
+            date: p.date,
+            session: p.session,
+            service: p.service,
+            travel_purpose: p.travel_purpose,
+            idempotency_key,
+            fingerprint,
+        },
     )
-    .map_err(|e| {
-        ApiError::field(
-            "validity",
-            e.code(),
-            "a 10-year passport needs the applicant to be 17 or married",
-        )
-    })?;
-    let today = local_date(plan.now, plan.office.time_zone);
-    let fees = planning::fees(&state).await?;
-    let quote = fees
-        .quote(&p.service, today)
-        .map_err(|e| ApiError::field("validity", e.code(), e.to_string()))?;
-    let now = plan.now;
-    let req = AllocationRequest {
-        booking_id: Uuid::now_v7(),
-        account_id: account.id,
-        applicant_id: applicant.id,
-        nik: applicant.nik.clone(),
-        slot: slot.clone(),
-        billing_code: BillingCode::from_random(random_u64()),
-        payment_deadline: payment_deadline(
-            now,
-            Duration::minutes(state.settings.payment_window_minutes),
-        ),
-        service: p.service,
-        travel_purpose: p.travel_purpose,
-        fee_table_code: quote.table_code,
-        fee_lines: quote.lines,
-        fee_total: quote.total,
-        idempotency_key: key.clone(),
-        request_fingerprint: Some(fp),
-        now,
-    };
-    // Identical retries racing each other are settled by the store: each later one finds
-    // the booking the first one made, under the same lock that guards the places.
-    match state.store.allocate(req).await {
-        Ok(b) => {
-            metrics::counter!("loket_booking_attempts_total", "outcome" => "booked").increment(1);
-            let status = if b.created_at == now {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok(created(&b, now, status))
-        }
-        Err(StoreError::QuotaFull) => Err(quota_full(&state, &slot)),
-        Err(e) => Err(e.into()),
-    }
+    .await?;
+    Ok(match held {
+        Held::New(b) => created(&b, state.now(), StatusCode::CREATED),
+        Held::Replayed(b) => created(&b, state.now(), StatusCode::OK),
+    })
 }
 
 /// The caller's bookings, newest first.
@@ -470,20 +387,16 @@ async fn list_bookings(
     State(state): State<AppState>,
     account: CurrentAccount,
 ) -> ApiResult<Json<Vec<BookingView>>> {
+    let list = bookings::list(&state, account.id).await?;
     let now = state.now();
-    let list = state.store.list_bookings(account.id).await?;
     Ok(Json(
         list.iter().map(|b| BookingView::new(b, now)).collect(),
     ))
 }
 
-async fn own_booking(state: &AppState, account: &CurrentAccount, id: &str) -> ApiResult<Booking> {
-    let id = Uuid::parse_str(id).map_err(|_| ApiError::not_found("booking"))?;
-    match state.store.get_booking(id).await? {
-        // Someone else's booking is "not found": its existence is not the caller's business.
-        Some(b) if b.account_id == account.id => Ok(b),
-        _ => Err(ApiError::not_found("booking")),
-    }
+/// A booking id from the path; anything else names no booking.
+fn booking_id(id: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| ApiError::not_found("booking"))
 }
 
 /// One of the caller's bookings.
@@ -495,7 +408,7 @@ async fn get_booking(
     account: CurrentAccount,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<BookingView>> {
-    let b = own_booking(&state, &account, &id).await?;
+    let b = bookings::own(&state, account.id, booking_id(&id)?).await?;
     Ok(Json(BookingView::new(&b, state.now())))
 }
 
@@ -508,14 +421,8 @@ async fn cancel_booking(
     account: CurrentAccount,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<BookingView>> {
-    let b = own_booking(&state, &account, &id).await?;
-    let office = planning::office(&state, &b.slot.office_code).await?;
-    let now = state.now();
-    let today = local_date(now, office.time_zone);
-    check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)?;
-    let b = state.store.cancel_booking(b.id, now).await?;
-    state.full_slots.forget(&b.slot);
-    Ok(Json(BookingView::new(&b, now)))
+    let b = bookings::cancel(&state, account.id, booking_id(&id)?).await?;
+    Ok(Json(BookingView::new(&b, state.now())))
 }
 
 /// A new date and session.
@@ -540,36 +447,12 @@ async fn reschedule_booking(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RescheduleBody>,
 ) -> ApiResult<Json<BookingView>> {
-    let b = own_booking(&state, &account, &id).await?;
+    let id = booking_id(&id)?;
     let mut f = Fields::default();
     let date_s = f.text("date", &body.date, 10);
     let session = f.text("session", &body.session, 32);
     f.finish()?;
     let date = planning::parse_date("date", &date_s)?;
-    let office = planning::office(&state, &b.slot.office_code).await?;
-    let plan = OfficePlan::load(&state, office, date, date).await?;
-    let kind = check_reschedule(
-        b.state,
-        b.payment_deadline,
-        u32::try_from(b.reschedules_used).unwrap_or(u32::MAX),
-        b.slot.service_date,
-        plan.today,
-        plan.now,
-    )?;
-    if date == b.slot.service_date && session == b.slot.session_code {
-        return Err(ApiError::field(
-            "date",
-            "same_slot",
-            "choose a different date or session",
-        ));
-    }
-    plan.check_bookable(date, &session, b.slot.class)?;
-    let to = plan.slot(date, &session, b.slot.class);
-    let old = b.slot.clone();
-    let moved = state
-        .store
-        .reschedule_booking(b.id, to, kind == RescheduleKind::Applicant, plan.now)
-        .await?;
-    state.full_slots.forget(&old);
-    Ok(Json(BookingView::new(&moved, plan.now)))
+    let moved = bookings::reschedule(&state, account.id, id, date, &session).await?;
+    Ok(Json(BookingView::new(&moved, state.now())))
 }
