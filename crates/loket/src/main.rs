@@ -117,7 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let store = app::open_store(&s).await?;
-            use loket_store::Store;
+            use loket_store::prelude::*;
             let to = to.as_ref().map(|t| t.trim().to_lowercase());
             for m in store.recent_mail(to.as_deref(), *limit).await? {
                 println!(

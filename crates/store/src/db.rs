@@ -341,3 +341,11 @@ pub fn is_unique_violation(e: &sqlx::Error, hint: &str) -> bool {
         _ => false,
     }
 }
+
+/// The text of a statement written per engine, (sqlite, postgres), for this engine.
+pub(crate) fn pick(backend: Backend, stmt: (&'static str, &'static str)) -> &'static str {
+    match backend {
+        Backend::Sqlite => stmt.0,
+        Backend::Postgres => stmt.1,
+    }
+}

@@ -101,5 +101,10 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// A stored value that cannot be read back.
+pub(crate) fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
 /// Store result.
 pub type StoreResult<T> = Result<T, StoreError>;

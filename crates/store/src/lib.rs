@@ -2,11 +2,12 @@
 //! SQLite (embedded, default) and PostgreSQL (many instances). Whatever must be atomic, such
 //! as taking a place or recording a payment, is one method here.
 
+mod allocation;
 pub mod db;
 mod error;
-mod group_commit;
+mod history;
 mod lite;
-mod slot_batch;
+mod rows;
 mod sql;
 mod sql_store;
 pub mod types;
@@ -28,15 +29,21 @@ pub use types::*;
 /// The shared handle the service holds.
 pub type DynStore = Arc<dyn Store>;
 
-/// Every read and write Loket makes, one method per use case.
+/// Every read and write Loket makes, one method per use case, grouped by concept in the
+/// traits below; a `dyn Store` calls them all without importing them.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    ReferenceStore + QuotaStore + BookingStore + AccountStore + OutboxStore + Send + Sync + 'static
+{
     /// Which engine backs this store ("sqlite" or "postgres").
     fn backend_name(&self) -> &'static str;
     /// Cheap round trip, for /readyz.
     async fn ping(&self) -> StoreResult<()>;
+}
 
-    // --- reference data: regions, offices, calendar, fees ---
+/// Reference data: regions, offices, the national calendar, office exceptions, fee tables.
+#[async_trait]
+pub trait ReferenceStore: Send + Sync {
     /// Creates or updates a region.
     async fn upsert_region(&self, code: &str, name: &str) -> StoreResult<()>;
     /// Creates or replaces an office and its sessions.
@@ -78,8 +85,11 @@ pub trait Store: Send + Sync + 'static {
     async fn put_fee_tables(&self, tables: &[FeeTable]) -> StoreResult<()>;
     /// All fee tables.
     async fn fee_tables(&self) -> StoreResult<Vec<FeeTable>>;
+}
 
-    // --- quotas ---
+/// Quotas: weekday defaults, per-date overrides, bulk changes, and their audit trail.
+#[async_trait]
+pub trait QuotaStore: Send + Sync {
     /// The quota plan (weekday defaults, overrides in the period) of an office.
     async fn quota_plan(
         &self,
@@ -133,8 +143,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<CapacityChange>>;
     /// Audit entries of an office, newest first.
     async fn audit_log(&self, office: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+}
 
-    // --- availability and bookings ---
+/// Places and bookings: availability counts, allocation, payment, cancel, reschedule, expiry.
+#[async_trait]
+pub trait BookingStore: Send + Sync {
     /// Capacity and places taken for the slots that exist in a period.
     async fn slot_usage(
         &self,
@@ -179,8 +192,11 @@ pub trait Store: Send + Sync + 'static {
     /// Marks unpaid holds past their deadline as expired; returns how many. Safe to run on
     /// several instances at once.
     async fn expire_overdue(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64>;
+}
 
-    // --- accounts, staff, tokens ---
+/// Applicant accounts, staff, login tokens, and the people an account applies for.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     /// Registers an applicant account.
     async fn create_account(&self, account: &NewAccount, now: DateTime<Utc>) -> StoreResult<Uuid>;
     /// Login data by email.
@@ -234,8 +250,11 @@ pub trait Store: Send + Sync + 'static {
     async fn list_applicants(&self, account: Uuid) -> StoreResult<Vec<Applicant>>;
     /// One applicant of an account.
     async fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>>;
+}
 
-    // --- mail outbox ---
+/// The mail outbox.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Queues an email.
     async fn enqueue_mail(
         &self,
@@ -257,4 +276,9 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_mail(&self, id: Uuid, result: Result<DateTime<Utc>, String>) -> StoreResult<()>;
     /// Recent mail, newest first, optionally to one address (dev and demo only).
     async fn recent_mail(&self, to: Option<&str>, limit: i64) -> StoreResult<Vec<Mail>>;
+}
+
+/// Everything a caller holding a concrete `SqlStore` imports to call store methods.
+pub mod prelude {
+    pub use crate::{AccountStore, BookingStore, OutboxStore, QuotaStore, ReferenceStore, Store};
 }

@@ -262,7 +262,7 @@ impl Settings {
             ));
         }
         if let Some(u) = &self.smtp_url
-            && crate::workers::parse_smtp_url(u).is_none()
+            && parse_smtp_url(u).is_none()
         {
             return Err(ConfigError::Invalid(format!(
                 "smtp_url {u:?} must look like smtp://HOST:PORT"
@@ -303,6 +303,16 @@ impl Settings {
         out.push_str(&body);
         out
     }
+}
+
+/// (host, port) of an `smtp://HOST:PORT` URL.
+pub fn parse_smtp_url(url: &str) -> Option<(String, u16)> {
+    let rest = url.strip_prefix("smtp://")?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (h, p.trim_end_matches('/').parse().ok()?),
+        None => (rest.trim_end_matches('/'), 25),
+    };
+    (!host.is_empty()).then(|| (host.to_owned(), port))
 }
 
 /// Production needs a webhook secret of its own: set, unpublished, and long enough that it

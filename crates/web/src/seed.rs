@@ -8,7 +8,8 @@ use loket_domain::office::parse_time_zone;
 use loket_domain::quota::ServiceClass;
 use loket_domain::release::ReleaseRule;
 use loket_domain::{Nik, Office, SessionWindow, Sex};
-use loket_store::{Actor, Applicant, NewAccount, Staff, StaffRole, Store, StoreError};
+use loket_store::prelude::*;
+use loket_store::{Actor, Applicant, NewAccount, Staff, StaffRole, StoreError};
 use uuid::Uuid;
 
 use crate::auth::hash_password;

@@ -8,6 +8,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::config::parse_smtp_url;
 use crate::state::AppState;
 
 /// Starts the workers; they stop when `stop` turns true.
@@ -17,16 +18,6 @@ pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>
         workers.push(tokio::spawn(mail(state, url, stop)));
     }
     workers
-}
-
-/// (host, port) of an `smtp://HOST:PORT` URL.
-pub fn parse_smtp_url(url: &str) -> Option<(String, u16)> {
-    let rest = url.strip_prefix("smtp://")?;
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) => (h, p.trim_end_matches('/').parse().ok()?),
-        None => (rest.trim_end_matches('/'), 25),
-    };
-    (!host.is_empty()).then(|| (host.to_owned(), port))
 }
 
 /// Delivers one claimed batch; returns how many were sent.

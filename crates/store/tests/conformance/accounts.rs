@@ -3,7 +3,8 @@
 
 use chrono::Duration;
 use loket_domain::Sex;
-use loket_store::{Principal, Staff, StaffRole, Store, StoreError};
+use loket_store::prelude::*;
+use loket_store::{Principal, Staff, StaffRole, StoreError};
 use uuid::Uuid;
 
 use crate::assert_err;

@@ -11,7 +11,8 @@
 //! an allocation handed on meets a session that a later allocation of its own batch filled.
 
 use chrono::{DateTime, Duration, Utc};
-use loket_store::{AllocationRequest, Booking, SlotKey, Store, StoreError, StoreResult};
+use loket_store::prelude::*;
+use loket_store::{AllocationRequest, Booking, SlotKey, StoreError, StoreResult};
 
 use crate::assert_err;
 use crate::helpers::{

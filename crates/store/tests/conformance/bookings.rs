@@ -4,7 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use loket_domain::BookingState;
 use loket_domain::booking::TransitionError;
-use loket_store::{Store, StoreError};
+use loket_store::StoreError;
+use loket_store::prelude::*;
 
 use crate::assert_err;
 use crate::helpers::{

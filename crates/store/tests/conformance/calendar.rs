@@ -3,7 +3,8 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use loket_domain::calendar::{ExceptionKind, Holiday, HolidayKind, OfficeException};
-use loket_store::{AuditEntry, Store};
+use loket_store::AuditEntry;
+use loket_store::prelude::*;
 
 use crate::helpers::{Ctx, OFFICE, head, seed};
 

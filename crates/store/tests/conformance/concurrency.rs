@@ -10,7 +10,8 @@ use std::fmt::Debug;
 
 use chrono::{DateTime, Duration, Utc};
 use loket_store::db::Pool;
-use loket_store::{AllocationRequest, PaymentOutcome, SqlStore, Store, StoreError, StoreResult};
+use loket_store::prelude::*;
+use loket_store::{AllocationRequest, PaymentOutcome, SqlStore, StoreError, StoreResult};
 
 use crate::helpers::{
     Ctx, Engine, OFFICE, TestDb, account, book, close, day, new_applicant, notice, people, person,

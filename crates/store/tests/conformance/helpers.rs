@@ -19,9 +19,10 @@ use loket_domain::quota::ServiceClass;
 use loket_domain::release::ReleaseRule;
 use loket_domain::{Nik, Office, SessionWindow, Sex};
 use loket_store::db::Pool;
+use loket_store::prelude::*;
 use loket_store::{
     Actor, AllocationRequest, Applicant, Booking, NewAccount, PaymentNotice, SlotKey, SlotUsage,
-    SqlStore, Store, StoreOptions,
+    SqlStore, StoreOptions,
 };
 use sqlx::Connection as _;
 use tokio::sync::Barrier;

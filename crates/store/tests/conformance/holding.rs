@@ -12,7 +12,8 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use loket_store::db::{Backend, Tx};
-use loket_store::{AllocationRequest, Booking, SlotKey, SqlStore, Store, StoreResult};
+use loket_store::prelude::*;
+use loket_store::{AllocationRequest, Booking, SlotKey, SqlStore, StoreResult};
 
 use crate::helpers::{Ctx, Engine};
 

@@ -7,7 +7,7 @@ use loket_domain::catalogue::FeeTable;
 use loket_domain::office::parse_time_zone;
 use loket_domain::release::ReleaseRule;
 use loket_domain::{Office, SessionWindow};
-use loket_store::Store;
+use loket_store::prelude::*;
 
 use crate::helpers::{Ctx, OFFICE, REGION, office, seed};
 

@@ -12,7 +12,8 @@
 use chrono::Duration;
 use loket_domain::BookingState;
 use loket_store::db::Arg;
-use loket_store::{AllocationRequest, PaymentOutcome, SlotKey, Store, StoreError};
+use loket_store::prelude::*;
+use loket_store::{AllocationRequest, PaymentOutcome, SlotKey, StoreError};
 
 use crate::assert_err;
 use crate::helpers::{

@@ -3,7 +3,7 @@
 //! for a lease, so several instances never deliver the same mail at once.
 
 use chrono::Duration;
-use loket_store::Store;
+use loket_store::prelude::*;
 
 use crate::helpers::{Ctx, ms, t0};
 

@@ -5,7 +5,8 @@
 use chrono::Duration;
 use loket_domain::BookingState;
 use loket_domain::booking::TransitionError;
-use loket_store::{PaymentOutcome, Store, StoreError};
+use loket_store::prelude::*;
+use loket_store::{PaymentOutcome, StoreError};
 
 use crate::assert_err;
 use crate::helpers::{

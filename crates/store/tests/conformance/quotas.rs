@@ -4,9 +4,8 @@
 
 use chrono::{Duration, Weekday};
 use loket_domain::quota::{QuotaAdjustment, ServiceClass};
-use loket_store::{
-    AuditEntry, CapacityChange, QuotaDefaultRow, QuotaOverrideRow, Store, StoreError,
-};
+use loket_store::prelude::*;
+use loket_store::{AuditEntry, CapacityChange, QuotaDefaultRow, QuotaOverrideRow, StoreError};
 
 use crate::assert_err;
 use crate::helpers::{

@@ -27,15 +27,16 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 
+use super::{
+    booked, booking_args, in_transaction, insert_slot_args, nik_hold_overdue, slot_key_args,
+};
 use crate::args;
+use crate::db::Pool;
 use crate::db::{Arg, sqlite_time};
 use crate::error::{StoreError, StoreResult};
 use crate::lite::{execute, query_row};
 use crate::sql::{
     DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
-};
-use crate::sql_store::{
-    SqlStore, booked, booking_args, insert_slot_args, nik_hold_overdue, slot_key_args,
 };
 use crate::types::{AllocationRequest, Booking, SlotKey};
 use chrono::NaiveDate;
@@ -63,11 +64,11 @@ enum Outcome {
 }
 
 /// Starts the allocator thread for the SQLite file at `path`; it ends when every sender is
-/// dropped. `store` serves the deferred cases.
+/// dropped. `writer` serves the deferred cases (the transactional path).
 pub(crate) fn spawn(
     path: PathBuf,
     busy_timeout: Duration,
-    store: SqlStore,
+    writer: Pool,
 ) -> std::io::Result<mpsc::Sender<Job>> {
     let conn = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
     // Checkpoints (copying the WAL back into the database file, with an fsync) would
@@ -82,7 +83,7 @@ pub(crate) fn spawn(
     std::thread::Builder::new()
         .name("loket-allocator".into())
         .spawn(move || {
-            run(conn, rx, store, handle);
+            run(conn, rx, writer, handle);
             drop(stop);
         })?;
     std::thread::Builder::new()
@@ -107,7 +108,7 @@ fn checkpointer(conn: Connection, stopped: std::sync::mpsc::Receiver<()>) {
 /// How often the checkpointer runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handle: Handle) {
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, writer: Pool, handle: Handle) {
     let mut counts = Counts::default();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -130,9 +131,9 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handl
                             let _ = job.reply.send(Err(e));
                         }
                         Outcome::Deferred => {
-                            let store = store.clone();
+                            let writer = writer.clone();
                             handle.spawn(async move {
-                                let r = store.allocate_in_transaction(job.req).await;
+                                let r = in_transaction(&writer, job.req).await;
                                 let _ = job.reply.send(r);
                             });
                         }
@@ -143,9 +144,9 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, store: SqlStore, handl
                 // Nothing of this batch was kept: each allocation takes the async path.
                 tracing::warn!(error = %e, "allocation batch failed; retrying one by one");
                 for job in batch {
-                    let store = store.clone();
+                    let writer = writer.clone();
                     handle.spawn(async move {
-                        let r = store.allocate_in_transaction(job.req).await;
+                        let r = in_transaction(&writer, job.req).await;
                         let _ = job.reply.send(r);
                     });
                 }

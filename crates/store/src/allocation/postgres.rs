@@ -21,13 +21,13 @@ use std::sync::{Arc, Mutex};
 use chrono::SecondsFormat;
 use tokio::sync::oneshot;
 
+use super::{booked, booking_args, in_transaction, lock_slot, nik_hold_overdue, replayed, taken};
 use crate::args;
+use crate::db::Pool;
 use crate::db::{Arg, Tx};
 use crate::error::{StoreError, StoreResult};
+use crate::rows::booking_from_row;
 use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKINGS_IF_NIK_FREE, NIK_HOLD};
-use crate::sql_store::{
-    SqlStore, booked, booking_args, booking_from_row, lock_slot, nik_hold_overdue, replayed, taken,
-};
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
 /// Most allocations one transaction takes.
@@ -76,7 +76,7 @@ impl SlotQueues {
     /// does not cancel the allocations of others (nor its own).
     pub(crate) async fn allocate(
         self: &Arc<Self>,
-        store: &SqlStore,
+        writer: &Pool,
         req: AllocationRequest,
     ) -> StoreResult<Booking> {
         let (reply, answer) = oneshot::channel();
@@ -98,8 +98,8 @@ impl SlotQueues {
             }
         };
         if start {
-            let (queues, store) = (self.clone(), store.clone());
-            tokio::spawn(async move { queues.drain(store, slot).await });
+            let (queues, writer) = (self.clone(), writer.clone());
+            tokio::spawn(async move { queues.drain(writer, slot).await });
         }
         answer
             .await
@@ -107,7 +107,7 @@ impl SlotQueues {
     }
 
     /// Runs the slot's transactions until nobody waits for it.
-    async fn drain(&self, store: SqlStore, slot: SlotKey) {
+    async fn drain(&self, writer: Pool, slot: SlotKey) {
         let _unwinding = ForgetOnPanic {
             queues: self,
             slot: &slot,
@@ -127,7 +127,7 @@ impl SlotQueues {
                 let n = q.len().min(MAX_BATCH);
                 q.drain(..n).collect::<Vec<_>>()
             };
-            settle(&store, batch).await;
+            settle(&writer, batch).await;
         }
     }
 }
@@ -151,9 +151,9 @@ impl Drop for ForgetOnPanic<'_> {
     }
 }
 
-async fn settle(store: &SqlStore, batch: Vec<Job>) {
+async fn settle(writer: &Pool, batch: Vec<Job>) {
     let reqs: Vec<&AllocationRequest> = batch.iter().map(|j| &j.req).collect();
-    let outcomes = batch_transaction(store, &reqs).await;
+    let outcomes = batch_transaction(writer, &reqs).await;
     if let Err(e) = &outcomes {
         // Nothing of this batch was kept: each allocation takes the one-transaction path.
         tracing::warn!(error = %e, "allocation batch failed; retrying one by one");
@@ -170,7 +170,7 @@ async fn settle(store: &SqlStore, batch: Vec<Job>) {
             Some(Outcome::Booked(slot_id)) => Ok(booked(job.req, slot_id)),
             Some(Outcome::Replayed(b)) => Ok(*b),
             Some(Outcome::Refused(e)) => Err(e),
-            Some(Outcome::Deferred) | None => store.allocate_in_transaction(job.req).await,
+            Some(Outcome::Deferred) | None => in_transaction(writer, job.req).await,
         };
         let _ = job.reply.send(answer);
     }
@@ -178,13 +178,13 @@ async fn settle(store: &SqlStore, batch: Vec<Job>) {
 
 /// One transaction for allocations of the same slot.
 async fn batch_transaction(
-    store: &SqlStore,
+    writer: &Pool,
     reqs: &[&AllocationRequest],
 ) -> StoreResult<Vec<Outcome>> {
     let Some(first) = reqs.first() else {
         return Ok(Vec::new());
     };
-    let mut tx = store.begin_write().await?;
+    let mut tx = writer.begin_write().await?;
     let (slot_id, capacity) = lock_slot(&mut tx, &first.slot).await?;
     let left = capacity - taken(&mut tx, slot_id, first.now).await?;
     let mut batch = Places {

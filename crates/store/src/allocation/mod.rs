@@ -1,0 +1,269 @@
+//! Taking a place. Every allocation path applies the same checks in the same order under
+//! the slot's lock (capacity, then the NIK), and each is given what it needs, never the
+//! whole store: the transactional path here (one booking, one transaction), SQLite's
+//! allocator thread (`sqlite`, group commit on its own connection) and PostgreSQL's slot
+//! batches (`postgres`, one transaction per slot for the allocations waiting).
+
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use loket_domain::Nik;
+use loket_domain::booking::{BookingState, day_over};
+use loket_domain::office::parse_time_zone;
+use loket_domain::release::local_date;
+use loket_domain::weekday::index as weekday_index;
+use uuid::Uuid;
+
+use crate::args;
+use crate::db::pick;
+use crate::db::{Arg, Pool, Row, Tx, is_unique_violation};
+use crate::error::corrupt;
+use crate::error::{StoreError, StoreResult};
+use crate::history::event;
+use crate::rows::{booking_from_row, to_json};
+use crate::sql::*;
+use crate::types::*;
+
+/// `$1`-`$4` of the statements that find a slot by its key.
+pub(crate) fn slot_key_args(key: &SlotKey) -> Vec<Arg> {
+    args![
+        key.office_code.clone(),
+        key.service_date,
+        key.session_code.clone(),
+        key.class.as_str()
+    ]
+}
+
+/// The parameters of `INSERT_SLOT`: the key, and its weekday as $5 (0 = Monday).
+pub(crate) fn insert_slot_args(key: &SlotKey) -> Vec<Arg> {
+    let mut a = slot_key_args(key);
+    a.push(Arg::I64(weekday_index(key.service_date.weekday())));
+    a
+}
+
+/// Creates the slot row if needed and locks it; returns (slot id, capacity).
+pub(crate) async fn lock_slot(tx: &mut Tx, key: &SlotKey) -> StoreResult<(i64, i64)> {
+    let lock = pick(tx.backend(), LOCK_SLOT);
+    let mut row = tx.fetch_optional(lock, slot_key_args(key)).await?;
+    if row.is_none() {
+        let backend = tx.backend();
+        tx.fetch_optional(
+            pick(backend, LOCK_OFFICE_SHARE),
+            args![key.office_code.clone()],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        tx.execute(INSERT_SLOT, insert_slot_args(key)).await?;
+        row = tx.fetch_optional(lock, slot_key_args(key)).await?;
+    }
+    let row = row.ok_or(StoreError::NotFound)?;
+    Ok((row.i64("id")?, row.i64("capacity")?))
+}
+
+pub(crate) async fn lock_slot_by_id(tx: &mut Tx, slot_id: i64) -> StoreResult<i64> {
+    let lock = pick(tx.backend(), LOCK_SLOT_BY_ID);
+    let row = tx
+        .fetch_optional(lock, args![slot_id])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(row.i64("capacity")?)
+}
+
+pub(crate) async fn taken(tx: &mut Tx, slot_id: i64, now: DateTime<Utc>) -> StoreResult<i64> {
+    let row = tx
+        .fetch_optional(COUNT_TAKEN, args![slot_id, now])
+        .await?
+        .ok_or_else(|| corrupt("count"))?;
+    Ok(row.i64("taken")?)
+}
+
+/// Records the expiry event of each booking a sweep returned (`RETURNING id`).
+pub(crate) async fn record_expired(
+    tx: &mut Tx,
+    swept: &[Row],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    for r in swept {
+        let id = r.uuid("id")?;
+        event(
+            tx,
+            id,
+            now,
+            Some(BookingState::AwaitingPayment),
+            BookingState::Expired,
+            "system",
+            "payment deadline passed",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether a NIK's booking found by `NIK_HOLD` is out of date and must be moved on (by the
+/// transactional path) before the NIK is judged: a lapsed hold, or a paid booking whose
+/// service day is over in its office's zone (`BookingState::overdue` in the domain).
+pub(crate) fn nik_hold_overdue(
+    lapsed: bool,
+    state: &str,
+    service_date: NaiveDate,
+    time_zone: &str,
+    now: DateTime<Utc>,
+) -> bool {
+    lapsed
+        || (BookingState::parse(state) == Some(BookingState::Paid)
+            && parse_time_zone(time_zone)
+                .is_some_and(|tz| day_over(service_date, local_date(now, tz))))
+}
+
+/// Moves a NIK's paid bookings whose day has ended to no-show, with their events.
+pub(crate) async fn sweep_nik_no_shows(
+    tx: &mut Tx,
+    nik: &Nik,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    for r in tx.fetch_all(NIK_PAID_BOOKINGS, args![nik.as_str()]).await? {
+        let zone = r.text("time_zone")?;
+        let tz = parse_time_zone(&zone).ok_or_else(|| corrupt("office time zone"))?;
+        if day_over(r.date("service_date")?, local_date(now, tz)) {
+            let id = r.uuid("id")?;
+            tx.execute(
+                SET_BOOKING_STATE,
+                args![id, BookingState::NoShow.as_str(), now],
+            )
+            .await?;
+            record_no_show(tx, id, now).await?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn record_no_show(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+    event(
+        tx,
+        id,
+        now,
+        Some(BookingState::Paid),
+        BookingState::NoShow,
+        "system",
+        "service day ended without check-in",
+    )
+    .await
+}
+
+/// Whether the NIK holds another active booking, after moving its out-of-date ones on
+/// (lapsed holds expire, paid bookings whose day ended become no-shows).
+pub(crate) async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> StoreResult<bool> {
+    let lapsed = tx
+        .fetch_all(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
+        .await?;
+    record_expired(tx, &lapsed, now).await?;
+    sweep_nik_no_shows(tx, nik, now).await?;
+    Ok(tx
+        .fetch_optional(ACTIVE_BOOKING_FOR_NIK, args![nik.as_str()])
+        .await?
+        .is_some())
+}
+
+/// The parameters a new booking is inserted with ($1-$18 of `INSERT_BOOKING`).
+pub(crate) fn booking_args(req: &AllocationRequest) -> Vec<Arg> {
+    let k = &req.slot;
+    args![
+        req.booking_id,
+        req.account_id,
+        req.applicant_id,
+        req.nik.as_str(),
+        k.office_code.clone(),
+        k.service_date,
+        k.session_code.clone(),
+        k.class.as_str(),
+        req.billing_code.as_str(),
+        req.payment_deadline,
+        to_json(&req.service),
+        req.travel_purpose.as_str(),
+        req.fee_table_code.clone(),
+        req.fee_total,
+        to_json(&req.fee_lines),
+        req.idempotency_key.clone(),
+        req.request_fingerprint.clone(),
+        req.now
+    ]
+}
+
+/// A booking found under the request's idempotency key: the same request replays it, another
+/// request with the same key is refused.
+pub(crate) fn replayed(existing: Booking, req: &AllocationRequest) -> StoreResult<Booking> {
+    if existing.request_fingerprint == req.request_fingerprint {
+        Ok(existing)
+    } else {
+        Err(StoreError::IdempotencyMismatch)
+    }
+}
+
+/// The booking `allocate` just made, without reading it back.
+pub(crate) fn booked(req: AllocationRequest, slot_id: i64) -> Booking {
+    Booking {
+        id: req.booking_id,
+        account_id: req.account_id,
+        applicant_id: req.applicant_id,
+        nik: req.nik,
+        slot_id,
+        slot: req.slot,
+        state: BookingState::AwaitingPayment,
+        billing_code: req.billing_code,
+        payment_deadline: req.payment_deadline,
+        service: req.service,
+        travel_purpose: req.travel_purpose,
+        fee_table_code: req.fee_table_code,
+        fee_lines: req.fee_lines,
+        fee_total: req.fee_total,
+        reschedules_used: 0,
+        created_at: req.now,
+        updated_at: req.now,
+        paid_at: None,
+        request_fingerprint: req.request_fingerprint,
+    }
+}
+
+/// The allocation as one transaction: lock the slot row (creating it if needed), count,
+/// check the NIK, insert. PostgreSQL's path, and SQLite's for a slot's first booking.
+pub(crate) async fn in_transaction(writer: &Pool, req: AllocationRequest) -> StoreResult<Booking> {
+    let mut tx = writer.begin_write().await?;
+    let (slot_id, capacity) = lock_slot(&mut tx, &req.slot).await?;
+    // Looked up under the slot lock: identical retries racing each other queue on that
+    // lock, so each later one finds the booking the first one made.
+    if let Some(key) = &req.idempotency_key
+        && let Some(row) = tx
+            .fetch_optional(BOOKING_BY_IDEMPOTENCY, args![req.account_id, key.clone()])
+            .await?
+    {
+        return replayed(booking_from_row(&row)?, &req);
+    }
+    if taken(&mut tx, slot_id, req.now).await? >= capacity {
+        return Err(StoreError::QuotaFull);
+    }
+    if nik_is_busy(&mut tx, &req.nik, req.now).await? {
+        return Err(StoreError::NikHasActiveBooking);
+    }
+    let inserted = tx
+        .execute(INSERT_BOOKING, {
+            let mut a = booking_args(&req);
+            a.push(Arg::I64(slot_id));
+            a
+        })
+        .await;
+    if let Err(e) = inserted {
+        return Err(if is_unique_violation(&e, "nik") {
+            StoreError::NikHasActiveBooking
+        } else if is_unique_violation(&e, "idempotency_key") {
+            StoreError::IdempotencyMismatch
+        } else if is_unique_violation(&e, "billing_code") {
+            StoreError::BillingCodeTaken
+        } else {
+            e.into()
+        });
+    }
+    // Creation is recorded by the row itself (created_at); events record transitions.
+    tx.commit().await?;
+    Ok(booked(req, slot_id))
+}

@@ -1,0 +1,135 @@
+//! Rows into domain values: one function per table, shared by the concept files and the
+//! allocation paths.
+
+use chrono::NaiveTime;
+use loket_domain::booking::BookingState;
+use loket_domain::calendar::{ExceptionKind, Holiday, HolidayKind, OfficeException, WeekdaySet};
+use loket_domain::catalogue::{FeeLine, ServiceRequest, TravelPurpose};
+use loket_domain::office::parse_time_zone;
+use loket_domain::quota::ServiceClass;
+use loket_domain::release::ReleaseRule;
+use loket_domain::{BillingCode, Nik, Office, SessionWindow, Sex};
+
+use crate::db::Row;
+use crate::error::StoreResult;
+use crate::error::corrupt;
+use crate::types::*;
+
+pub(crate) fn session_from_row(r: &Row) -> StoreResult<(String, SessionWindow)> {
+    let parse_t =
+        |s: String| NaiveTime::parse_from_str(&s, "%H:%M").map_err(|_| corrupt("session time"));
+    let bits = u8::try_from(r.i64("weekdays")?).map_err(|_| corrupt("session weekdays"))?;
+    Ok((
+        r.text("office_code")?,
+        SessionWindow {
+            code: r.text("code")?,
+            name: r.text("name")?,
+            start: parse_t(r.text("start_time")?)?,
+            end: parse_t(r.text("end_time")?)?,
+            weekdays: WeekdaySet::from_bits(bits),
+        },
+    ))
+}
+
+pub(crate) fn office_from_row(r: &Row, sessions: Vec<SessionWindow>) -> StoreResult<Office> {
+    let tz = parse_time_zone(&r.text("time_zone")?).ok_or_else(|| corrupt("office time zone"))?;
+    let release: ReleaseRule =
+        serde_json::from_str(&r.text("release_rule")?).map_err(|_| corrupt("release rule"))?;
+    let bits = u8::try_from(r.i64("open_weekdays")?).map_err(|_| corrupt("open weekdays"))?;
+    Ok(Office {
+        code: r.text("code")?,
+        region_code: r.text("region_code")?,
+        name: r.text("name")?,
+        time_zone: tz,
+        address: r.opt_text("address")?,
+        city: r.text("city")?,
+        open_weekdays: WeekdaySet::from_bits(bits),
+        sessions,
+        release,
+        booking_horizon_days: u32::try_from(r.i64("booking_horizon_days")?).unwrap_or(0),
+    })
+}
+
+pub(crate) fn class_of(r: &Row, col: &str) -> StoreResult<ServiceClass> {
+    ServiceClass::parse(&r.text(col)?).ok_or_else(|| corrupt("service class"))
+}
+
+pub(crate) fn booking_from_row(r: &Row) -> StoreResult<Booking> {
+    let service: ServiceRequest =
+        serde_json::from_str(&r.text("service")?).map_err(|_| corrupt("booking service"))?;
+    let fee_lines: Vec<FeeLine> =
+        serde_json::from_str(&r.text("fee_lines")?).map_err(|_| corrupt("fee lines"))?;
+    Ok(Booking {
+        id: r.uuid("id")?,
+        account_id: r.uuid("account_id")?,
+        applicant_id: r.uuid("applicant_id")?,
+        nik: Nik::parse(&r.text("nik")?).map_err(|_| corrupt("booking nik"))?,
+        slot_id: r.i64("slot_id")?,
+        slot: SlotKey {
+            office_code: r.text("office_code")?,
+            service_date: r.date("service_date")?,
+            session_code: r.text("session_code")?,
+            class: class_of(r, "class")?,
+        },
+        state: BookingState::parse(&r.text("state")?).ok_or_else(|| corrupt("booking state"))?,
+        billing_code: BillingCode::parse(&r.text("billing_code")?)
+            .map_err(|_| corrupt("billing code"))?,
+        payment_deadline: r.time("payment_deadline")?,
+        service,
+        travel_purpose: TravelPurpose::parse(&r.text("travel_purpose")?)
+            .ok_or_else(|| corrupt("travel purpose"))?,
+        fee_table_code: r.text("fee_table_code")?,
+        fee_lines,
+        fee_total: r.i64("fee_total")?,
+        reschedules_used: r.i64("reschedules_used")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        paid_at: r.opt_time("paid_at")?,
+        request_fingerprint: r.opt_text("request_fingerprint")?,
+    })
+}
+
+pub(crate) fn applicant_from_row(r: &Row) -> StoreResult<Applicant> {
+    Ok(Applicant {
+        id: r.uuid("id")?,
+        account_id: r.uuid("account_id")?,
+        nik: Nik::parse(&r.text("nik")?).map_err(|_| corrupt("applicant nik"))?,
+        full_name: r.text("full_name")?,
+        birth_date: r.date("birth_date")?,
+        sex: Sex::parse(&r.text("sex")?).ok_or_else(|| corrupt("applicant sex"))?,
+        married: r.bool("married")?,
+    })
+}
+
+pub(crate) fn holiday_from_row(r: &Row) -> StoreResult<Holiday> {
+    Ok(Holiday {
+        date: r.date("holiday_date")?,
+        kind: HolidayKind::parse(&r.text("kind")?).ok_or_else(|| corrupt("holiday kind"))?,
+        name_id: r.text("name_id")?,
+        name_en: r.text("name_en")?,
+    })
+}
+
+pub(crate) fn exception_from_row(r: &Row) -> StoreResult<OfficeException> {
+    Ok(OfficeException {
+        date: r.date("exception_date")?,
+        kind: ExceptionKind::parse(&r.text("kind")?).ok_or_else(|| corrupt("exception kind"))?,
+        reason: r.text("reason")?,
+    })
+}
+
+pub(crate) fn mail_from_row(r: &Row) -> StoreResult<Mail> {
+    Ok(Mail {
+        id: r.uuid("id")?,
+        to: r.text("to_address")?,
+        subject: r.text("subject")?,
+        body: r.text("body")?,
+        created_at: r.time("created_at")?,
+        sent_at: r.opt_time("sent_at")?,
+    })
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
+    // Serializing our own plain structs cannot fail; an empty object keeps the row readable.
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
+}

@@ -1,0 +1,268 @@
+//! Applicant accounts and their verification, staff, login tokens, and the people an
+//! account applies for.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::SqlStore;
+use crate::AccountStore;
+use crate::args;
+use crate::db::is_unique_violation;
+use crate::db::pick;
+use crate::error::corrupt;
+use crate::error::{StoreError, StoreResult};
+use crate::rows::*;
+use crate::sql::*;
+use crate::types::*;
+
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn create_account(&self, a: &NewAccount, now: DateTime<Utc>) -> StoreResult<Uuid> {
+        let id = Uuid::now_v7();
+        let r = self
+            .pool
+            .execute(
+                INSERT_ACCOUNT,
+                args![
+                    id,
+                    a.email.clone(),
+                    a.password_hash.clone(),
+                    a.full_name.clone(),
+                    a.birth_date,
+                    a.sex.as_str(),
+                    a.phone.clone(),
+                    a.locale.clone(),
+                    now
+                ],
+            )
+            .await;
+        match r {
+            Ok(_) => Ok(id),
+            Err(e) if is_unique_violation(&e, "email") => Err(StoreError::EmailTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn account_auth(&self, email: &str) -> StoreResult<Option<AccountAuth>> {
+        let row = self.fetch_by_key(ACCOUNT_AUTH, args![email]).await?;
+        row.map(|r| {
+            Ok(AccountAuth {
+                id: r.uuid("id")?,
+                password_hash: r.text("password_hash")?,
+                verified: r.opt_time("email_verified_at")?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    async fn get_account(&self, id: Uuid) -> StoreResult<Option<Account>> {
+        let row = self.fetch_by_key(GET_ACCOUNT, args![id]).await?;
+        row.map(|r| {
+            Ok(Account {
+                id: r.uuid("id")?,
+                email: r.text("email")?,
+                full_name: r.text("full_name")?,
+                locale: r.text("locale")?,
+                verified: r.opt_time("email_verified_at")?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_verification(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.pool
+            .execute(UPSERT_VERIFICATION, args![account, code_hash, expires_at])
+            .await?;
+        Ok(())
+    }
+
+    async fn verify_email(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let row = tx
+            .fetch_optional(GET_VERIFICATION, args![account])
+            .await?
+            .ok_or(StoreError::VerificationFailed)?;
+        let ok = row.text("code_hash")? == code_hash
+            && row.time("expires_at")? > now
+            && row.i64("attempts")? < 5;
+        if !ok {
+            tx.execute(BUMP_VERIFICATION, args![account]).await?;
+            tx.commit().await?;
+            return Err(StoreError::VerificationFailed);
+        }
+        tx.execute(MARK_VERIFIED, args![account, now]).await?;
+        tx.execute(DELETE_VERIFICATION, args![account]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_staff(
+        &self,
+        s: &Staff,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let r = self
+            .pool
+            .execute(
+                INSERT_STAFF,
+                args![
+                    s.id,
+                    s.username.clone(),
+                    password_hash,
+                    s.full_name.clone(),
+                    s.role.as_str(),
+                    s.office_code.clone(),
+                    s.region_code.clone(),
+                    now
+                ],
+            )
+            .await;
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e, "username") => Err(StoreError::UsernameTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn staff_auth(&self, username: &str) -> StoreResult<Option<StaffAuth>> {
+        let row = self.fetch_by_key(STAFF_AUTH, args![username]).await?;
+        row.map(|r| {
+            Ok(StaffAuth {
+                staff: Staff {
+                    id: r.uuid("id")?,
+                    username: r.text("username")?,
+                    full_name: r.text("full_name")?,
+                    role: StaffRole::parse(&r.text("role")?)
+                        .ok_or_else(|| corrupt("staff role"))?,
+                    office_code: r.opt_text("office_code")?,
+                    region_code: r.opt_text("region_code")?,
+                },
+                password_hash: r.text("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        principal: &Principal,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (account, staff) = match principal {
+            Principal::Account { id, .. } => (Some(*id), None),
+            Principal::Staff(s) => (None, Some(s.id)),
+        };
+        self.pool
+            .execute(
+                INSERT_TOKEN,
+                args![token_hash, account, staff, now, expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn principal(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Principal, DateTime<Utc>)>> {
+        let Some(r) = self
+            .fetch_by_key(TOKEN_PRINCIPAL, args![token_hash, now])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let expires_at = r.time("expires_at")?;
+        if let Some(id) = r.opt_uuid("account_id")? {
+            let p = Principal::Account {
+                id,
+                verified: r.opt_time("email_verified_at")?.is_some(),
+            };
+            return Ok(Some((p, expires_at)));
+        }
+        let Some(id) = r.opt_uuid("staff_id")? else {
+            return Ok(None);
+        };
+        let p = Principal::Staff(Staff {
+            id,
+            username: r.text("username")?,
+            full_name: r.text("full_name")?,
+            role: StaffRole::parse(&r.text("role")?).ok_or_else(|| corrupt("staff role"))?,
+            office_code: r.opt_text("office_code")?,
+            region_code: r.opt_text("region_code")?,
+        });
+        Ok(Some((p, expires_at)))
+    }
+
+    async fn delete_token(&self, token_hash: &str) -> StoreResult<()> {
+        self.pool.execute(DELETE_TOKEN, args![token_hash]).await?;
+        Ok(())
+    }
+
+    async fn add_applicant(&self, a: &Applicant, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        // Lock the account so two concurrent additions cannot both see four applicants.
+        tx.fetch_optional(pick(tx.backend(), LOCK_ACCOUNT), args![a.account_id])
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if tx
+            .fetch_optional(APPLICANT_NIK_EXISTS, args![a.account_id, a.nik.as_str()])
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::ApplicantExists);
+        }
+        let n = tx
+            .fetch_optional(COUNT_APPLICANTS, args![a.account_id])
+            .await?
+            .ok_or_else(|| corrupt("count"))?
+            .i64("n")?;
+        if n >= loket_domain::MAX_APPLICANTS_PER_ACCOUNT as i64 {
+            return Err(StoreError::ApplicantLimitReached);
+        }
+        tx.execute(
+            INSERT_APPLICANT,
+            args![
+                a.id,
+                a.account_id,
+                a.nik.as_str(),
+                a.full_name.clone(),
+                a.birth_date,
+                a.sex.as_str(),
+                a.married,
+                now
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_applicants(&self, account: Uuid) -> StoreResult<Vec<Applicant>> {
+        self.pool
+            .fetch_all(LIST_APPLICANTS, args![account])
+            .await?
+            .iter()
+            .map(applicant_from_row)
+            .collect()
+    }
+
+    async fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>> {
+        let row = self.fetch_by_key(GET_APPLICANT, args![account, id]).await?;
+        row.map(|r| applicant_from_row(&r)).transpose()
+    }
+}

@@ -1,0 +1,229 @@
+//! `SqlStore`: the Store on SQLite or PostgreSQL. Each method is one transaction; methods
+//! that take or move a place lock the slot row first (SQLite: the write lock taken by
+//! `BEGIN IMMEDIATE`; PostgreSQL: `SELECT ... FOR UPDATE`), then booking rows, always in
+//! that order so that two transactions never wait on each other in a cycle.
+
+mod accounts;
+mod bookings;
+mod outbox;
+mod quotas;
+mod reference;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::Store;
+use crate::db::{Arg, Backend, Pool, Row, Tx, pick};
+use crate::error::{StoreError, StoreResult};
+use crate::sql::{self, PING};
+use crate::types::{AllocationRequest, Booking};
+
+/// Connection settings.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long SQLite waits for the write lock before giving up.
+    pub busy_timeout: Duration,
+    /// How long a call waits for a PostgreSQL connection (including making one) before
+    /// answering `Unavailable`: while the database is down, requests fail in this time
+    /// instead of hanging.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The Store on a SQL database.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pool: Pool,
+    /// Where write transactions run. SQLite allows one writer at a time, and a connection
+    /// that finds the write lock taken sleeps and retries with growing pauses; so on SQLite
+    /// writes go through a pool of one connection, whose queue is fair and never sleeps.
+    /// On PostgreSQL it is the same pool: rows are locked, not the database.
+    writer: Pool,
+    /// SQLite's allocator task (group commit); None on PostgreSQL and inside the allocator.
+    allocator: Option<tokio::sync::mpsc::Sender<crate::allocation::sqlite::Job>>,
+    /// SQLite reads by key on the calling thread (see `lite`); None on PostgreSQL and for
+    /// an in-memory database.
+    readers: Option<std::sync::Arc<crate::lite::Readers>>,
+    /// PostgreSQL's allocations waiting per slot (group commit); None on SQLite.
+    slot_queues: Option<std::sync::Arc<crate::allocation::postgres::SlotQueues>>,
+}
+
+impl SqlStore {
+    /// Reads at most one row by a unique key: on a SQLite file on the calling thread (see
+    /// `lite`), otherwise through the pool.
+    pub(crate) async fn fetch_by_key(
+        &self,
+        sql: &'static str,
+        args: Vec<Arg>,
+    ) -> StoreResult<Option<Row>> {
+        match &self.readers {
+            Some(r) => Ok(r.fetch_optional(sql, args)?.map(Row::Lite)),
+            None => Ok(self.pool.fetch_optional(sql, args).await?),
+        }
+    }
+
+    /// Connects to `sqlite://path` or `postgres://...`, without migrating.
+    pub async fn connect(url: &str, opts: &StoreOptions) -> StoreResult<Self> {
+        if url.starts_with("sqlite:") {
+            let o = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(opts.busy_timeout)
+                .foreign_keys(true)
+                .disable_statement_logging();
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(o.clone())
+                .await?;
+            let readers = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections.clamp(1, 64))
+                .connect_with(o.clone())
+                .await?;
+            let mut store = Self {
+                pool: Pool::Sqlite(readers),
+                writer: Pool::Sqlite(writer),
+                allocator: None,
+                readers: None,
+                slot_queues: None,
+            };
+            // An in-memory database cannot be shared with a second connection: it keeps
+            // the transactional path for every allocation.
+            let file = o.get_filename().to_path_buf();
+            if !file.as_os_str().is_empty() && !file.to_string_lossy().contains(":memory:") {
+                store.readers = Some(std::sync::Arc::new(crate::lite::Readers::new(
+                    file.clone(),
+                    opts.busy_timeout,
+                )));
+                store.allocator = Some(
+                    crate::allocation::sqlite::spawn(file, opts.busy_timeout, store.writer.clone())
+                        .map_err(|e| StoreError::Corrupt(format!("allocator: {e}")))?,
+                );
+            }
+            Ok(store)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let o = PgConnectOptions::from_str(url)?.disable_statement_logging();
+            let pool = Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(opts.max_connections.clamp(1, 256))
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(o)
+                    .await?,
+            );
+            Ok(Self {
+                writer: pool.clone(),
+                pool,
+                allocator: None,
+                readers: None,
+                slot_queues: Some(Default::default()),
+            })
+        } else {
+            Err(StoreError::Database(sqlx::Error::Configuration(
+                "unsupported database URL scheme (use sqlite:// or postgres://)".into(),
+            )))
+        }
+    }
+
+    /// Starts a write transaction (on SQLite, behind this process's other writers).
+    pub(crate) async fn begin_write(&self) -> StoreResult<Tx> {
+        Ok(self.writer.begin_write().await?)
+    }
+    /// SQLite's allocation: handed to the allocator thread, which commits waiting
+    /// allocations together (and hands a replayed Idempotency-Key to the transactional path,
+    /// which looks it up under the slot lock).
+    async fn allocate_sqlite(&self, req: AllocationRequest) -> StoreResult<Booking> {
+        let Some(allocator) = &self.allocator else {
+            return crate::allocation::in_transaction(&self.writer, req).await;
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        allocator
+            .send(crate::allocation::sqlite::Job { req, reply })
+            .await
+            .map_err(|_| StoreError::Corrupt("allocator stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("allocator dropped an allocation".into()))?
+    }
+    /// Applies the embedded migrations of this engine.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.writer {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// How many allocations, in this process, were settled in a batch (the fast path):
+    /// inside SQLite's allocator, or in a PostgreSQL transaction shared with others of
+    /// the same slot.
+    pub fn batch_settled_allocations() -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        crate::allocation::sqlite::SETTLED_IN_BATCH.load(Relaxed)
+            + crate::allocation::postgres::SETTLED_TOGETHER.load(Relaxed)
+    }
+
+    /// The pool (for tests that prepare statements).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Every statement this store may run on its engine, for the prepare test.
+    pub fn statements(&self) -> Vec<&'static str> {
+        let backend = self.pool.backend();
+        let mut all: Vec<&'static str> = sql::SHARED.to_vec();
+        all.extend(sql::PER_ENGINE.iter().map(|s| pick(backend, *s)));
+        if backend == Backend::Postgres {
+            all.extend(sql::POSTGRES_ONLY);
+        }
+        all
+    }
+
+    /// Prepares one statement without running it; fails on an unknown column or table.
+    pub async fn prepare(&self, stmt: &'static str) -> StoreResult<()> {
+        use sqlx::{Executor, SqlSafeStr};
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                p.prepare(stmt.into_sql_str()).await?;
+            }
+            Pool::Postgres(p) => {
+                p.prepare(stmt.into_sql_str()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend_name(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.pool.fetch_optional(PING, vec![]).await?;
+        Ok(())
+    }
+}
