@@ -261,6 +261,23 @@ pub enum AllocationPolicy {
     FirstComeFirstServed,
 }
 
+impl AllocationPolicy {
+    /// Every policy.
+    pub const ALL: [AllocationPolicy; 1] = [Self::FirstComeFirstServed];
+
+    /// Stable code, as stored.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::FirstComeFirstServed => "first_come_first_served",
+        }
+    }
+
+    /// Parses the stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// A 15-digit billing code (kode billing SIMPONI) that pays one booking.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -528,6 +545,14 @@ mod tests {
         assert!(!refund_owed(BookingState::Cancelled, false));
         assert!(!refund_owed(BookingState::NoShow, true));
         assert!(!refund_owed(BookingState::Paid, true));
+    }
+
+    #[test]
+    fn allocation_policies_round_trip_through_their_codes() {
+        for p in AllocationPolicy::ALL {
+            assert_eq!(AllocationPolicy::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(AllocationPolicy::parse("lottery"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Offices and their sessions: the places applicants book and the named time windows of a
 //! service day. An office carries its IANA time zone, so every local time here is read in it.
 
+use crate::booking::AllocationPolicy;
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,10 @@ pub struct Office {
     pub release: ReleaseRule,
     /// How many days ahead a date can be booked at most (beyond the release rule).
     pub booking_horizon_days: u32,
+    /// How the office hands out places (first come, first served today; a fair draw or a
+    /// waiting list plugs in here).
+    #[serde(default)]
+    pub allocation_policy: AllocationPolicy,
 }
 
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
@@ -143,6 +148,7 @@ pub(crate) mod tests {
                 at: t(8, 0),
             },
             booking_horizon_days: 60,
+            allocation_policy: AllocationPolicy::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! allocation paths.
 
 use chrono::NaiveTime;
+use loket_domain::booking::AllocationPolicy;
 use loket_domain::booking::BookingState;
 use loket_domain::calendar::{ExceptionKind, Holiday, HolidayKind, OfficeException, WeekdaySet};
 use loket_domain::catalogue::{FeeLine, ServiceRequest, TravelPurpose};
@@ -47,6 +48,8 @@ pub(crate) fn office_from_row(r: &Row, sessions: Vec<SessionWindow>) -> StoreRes
         sessions,
         release,
         booking_horizon_days: u32::try_from(r.i64("booking_horizon_days")?).unwrap_or(0),
+        allocation_policy: AllocationPolicy::parse(&r.text("allocation_policy")?)
+            .ok_or_else(|| corrupt("allocation policy"))?,
     })
 }
 

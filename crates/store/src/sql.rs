@@ -37,18 +37,18 @@ pub const REGION_NAME: &str = "SELECT name FROM regions WHERE code = $1";
 
 pub const UPSERT_OFFICE: &str = "INSERT INTO offices (code, region_code, name, time_zone, address, city, \
     open_weekdays, release_rule, booking_horizon_days, allocation_policy) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'first_come_first_served') \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
     ON CONFLICT (code) DO UPDATE SET region_code = excluded.region_code, name = excluded.name, \
     time_zone = excluded.time_zone, address = excluded.address, city = excluded.city, \
     open_weekdays = excluded.open_weekdays, release_rule = excluded.release_rule, \
-    booking_horizon_days = excluded.booking_horizon_days";
+    booking_horizon_days = excluded.booking_horizon_days, allocation_policy = excluded.allocation_policy";
 pub const DELETE_OFFICE_SESSIONS: &str = "DELETE FROM office_sessions WHERE office_code = $1";
 pub const INSERT_OFFICE_SESSION: &str = "INSERT INTO office_sessions \
     (office_code, code, name, start_time, end_time, weekdays, position) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 pub const LIST_OFFICES: &str = "SELECT code, region_code, name, time_zone, address, city, open_weekdays, \
-    release_rule, booking_horizon_days FROM offices ORDER BY code";
+    release_rule, booking_horizon_days, allocation_policy FROM offices ORDER BY code";
 pub const GET_OFFICE: &str = "SELECT code, region_code, name, time_zone, address, city, open_weekdays, \
-    release_rule, booking_horizon_days FROM offices WHERE code = $1";
+    release_rule, booking_horizon_days, allocation_policy FROM offices WHERE code = $1";
 pub const LIST_ALL_SESSIONS: &str = "SELECT office_code, code, name, start_time, end_time, weekdays \
     FROM office_sessions ORDER BY office_code, position";
 pub const LIST_OFFICE_SESSIONS: &str = "SELECT office_code, code, name, start_time, end_time, weekdays \

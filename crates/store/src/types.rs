@@ -2,6 +2,7 @@
 //! them and plain values where the store only moves data.
 
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
+use loket_domain::booking::AllocationPolicy;
 use loket_domain::booking::BookingState;
 use loket_domain::calendar::{Holiday, OfficeException};
 use loket_domain::catalogue::{FeeLine, ServiceRequest, TravelPurpose};
@@ -155,6 +156,8 @@ pub struct AllocationRequest {
     pub slot: SlotKey,
     /// Fresh billing code.
     pub billing_code: BillingCode,
+    /// The office's allocation policy: which way the store hands out the place.
+    pub policy: AllocationPolicy,
     /// Payment deadline.
     pub payment_deadline: DateTime<Utc>,
     /// Service asked for.

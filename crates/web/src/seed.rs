@@ -272,6 +272,7 @@ pub async fn demo(store: &dyn Store) -> Result<bool, SeedError> {
                 at: t(8, 0),
             },
             booking_horizon_days: 30,
+            allocation_policy: Default::default(),
         };
         store.upsert_office(&office).await?;
         for s in &d.sessions {

@@ -18,6 +18,7 @@ use crate::types::*;
 
 #[async_trait]
 impl AccountStore for SqlStore {
+    #[tracing::instrument(level = "debug", name = "store.create_account", skip_all)]
     async fn create_account(&self, a: &NewAccount, now: DateTime<Utc>) -> StoreResult<Uuid> {
         let id = Uuid::now_v7();
         let r = self
@@ -44,6 +45,7 @@ impl AccountStore for SqlStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", name = "store.account_auth", skip_all)]
     async fn account_auth(&self, email: &str) -> StoreResult<Option<AccountAuth>> {
         let row = self.fetch_by_key(ACCOUNT_AUTH, args![email]).await?;
         row.map(|r| {
@@ -56,6 +58,7 @@ impl AccountStore for SqlStore {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.get_account", skip_all)]
     async fn get_account(&self, id: Uuid) -> StoreResult<Option<Account>> {
         let row = self.fetch_by_key(GET_ACCOUNT, args![id]).await?;
         row.map(|r| {
@@ -70,6 +73,7 @@ impl AccountStore for SqlStore {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.put_verification", skip_all)]
     async fn put_verification(
         &self,
         account: Uuid,
@@ -82,6 +86,7 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.verify_email", skip_all)]
     async fn verify_email(
         &self,
         account: Uuid,
@@ -107,6 +112,7 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.create_staff", skip_all)]
     async fn create_staff(
         &self,
         s: &Staff,
@@ -136,6 +142,7 @@ impl AccountStore for SqlStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", name = "store.staff_auth", skip_all)]
     async fn staff_auth(&self, username: &str) -> StoreResult<Option<StaffAuth>> {
         let row = self.fetch_by_key(STAFF_AUTH, args![username]).await?;
         row.map(|r| {
@@ -155,6 +162,7 @@ impl AccountStore for SqlStore {
         .transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.create_token", skip_all)]
     async fn create_token(
         &self,
         token_hash: &str,
@@ -175,6 +183,7 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.principal", skip_all)]
     async fn principal(
         &self,
         token_hash: &str,
@@ -208,11 +217,13 @@ impl AccountStore for SqlStore {
         Ok(Some((p, expires_at)))
     }
 
+    #[tracing::instrument(level = "debug", name = "store.delete_token", skip_all)]
     async fn delete_token(&self, token_hash: &str) -> StoreResult<()> {
         self.pool.execute(DELETE_TOKEN, args![token_hash]).await?;
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.add_applicant", skip_all)]
     async fn add_applicant(&self, a: &Applicant, now: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         // Lock the account so two concurrent additions cannot both see four applicants.
@@ -252,6 +263,7 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.list_applicants", skip_all)]
     async fn list_applicants(&self, account: Uuid) -> StoreResult<Vec<Applicant>> {
         self.pool
             .fetch_all(LIST_APPLICANTS, args![account])
@@ -261,6 +273,7 @@ impl AccountStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.get_applicant", skip_all)]
     async fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>> {
         let row = self.fetch_by_key(GET_APPLICANT, args![account, id]).await?;
         row.map(|r| applicant_from_row(&r)).transpose()

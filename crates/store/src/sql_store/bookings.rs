@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use loket_domain::booking::{
-    BookingState, PaymentDecision, RescheduleKind, TransitionError, check_cancel, check_reschedule,
-    decide_payment,
+    AllocationPolicy, BookingState, PaymentDecision, RescheduleKind, TransitionError, check_cancel,
+    check_reschedule, decide_payment,
 };
 use loket_domain::office::parse_time_zone;
 use loket_domain::release::local_date;
@@ -53,6 +53,7 @@ pub(crate) async fn lock_booking(tx: &mut Tx, id: Uuid) -> StoreResult<Booking> 
 
 #[async_trait]
 impl BookingStore for SqlStore {
+    #[tracing::instrument(level = "debug", name = "store.slot_usage", skip_all)]
     async fn slot_usage(
         &self,
         office: &str,
@@ -79,16 +80,22 @@ impl BookingStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.allocate", skip_all)]
     async fn allocate(&self, req: AllocationRequest) -> StoreResult<Booking> {
-        match self.backend() {
-            Backend::Sqlite => self.allocate_sqlite(req).await,
-            Backend::Postgres => match &self.slot_queues {
-                Some(q) => q.allocate(&self.writer, req).await,
-                None => in_transaction(&self.writer, req).await,
+        // The allocation seam: each policy is its own way of handing out the place; a fair
+        // draw or a waiting list adds a variant and its path here.
+        match req.policy {
+            AllocationPolicy::FirstComeFirstServed => match self.backend() {
+                Backend::Sqlite => self.allocate_sqlite(req).await,
+                Backend::Postgres => match &self.slot_queues {
+                    Some(q) => q.allocate(&self.writer, req).await,
+                    None => in_transaction(&self.writer, req).await,
+                },
             },
         }
     }
 
+    #[tracing::instrument(level = "debug", name = "store.booking_by_idempotency_key", skip_all)]
     async fn booking_by_idempotency_key(
         &self,
         account: Uuid,
@@ -100,11 +107,13 @@ impl BookingStore for SqlStore {
         row.map(|r| booking_from_row(&r)).transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.get_booking", skip_all)]
     async fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>> {
         let row = self.fetch_by_key(GET_BOOKING, args![id]).await?;
         row.map(|r| booking_from_row(&r)).transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.booking_by_billing_code", skip_all)]
     async fn booking_by_billing_code(&self, code: &str) -> StoreResult<Option<Booking>> {
         let row = self
             .fetch_by_key(BOOKING_BY_BILLING_CODE, args![code])
@@ -112,6 +121,7 @@ impl BookingStore for SqlStore {
         row.map(|r| booking_from_row(&r)).transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.list_bookings", skip_all)]
     async fn list_bookings(&self, account: Uuid) -> StoreResult<Vec<Booking>> {
         self.pool
             .fetch_all(LIST_BOOKINGS, args![account])
@@ -121,6 +131,7 @@ impl BookingStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.cancel_booking", skip_all)]
     async fn cancel_booking(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<Booking> {
         let mut tx = self.begin_write().await?;
         let mut b = lock_booking(&mut tx, id).await?;
@@ -149,6 +160,7 @@ impl BookingStore for SqlStore {
         Ok(b)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.reschedule_booking", skip_all)]
     async fn reschedule_booking(
         &self,
         id: Uuid,
@@ -228,6 +240,7 @@ impl BookingStore for SqlStore {
         Ok(b)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.record_payment", skip_all)]
     async fn record_payment(
         &self,
         n: &PaymentNotice,
@@ -339,6 +352,7 @@ impl BookingStore for SqlStore {
         Ok(outcome)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.expire_overdue", skip_all)]
     async fn expire_overdue(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         let rows = tx.fetch_all(EXPIRE_OVERDUE, args![now, limit]).await?;

@@ -14,6 +14,7 @@ use crate::types::*;
 
 #[async_trait]
 impl OutboxStore for SqlStore {
+    #[tracing::instrument(level = "debug", name = "store.enqueue_mail", skip_all)]
     async fn enqueue_mail(
         &self,
         to: &str,
@@ -27,6 +28,7 @@ impl OutboxStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.unsent_mail", skip_all)]
     async fn unsent_mail(&self, limit: i64) -> StoreResult<Vec<Mail>> {
         self.pool
             .fetch_all(UNSENT_MAIL, args![limit])
@@ -36,6 +38,7 @@ impl OutboxStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.claim_mail", skip_all)]
     async fn claim_mail(
         &self,
         now: DateTime<Utc>,
@@ -50,6 +53,7 @@ impl OutboxStore for SqlStore {
         rows.iter().map(mail_from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.mark_mail", skip_all)]
     async fn mark_mail(&self, id: Uuid, result: Result<DateTime<Utc>, String>) -> StoreResult<()> {
         match result {
             Ok(at) => self.pool.execute(MARK_MAIL_SENT, args![id, at]).await?,
@@ -58,6 +62,7 @@ impl OutboxStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.recent_mail", skip_all)]
     async fn recent_mail(&self, to: Option<&str>, limit: i64) -> StoreResult<Vec<Mail>> {
         let rows = match to {
             Some(t) => self.pool.fetch_all(RECENT_MAIL_TO, args![t, limit]).await?,

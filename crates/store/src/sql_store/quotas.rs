@@ -90,6 +90,7 @@ pub(crate) fn keeping_taken(wanted: i64, taken: i64) -> (i64, bool) {
 
 #[async_trait]
 impl QuotaStore for SqlStore {
+    #[tracing::instrument(level = "debug", name = "store.quota_plan", skip_all)]
     async fn quota_plan(
         &self,
         office: &str,
@@ -116,6 +117,7 @@ impl QuotaStore for SqlStore {
         Ok(plan)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.quota_defaults", skip_all)]
     async fn quota_defaults(&self, office: &str) -> StoreResult<Vec<QuotaDefaultRow>> {
         self.pool
             .fetch_all(LIST_QUOTA_DEFAULTS, args![office])
@@ -133,6 +135,7 @@ impl QuotaStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.quota_overrides", skip_all)]
     async fn quota_overrides(
         &self,
         office: &str,
@@ -154,6 +157,7 @@ impl QuotaStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.set_quota_default", skip_all)]
     async fn set_quota_default(
         &self,
         office: &str,
@@ -257,6 +261,7 @@ impl QuotaStore for SqlStore {
         Ok(changes)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.set_quota_override", skip_all)]
     async fn set_quota_override(
         &self,
         office: &str,
@@ -327,6 +332,7 @@ impl QuotaStore for SqlStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", name = "store.bulk_adjust_quota", skip_all)]
     async fn bulk_adjust_quota(
         &self,
         office: &str,
@@ -383,6 +389,7 @@ impl QuotaStore for SqlStore {
         Ok(changes)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.audit_log", skip_all)]
     async fn audit_log(&self, office: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
         let rows = match office {
             Some(o) => {

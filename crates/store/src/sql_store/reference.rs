@@ -18,11 +18,13 @@ use crate::types::*;
 
 #[async_trait]
 impl ReferenceStore for SqlStore {
+    #[tracing::instrument(level = "debug", name = "store.upsert_region", skip_all)]
     async fn upsert_region(&self, code: &str, name: &str) -> StoreResult<()> {
         self.pool.execute(UPSERT_REGION, args![code, name]).await?;
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.upsert_office", skip_all)]
     async fn upsert_office(&self, o: &Office) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         tx.execute(
@@ -36,7 +38,8 @@ impl ReferenceStore for SqlStore {
                 o.city.clone(),
                 i64::from(o.open_weekdays.bits()),
                 to_json(&o.release),
-                i64::from(o.booking_horizon_days)
+                i64::from(o.booking_horizon_days),
+                o.allocation_policy.as_str()
             ],
         )
         .await?;
@@ -61,6 +64,7 @@ impl ReferenceStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.list_offices", skip_all)]
     async fn list_offices(&self) -> StoreResult<Vec<Office>> {
         let sessions = self.pool.fetch_all(LIST_ALL_SESSIONS, vec![]).await?;
         let mut by_office: std::collections::HashMap<String, Vec<SessionWindow>> =
@@ -78,6 +82,7 @@ impl ReferenceStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.get_office", skip_all)]
     async fn get_office(&self, code: &str) -> StoreResult<Option<Office>> {
         let Some(row) = self.fetch_by_key(GET_OFFICE, args![code]).await? else {
             return Ok(None);
@@ -92,11 +97,13 @@ impl ReferenceStore for SqlStore {
         office_from_row(&row, sessions).map(Some)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.region_name", skip_all)]
     async fn region_name(&self, code: &str) -> StoreResult<Option<String>> {
         let row = self.fetch_by_key(REGION_NAME, args![code]).await?;
         Ok(row.map(|r| r.text("name")).transpose()?)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.upsert_holidays", skip_all)]
     async fn upsert_holidays(&self, holidays: &[Holiday], actor: &Actor) -> StoreResult<()> {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
@@ -131,6 +138,7 @@ impl ReferenceStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.delete_holiday", skip_all)]
     async fn delete_holiday(&self, date: NaiveDate, actor: &Actor) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let before = tx.fetch_optional(GET_HOLIDAY, args![date]).await?;
@@ -154,6 +162,7 @@ impl ReferenceStore for SqlStore {
         Ok(true)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.list_holidays", skip_all)]
     async fn list_holidays(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Holiday>> {
         self.pool
             .fetch_all(LIST_HOLIDAYS, args![from, to])
@@ -163,6 +172,7 @@ impl ReferenceStore for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.set_office_exception", skip_all)]
     async fn set_office_exception(
         &self,
         office: &str,
@@ -195,6 +205,7 @@ impl ReferenceStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.delete_office_exception", skip_all)]
     async fn delete_office_exception(
         &self,
         office: &str,
@@ -225,6 +236,7 @@ impl ReferenceStore for SqlStore {
         Ok(true)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.calendar_inputs", skip_all)]
     async fn calendar_inputs(
         &self,
         office: &str,
@@ -245,6 +257,7 @@ impl ReferenceStore for SqlStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", name = "store.put_fee_tables", skip_all)]
     async fn put_fee_tables(&self, tables: &[FeeTable]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         tx.execute(DELETE_FEE_TABLES, vec![]).await?;
@@ -259,6 +272,7 @@ impl ReferenceStore for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "store.fee_tables", skip_all)]
     async fn fee_tables(&self) -> StoreResult<Vec<FeeTable>> {
         self.pool
             .fetch_all(LIST_FEE_TABLES, vec![])

@@ -253,6 +253,7 @@ pub fn office() -> Office {
             at: hm(8, 0),
         },
         booking_horizon_days: 60,
+        allocation_policy: Default::default(),
     }
 }
 
@@ -463,6 +464,7 @@ pub fn service() -> ServiceRequest {
 /// A booking request for `a` in `key` made at `now`, with a deadline two hours on.
 pub fn request(a: &Applicant, key: &SlotKey, now: DateTime<Utc>) -> AllocationRequest {
     AllocationRequest {
+        policy: loket_domain::booking::AllocationPolicy::default(),
         booking_id: Uuid::now_v7(),
         account_id: a.account_id,
         applicant_id: a.id,

@@ -52,6 +52,7 @@ fn manado() -> Office {
             weeks_ahead: 2,
         },
         booking_horizon_days: 21,
+        allocation_policy: Default::default(),
     }
 }
 

@@ -63,6 +63,7 @@ pub fn slot_of(b: &NewBooking) -> SlotKey {
 }
 
 /// Holds a place: 2 hours to pay its billing code.
+#[tracing::instrument(name = "usecase.bookings.hold", skip_all, fields(office = %b.office, date = %b.date, session = %b.session))]
 pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
     if let Some(key) = &b.idempotency_key
         && let Some(existing) = state
@@ -119,6 +120,7 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
         nik: applicant.nik.clone(),
         slot: slot.clone(),
         billing_code: BillingCode::from_random(random_u64()),
+        policy: plan.office.allocation_policy,
         payment_deadline: payment_deadline(
             now,
             Duration::minutes(state.settings.payment_window_minutes),
@@ -188,6 +190,7 @@ pub async fn list(state: &AppState, account_id: Uuid) -> UseCaseResult<Vec<Booki
 
 /// Cancels one of the account's bookings: held or paid, before its day. The store checks
 /// the same rule again under its lock.
+#[tracing::instrument(name = "usecase.bookings.cancel", skip_all)]
 pub async fn cancel(state: &AppState, account_id: Uuid, id: Uuid) -> UseCaseResult<Booking> {
     let b = own(state, account_id, id).await?;
     let office = planning::office(state, &b.slot.office_code).await?;
@@ -201,6 +204,7 @@ pub async fn cancel(state: &AppState, account_id: Uuid, id: Uuid) -> UseCaseResu
 
 /// Moves one of the account's bookings to another date or session of its office: the
 /// applicant's one move up to the day before, or a refund's move to any free slot.
+#[tracing::instrument(name = "usecase.bookings.reschedule", skip_all, fields(date = %date, session = %session))]
 pub async fn reschedule(
     state: &AppState,
     account_id: Uuid,
