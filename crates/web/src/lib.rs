@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod mail;
 pub mod planning;
 pub mod problems;
 pub mod routes;

@@ -19,6 +19,7 @@ use super::schemas::{LocaleSchema, SexSchema, StaffRoleSchema};
 use crate::auth::{hash_password, hash_token, new_code, new_token, verify_password};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{ApiJson, CurrentAccount, CurrentStaff, SESSION_COOKIE, token_from};
+use crate::mail::{self, Template};
 use crate::problems::problem_responses;
 use crate::state::AppState;
 
@@ -191,24 +192,6 @@ pub struct Registered {
     pub next: String,
 }
 
-fn verification_mail(locale: &str, code: &str) -> (String, String) {
-    if locale == "en" {
-        (
-            "Your Loket verification code".into(),
-            format!(
-                "Your verification code is {code}. It is valid for 30 minutes.\nDo not share it with anyone, including people claiming to be officers."
-            ),
-        )
-    } else {
-        (
-            "Kode verifikasi Loket".into(),
-            format!(
-                "Kode verifikasi Anda: {code}. Berlaku 30 menit.\nJangan berikan kode ini kepada siapa pun, termasuk yang mengaku petugas."
-            ),
-        )
-    }
-}
-
 async fn send_code(state: &AppState, account: Uuid, email: &str, locale: &str) -> ApiResult<()> {
     let code = new_code();
     let now = state.now();
@@ -216,7 +199,7 @@ async fn send_code(state: &AppState, account: Uuid, email: &str, locale: &str) -
         .store
         .put_verification(account, &hash_token(&code), now + Duration::minutes(30))
         .await?;
-    let (subject, body) = verification_mail(locale, &code);
+    let (subject, body) = mail::render(Template::Verification, locale, &[("code", &code)]);
     state
         .store
         .enqueue_mail(email, &subject, &body, now)
