@@ -46,7 +46,7 @@ pub enum StartError {
     #[error("{0}")]
     Locked(String),
     /// The settings are unsafe or inconsistent.
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
 }
 
