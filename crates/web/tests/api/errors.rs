@@ -4,9 +4,9 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::helpers::{Backend, OFFICE, Reply, TestApp, booking_body};
+use crate::helpers::{Backend, OFFICE, Reply, TestApp, booking_body, read_answer};
 
 api_tests!(
     malformed_json_is_a_bad_request_problem,
@@ -153,28 +153,6 @@ async fn declared_too_large(
     );
     s.write_all(head.as_bytes()).await.unwrap();
     read_answer(&mut s).await
-}
-
-/// Reads a whole HTTP/1.1 answer (the server closes the connection).
-async fn read_answer(s: &mut tokio::net::TcpStream) -> (u16, String, String) {
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw).await;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-type")
-                .then(|| v.trim().to_owned())
-        })
-        .unwrap_or_default();
-    (status, content_type, rest.to_owned())
 }
 
 /// Sends a request with a chunked body over a bare TCP connection (reqwest only sends

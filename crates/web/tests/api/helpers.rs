@@ -25,6 +25,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
+use tokio::io::AsyncReadExt;
 use tokio::sync::{OnceCell, oneshot};
 use uuid::Uuid;
 
@@ -903,4 +904,48 @@ impl Reply {
             .unwrap_or_else(|| panic!("no error for {field} in {problem}"))
             .clone()
     }
+}
+
+/// Reads one HTTP/1.1 answer over a bare connection until the server closes it or the
+/// declared length has arrived; returns (status, content type, body).
+pub async fn read_answer(s: &mut tokio::net::TcpStream) -> (u16, String, String) {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(20), s.read(&mut buf))
+            .await
+            .expect("an answer within 20 s")
+            .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&raw);
+        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+            let len = head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            });
+            if len.is_some_and(|n| rest.len() >= n) {
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, content_type, rest.to_owned())
 }

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use loket_web::config::{Mode, Secret};
 use loket_web::{Application, Settings};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, read_answer};
 
 api_tests!(
     production_with_a_real_secret_serves_no_dev_routes,
@@ -108,49 +108,6 @@ async fn stall(
     let start = Instant::now();
     let (status, ct, body) = read_answer(&mut s).await;
     (status, ct, body, start.elapsed().as_secs_f64())
-}
-
-/// Reads one HTTP/1.1 answer until the server closes or the declared length arrived.
-async fn read_answer(s: &mut TcpStream) -> (u16, String, String) {
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut buf))
-            .await
-            .expect("an answer within 20 s")
-            .unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&raw);
-        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
-            let len = head.lines().find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())?
-            });
-            if len.is_some_and(|n| rest.len() >= n) {
-                break;
-            }
-        }
-    }
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-type")
-                .then(|| v.trim().to_owned())
-        })
-        .unwrap_or_default();
-    (status, content_type, rest.to_owned())
 }
 
 async fn a_client_that_stalls_while_sending_its_body_gets_408_problem(backend: Backend) {
