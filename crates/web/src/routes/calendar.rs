@@ -20,6 +20,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
 use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
+use crate::usecases::reference;
 
 problem_responses!(ListHolidaysProblems: &[VALIDATION_FAILED]);
 problem_responses!(PutHolidayProblems: STAFF, JSON_BODY);
@@ -141,11 +142,7 @@ async fn put_holiday(
         name_id,
         name_en,
     };
-    state
-        .store
-        .upsert_holidays(std::slice::from_ref(&h), &actor(&staff))
-        .await?;
-    state.refs.clear();
+    reference::put_holiday(&state, &actor(&staff), &h).await?;
     Ok(Json(HolidayView::from(&h)))
 }
 
@@ -160,13 +157,8 @@ async fn delete_holiday(
 ) -> ApiResult<StatusCode> {
     require_system_admin(&staff)?;
     let date = planning::parse_date("date", &date)?;
-    let deleted = state.store.delete_holiday(date, &actor(&staff)).await?;
-    state.refs.clear();
-    if deleted {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("holiday"))
-    }
+    reference::delete_holiday(&state, &actor(&staff), date).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// An office's closure or extra opening.
@@ -262,11 +254,7 @@ async fn put_closure(
         kind: kind.ok_or_else(|| ApiError::internal("validated fields missing"))?,
         reason,
     };
-    state
-        .store
-        .set_office_exception(&office.code, &e, &actor(&staff))
-        .await?;
-    state.refs.clear();
+    reference::set_closure(&state, &actor(&staff), &office, &e).await?;
     Ok(Json(ClosureView::from(&e)))
 }
 
@@ -281,14 +269,6 @@ async fn delete_closure(
 ) -> ApiResult<StatusCode> {
     let office = managed_office(&state, &staff, &code).await?;
     let date = planning::parse_date("date", &date)?;
-    let deleted = state
-        .store
-        .delete_office_exception(&office.code, date, &actor(&staff))
-        .await?;
-    state.refs.clear();
-    if deleted {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("closure"))
-    }
+    reference::delete_closure(&state, &actor(&staff), &office, date).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

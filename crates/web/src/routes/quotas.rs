@@ -18,9 +18,10 @@ use super::accounts::Fields;
 use super::schemas::{QuotaAdjustmentSchema, ServiceClassSchema, WeekdaySchema};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
-use crate::planning::{self, OfficePlan};
+use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
+use crate::usecases::reference;
 
 problem_responses!(GetQuotasProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
 problem_responses!(PutDefaultProblems: STAFF, JSON_BODY, &[NOT_FOUND]);
@@ -283,22 +284,16 @@ async fn put_default(
     let (Some(weekday), Some(class), Some(capacity)) = (weekday, class, capacity) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let now = state.now();
-    let today = loket_domain::release::local_date(now, office.time_zone);
-    let changes = state
-        .store
-        .set_quota_default(
-            &office.code,
-            weekday,
-            &session,
-            class,
-            capacity,
-            today,
-            &actor(&staff),
-            now,
-        )
-        .await?;
-    state.refs.clear();
+    let changes = reference::set_quota_default(
+        &state,
+        &actor(&staff),
+        &office,
+        weekday,
+        &session,
+        class,
+        capacity,
+    )
+    .await?;
     Ok(Json(changes))
 }
 
@@ -341,20 +336,16 @@ async fn put_override(
     let (Some(class), Some(capacity)) = (class, capacity) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let now = state.now();
-    let change = state
-        .store
-        .set_quota_override(
-            &office.code,
-            date,
-            &session,
-            class,
-            capacity,
-            &actor(&staff),
-            now,
-        )
-        .await?;
-    state.refs.clear();
+    let change = reference::set_quota_override(
+        &state,
+        &actor(&staff),
+        &office,
+        date,
+        &session,
+        class,
+        capacity,
+    )
+    .await?;
     Ok(Json(change))
 }
 
@@ -453,37 +444,16 @@ async fn bulk(
     let adjustment = b
         .adjustment
         .ok_or_else(|| ApiError::internal("validated fields missing"))?;
-    let plan = OfficePlan::load(&state, office, from, to).await?;
-    let mut targets = Vec::new();
-    let mut date = from;
-    while date <= to {
-        if plan.calendar.is_open(date) {
-            for s in plan
-                .office
-                .sessions_on(date)
-                .filter(|s| sessions.contains(&s.code))
-            {
-                for class in &classes {
-                    targets.push((date, s.code.clone(), *class));
-                }
-            }
-        }
-        match date.checked_add_days(Days::new(1)) {
-            Some(d) => date = d,
-            None => break,
-        }
-    }
-    let changes = state
-        .store
-        .bulk_adjust_quota(
-            &plan.office.code,
-            &targets,
-            adjustment,
-            &actor(&staff),
-            plan.now,
-        )
-        .await?;
-    state.refs.clear();
+    let changes = reference::bulk_adjust_quota(
+        &state,
+        &actor(&staff),
+        office,
+        (from, to),
+        &sessions,
+        &classes,
+        adjustment,
+    )
+    .await?;
     let clamped = changes.iter().filter(|c| c.clamped).count();
     Ok(Json(BulkResult { changes, clamped }))
 }

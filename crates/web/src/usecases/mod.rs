@@ -5,6 +5,7 @@
 //! message beside the form. Handlers only parse input and render.
 
 pub mod bookings;
+pub mod reference;
 mod refusal;
 
 pub use refusal::{Refusal, UseCaseResult};
