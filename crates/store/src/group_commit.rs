@@ -34,7 +34,9 @@ use crate::lite::{execute, query_row};
 use crate::sql::{
     DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
 };
-use crate::sql_store::{SqlStore, booked, booking_args, insert_slot_args, slot_key_args};
+use crate::sql_store::{
+    SqlStore, StoreOptions, booked, booking_args, insert_slot_args, slot_key_args,
+};
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
 /// Most allocations committed together.
@@ -63,17 +65,18 @@ enum Outcome {
 /// dropped. `store` serves the deferred cases.
 pub(crate) fn spawn(
     path: PathBuf,
-    busy_timeout: Duration,
+    opts: &StoreOptions,
     store: SqlStore,
 ) -> std::io::Result<mpsc::Sender<Job>> {
-    let conn = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
+    // Its commits acknowledge bookings: as durable as every other writer's (`synchronous`).
+    let conn = crate::lite::open(&path, opts).map_err(std::io::Error::other)?;
     // Checkpoints (copying the WAL back into the database file, with an fsync) would
     // otherwise run inside the allocator's commits and stall every booking waiting;
     // a thread of their own runs them instead (`checkpointer`).
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(std::io::Error::other)?;
     let handle = Handle::current();
-    let checkpoints = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
+    let checkpoints = crate::lite::open(&path, opts).map_err(std::io::Error::other)?;
     let (tx, rx) = mpsc::channel::<Job>(4096);
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     std::thread::Builder::new()

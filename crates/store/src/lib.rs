@@ -22,7 +22,7 @@ use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
 use uuid::Uuid;
 
 pub use error::{StoreError, StoreResult};
-pub use sql_store::{SqlStore, StoreOptions};
+pub use sql_store::{SqlStore, SqliteDurability, StoreOptions};
 pub use types::*;
 
 /// The shared handle the service holds.

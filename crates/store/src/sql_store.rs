@@ -34,6 +34,9 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long SQLite waits for the write lock before giving up.
     pub busy_timeout: Duration,
+    /// When a SQLite commit reaches the disk (every writer connection). PostgreSQL's own
+    /// `synchronous_commit` is the server's to set.
+    pub sqlite_synchronous: SqliteDurability,
 }
 
 impl Default for StoreOptions {
@@ -41,6 +44,31 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             busy_timeout: Duration::from_secs(10),
+            sqlite_synchronous: SqliteDurability::Full,
+        }
+    }
+}
+
+/// SQLite's `synchronous` setting on a WAL database.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SqliteDurability {
+    /// `FULL`: the WAL is synced at every commit, so a commit that was acknowledged
+    /// survives a power cut or an operating-system crash (group commit makes it one sync
+    /// per batch of allocations).
+    #[default]
+    Full,
+    /// `NORMAL`: the WAL is synced only at checkpoints. A killed process loses nothing,
+    /// but a power cut or OS crash can lose the last commits, acknowledged payments
+    /// included.
+    Normal,
+}
+
+impl SqliteDurability {
+    /// The pragma's value.
+    pub fn as_pragma(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
         }
     }
 }
@@ -90,7 +118,10 @@ impl SqlStore {
             let o = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match opts.sqlite_synchronous {
+                    SqliteDurability::Full => SqliteSynchronous::Full,
+                    SqliteDurability::Normal => SqliteSynchronous::Normal,
+                })
                 .busy_timeout(opts.busy_timeout)
                 .foreign_keys(true)
                 .disable_statement_logging();
@@ -118,7 +149,7 @@ impl SqlStore {
                     opts.busy_timeout,
                 )));
                 store.allocator = Some(
-                    crate::group_commit::spawn(file, opts.busy_timeout, store.clone())
+                    crate::group_commit::spawn(file, opts, store.clone())
                         .map_err(|e| StoreError::Corrupt(format!("allocator: {e}")))?,
                 );
             }

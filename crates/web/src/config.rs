@@ -45,6 +45,28 @@ impl Mode {
     }
 }
 
+/// When a SQLite commit reaches the disk (`PRAGMA synchronous` on every writer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSynchronous {
+    /// Every commit is synced before it is acknowledged: nothing acknowledged is lost to a
+    /// power cut or an operating-system crash.
+    #[default]
+    Full,
+    /// Synced only at checkpoints: a killed process loses nothing, but a power cut or OS
+    /// crash can lose the last commits, including payments acknowledged to the bank.
+    Normal,
+}
+
+impl From<SqliteSynchronous> for loket_store::SqliteDurability {
+    fn from(s: SqliteSynchronous) -> Self {
+        match s {
+            SqliteSynchronous::Full => Self::Full,
+            SqliteSynchronous::Normal => Self::Normal,
+        }
+    }
+}
+
 /// Everything the service reads at start-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -54,6 +76,9 @@ pub struct Settings {
     pub database_url: String,
     /// Database pool size.
     pub database_max_connections: u32,
+    /// SQLite only: `full` (default) syncs every commit before it is acknowledged;
+    /// `normal` risks losing the last acknowledged commits to a power cut or OS crash.
+    pub sqlite_synchronous: SqliteSynchronous,
     /// production | dev | demo.
     pub mode: Mode,
     /// Minutes an applicant has to pay a billing code.
@@ -97,6 +122,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://loket.db".into(),
             database_max_connections: 16,
+            sqlite_synchronous: SqliteSynchronous::Full,
             mode: Mode::Dev,
             payment_window_minutes: 120,
             payment_webhook_secret: Secret("dev-only-webhook-secret".into()),
@@ -212,10 +238,15 @@ fn toml_lines(s: &Settings) -> String {
         Mode::Dev => "dev",
         Mode::Demo => "demo",
     };
+    let sync = match s.sqlite_synchronous {
+        SqliteSynchronous::Full => "full",
+        SqliteSynchronous::Normal => "normal",
+    };
     [
         ("Address to listen on.", "bind", q(&s.bind)),
         ("sqlite://FILE (default, one instance) or postgres://USER@HOST/DB (many instances).", "database_url", q(&s.database_url)),
         ("Database pool size.", "database_max_connections", s.database_max_connections.to_string()),
+        ("SQLite: full (every commit synced before it is acknowledged) or normal (faster; a power cut or OS crash can lose the last acknowledged commits, payments included).", "sqlite_synchronous", q(sync)),
         ("production | dev | demo (dev and demo serve the simulated bank and the local mailbox).", "mode", q(mode)),
         ("Minutes an applicant has to pay a billing code.", "payment_window_minutes", s.payment_window_minutes.to_string()),
         ("HMAC-SHA256 key for payment notifications. Set your own outside dev.", "payment_webhook_secret", q(s.payment_webhook_secret.expose())),
