@@ -106,14 +106,34 @@ pub const LIST_AUDIT_OFFICE: &str = "SELECT id, at, actor_name, office_code, act
 pub const LIST_AUDIT_ALL: &str = "SELECT id, at, actor_name, office_code, action, subject, before_value, \
     after_value FROM audit_log ORDER BY id DESC LIMIT $1";
 
-/// Places held or paid: paid, being confirmed, or unpaid with time left. The same predicate
-/// is `BookingState::holds_place` in the domain.
-pub const COUNT_TAKEN: &str = "SELECT COUNT(*) AS taken FROM bookings WHERE slot_id = $1 \
-    AND (state IN ('paid', 'payment_pending') OR (state = 'awaiting_payment' AND payment_deadline > $2))";
-pub const SLOT_USAGE: &str = "SELECT s.service_date, s.session_code, s.class, s.capacity, \
-    (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $4))) AS taken \
-    FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3";
+/// Places held or paid at $2: paid, being confirmed, or unpaid with time left (the
+/// predicate of `BookingState::holds_place` in the domain). `slots.taken` counts the
+/// slot's active bookings, kept by triggers (migration 0004); the unpaid holds whose
+/// deadline has passed by $2 are subtracted: a hold stops counting by the clock alone, and
+/// until the expiry worker records that, the row is still active. That subtraction is a
+/// range in `bookings_slot_state` over the lapsed holds not yet swept, which the worker
+/// keeps few; the cost no longer grows with the slot's bookings.
+macro_rules! places_taken {
+    ($slot:literal, $now:literal) => {
+        concat!(
+            "s.taken - (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = ",
+            $slot,
+            " AND b.state = 'awaiting_payment' AND b.payment_deadline <= ",
+            $now,
+            ")"
+        )
+    };
+}
+pub const COUNT_TAKEN: &str = concat!(
+    "SELECT ",
+    places_taken!("s.id", "$2"),
+    " AS taken FROM slots s WHERE s.id = $1"
+);
+pub const SLOT_USAGE: &str = concat!(
+    "SELECT s.service_date, s.session_code, s.class, s.capacity, ",
+    places_taken!("s.id", "$4"),
+    " AS taken FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3"
+);
 /// A slot row takes its capacity from the tables in force when it is created: the date's
 /// override, else the weekday default ($5, 0 = Monday), else zero. Creation holds the office
 /// row in share mode, quota changes hold it exclusively, so neither misses the other.
@@ -175,14 +195,16 @@ pub const NIK_HOLD: &str = "SELECT (state = 'awaiting_payment' AND payment_deadl
 /// first one after it. The count holds for any instant in [lapsed_last, lapses_next), so
 /// the SQLite allocator keeps it across batches (see group_commit.rs). Each bound is one
 /// seek in `bookings_slot_state`.
-pub const SLOT_PLACES: &str = "SELECT s.id, s.capacity, \
-    (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $5))) AS taken, \
+pub const SLOT_PLACES: &str = concat!(
+    "SELECT s.id, s.capacity, ",
+    places_taken!("s.id", "$5"),
+    " AS taken, \
     (SELECT MAX(b.payment_deadline) FROM bookings b WHERE b.slot_id = s.id \
     AND b.state = 'awaiting_payment' AND b.payment_deadline <= $5) AS lapsed_last, \
     (SELECT MIN(b.payment_deadline) FROM bookings b WHERE b.slot_id = s.id \
     AND b.state = 'awaiting_payment' AND b.payment_deadline > $5) AS lapses_next \
-    FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4";
+    FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4"
+);
 pub const INSERT_EVENT: &str = "INSERT INTO booking_events (booking_id, at, from_state, to_state, actor, detail) \
     VALUES ($1, $2, $3, $4, $5, $6)";
 
@@ -209,6 +231,8 @@ pub const SET_BOOKING_PAID: &str =
 pub const MOVE_BOOKING: &str = "UPDATE bookings SET slot_id = $2, office_code = $3, service_date = $4, \
     session_code = $5, class = $6, reschedules_used = reschedules_used + $7, state = $8, updated_at = $9 \
     WHERE id = $1";
+/// The slot a booking is in (read before its slot is locked).
+pub const BOOKING_SLOT: &str = "SELECT slot_id FROM bookings WHERE id = $1";
 pub const SLOT_ID: &str = "SELECT id FROM slots WHERE office_code = $1 AND service_date = $2 \
     AND session_code = $3 AND class = $4";
 
@@ -222,6 +246,11 @@ pub const EXPIRE_OVERDUE: &str = "UPDATE bookings SET state = 'expired', updated
     (SELECT id FROM bookings WHERE state = 'awaiting_payment' AND payment_deadline <= $1 \
     ORDER BY payment_deadline LIMIT $2) AND state = 'awaiting_payment' AND payment_deadline <= $1 \
     RETURNING id";
+/// PostgreSQL's expiry sweep locks the slots of the holds it will expire first, in id
+/// order (their counts change with them), as the allocations lock a slot before bookings.
+pub const LOCK_LAPSED_SLOTS: &str = "SELECT id FROM slots WHERE id IN (SELECT slot_id FROM bookings \
+    WHERE state = 'awaiting_payment' AND payment_deadline <= $1 ORDER BY payment_deadline LIMIT $2) \
+    ORDER BY id FOR UPDATE";
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, email, password_hash, full_name, birth_date, sex, phone, \
     locale, email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)";
 pub const ACCOUNT_AUTH: &str =
@@ -331,6 +360,7 @@ pub const SHARED: &[&str] = &[
     SET_BOOKING_STATE,
     SET_BOOKING_PAID,
     MOVE_BOOKING,
+    BOOKING_SLOT,
     SLOT_ID,
     GET_NOTIFICATION,
     INSERT_NOTIFICATION,
@@ -373,4 +403,4 @@ pub const PER_ENGINE: &[(&str, &str)] = &[
 ];
 
 /// Statements only PostgreSQL runs (the prepare test prepares them there).
-pub const POSTGRES_ONLY: &[&str] = &[INSERT_BOOKINGS_IF_NIK_FREE];
+pub const POSTGRES_ONLY: &[&str] = &[INSERT_BOOKINGS_IF_NIK_FREE, LOCK_LAPSED_SLOTS];

@@ -520,6 +520,42 @@ async fn lock_slot_by_id(tx: &mut Tx, slot_id: i64) -> StoreResult<i64> {
     Ok(row.i64("capacity")?)
 }
 
+/// Locks the slot a booking is in, before the booking is locked: freeing or moving its
+/// place changes that slot's count (a trigger updates the slot row), and slots are always
+/// locked before bookings, so that two writers never wait on each other in a cycle.
+async fn lock_slot_of_booking(tx: &mut Tx, id: Uuid) -> StoreResult<i64> {
+    let row = tx
+        .fetch_optional(BOOKING_SLOT, args![id])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let slot_id = row.i64("slot_id")?;
+    lock_slot_by_id(tx, slot_id).await?;
+    Ok(slot_id)
+}
+
+/// Locks a booking's current slot and the slot it moves to (creating that one if needed),
+/// lower id first; returns (target id, target capacity). A slot made here gets the highest
+/// id yet, so it comes last.
+async fn lock_both_slots(tx: &mut Tx, id: Uuid, to: &SlotKey) -> StoreResult<(i64, i64)> {
+    let current = tx
+        .fetch_optional(BOOKING_SLOT, args![id])
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .i64("slot_id")?;
+    let target = tx.fetch_optional(SLOT_ID, slot_key_args(to)).await?;
+    match target.map(|r| r.i64("id")).transpose()? {
+        Some(t) if t < current => {
+            let locked = lock_slot(tx, to).await?;
+            lock_slot_by_id(tx, current).await?;
+            Ok(locked)
+        }
+        _ => {
+            lock_slot_by_id(tx, current).await?;
+            lock_slot(tx, to).await
+        }
+    }
+}
+
 pub(crate) async fn taken(tx: &mut Tx, slot_id: i64, now: DateTime<Utc>) -> StoreResult<i64> {
     let row = tx
         .fetch_optional(COUNT_TAKEN, args![slot_id, now])
@@ -1319,6 +1355,7 @@ impl Store for SqlStore {
 
     async fn cancel_booking(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<Booking> {
         let mut tx = self.begin_write().await?;
+        lock_slot_of_booking(&mut tx, id).await?;
         let mut b = lock_booking(&mut tx, id).await?;
         let from = b.effective_state(now);
         match from {
@@ -1355,7 +1392,7 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Booking> {
         let mut tx = self.begin_write().await?;
-        let (slot_id, capacity) = lock_slot(&mut tx, &to).await?;
+        let (slot_id, capacity) = lock_both_slots(&mut tx, id, &to).await?;
         let mut b = lock_booking(&mut tx, id).await?;
         let from = b.effective_state(now);
         let allowed = match from {
@@ -1525,6 +1562,11 @@ impl Store for SqlStore {
 
     async fn expire_overdue(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
+        if tx.backend() == Backend::Postgres {
+            // The slots' counts change with the bookings (a trigger): lock the slots first,
+            // in id order, as every other writer does, rather than after the bookings.
+            tx.fetch_all(LOCK_LAPSED_SLOTS, args![now, limit]).await?;
+        }
         let rows = tx.fetch_all(EXPIRE_OVERDUE, args![now, limit]).await?;
         record_expired(&mut tx, &rows, now).await?;
         tx.commit().await?;

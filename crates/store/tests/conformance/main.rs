@@ -34,6 +34,7 @@ mod accounts;
 mod bookings;
 mod calendar;
 mod concurrency;
+mod counts;
 mod offices;
 mod outbox;
 mod payments;
