@@ -98,6 +98,9 @@ pub struct Settings {
     /// Milliseconds offices, fee tables and a day's calendar and quotas are reused from
     /// memory; changes through another instance are seen after this long.
     pub reference_cache_ms: u64,
+    /// Milliseconds an availability answer (one office, one range) is reused: the most
+    /// the places it shows can lag behind. 0 turns this off.
+    pub availability_cache_ms: u64,
     /// Request body limit in bytes.
     pub max_body_bytes: usize,
     /// Request timeout in seconds.
@@ -131,6 +134,7 @@ impl Default for Settings {
             full_slot_cache_ms: 500,
             auth_cache_ms: 10_000,
             reference_cache_ms: 1_000,
+            availability_cache_ms: 1_000,
             max_body_bytes: 64 * 1024,
             request_timeout_seconds: 30,
             log_format: "pretty".into(),
@@ -255,6 +259,7 @@ fn toml_lines(s: &Settings) -> String {
         ("Milliseconds a 'session full' answer is reused before asking the database again.", "full_slot_cache_ms", s.full_slot_cache_ms.to_string()),
         ("Milliseconds a token's owner is remembered in memory (0 turns this off).", "auth_cache_ms", s.auth_cache_ms.to_string()),
         ("Milliseconds offices, fees and a day's calendar and quotas are reused from memory (0 turns this off).", "reference_cache_ms", s.reference_cache_ms.to_string()),
+        ("Milliseconds an availability answer (one office and range) is reused: how far the places shown may lag (0 turns this off).", "availability_cache_ms", s.availability_cache_ms.to_string()),
         ("Request body limit in bytes.", "max_body_bytes", s.max_body_bytes.to_string()),
         ("Request timeout in seconds.", "request_timeout_seconds", s.request_timeout_seconds.to_string()),
         ("Log format: json or pretty.", "log_format", q(&s.log_format)),
