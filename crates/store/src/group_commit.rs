@@ -32,7 +32,7 @@ use crate::db::{Arg, sqlite_time};
 use crate::error::{StoreError, StoreResult};
 use crate::lite::{execute, query_row};
 use crate::sql::{
-    DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
+    ADD_TAKEN, DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
 };
 use crate::sql_store::{
     SqlStore, StoreOptions, booked, booking_args, insert_slot_args, slot_key_args,
@@ -218,6 +218,8 @@ fn run_batch_in_tx(
         counts.data_version = version;
     }
     let mut outcomes = Vec::with_capacity(batch.len());
+    // Bookings inserted per slot row, counted into `slots.taken` once before the commit.
+    let mut inserted: HashMap<i64, i64> = HashMap::new();
     for job in batch {
         let req = &job.req;
         let now = sqlite_time(req.now);
@@ -247,12 +249,18 @@ fn run_batch_in_tx(
                 let o = insert(&tx, req, k.id)?;
                 if matches!(o, Outcome::Booked(_)) {
                     k.took(sqlite_time(req.payment_deadline));
+                    *inserted.entry(k.id).or_default() += 1;
                 }
                 o
             }
         };
         outcomes.push(outcome);
     }
+    let mut add = tx.prepare_cached(ADD_TAKEN)?;
+    for (slot_id, n) in inserted {
+        execute(&mut add, args![slot_id, n])?;
+    }
+    drop(add);
     tx.commit()?;
     Ok(outcomes)
 }

@@ -26,7 +26,7 @@ use crate::db::{Arg, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKINGS_IF_NIK_FREE, NIK_HOLD};
 use crate::sql_store::{
-    SqlStore, booked, booking_args, booking_from_row, lock_slot, replayed, taken,
+    SqlStore, booked, booking_args, booking_from_row, lock_slot, places_taken, replayed, taken,
 };
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
@@ -264,6 +264,7 @@ impl Places<'_> {
                 .iter()
                 .map(|r| r.uuid("id"))
                 .collect::<Result<_, _>>()?;
+            places_taken(tx, self.slot_id, inserted.len() as i64).await?;
             for i in round {
                 let req = self.reqs[i];
                 self.outcomes[i] = Some(if inserted.contains(&req.booking_id) {

@@ -134,6 +134,10 @@ pub const SLOT_USAGE: &str = concat!(
     places_taken!("s.id", "$4"),
     " AS taken FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3"
 );
+/// Counts $2 new bookings in slot $1: the allocation paths run it in the transaction that
+/// inserts them, once per slot and batch (later changes are counted by triggers, migration
+/// 0004). `places_taken` in sql_store.rs is the one call.
+pub const ADD_TAKEN: &str = "UPDATE slots SET taken = taken + $2 WHERE id = $1";
 /// A slot row takes its capacity from the tables in force when it is created: the date's
 /// override, else the weekday default ($5, 0 = Monday), else zero. Creation holds the office
 /// row in share mode, quota changes hold it exclusively, so neither misses the other.
@@ -345,6 +349,7 @@ pub const SHARED: &[&str] = &[
     LIST_AUDIT_ALL,
     COUNT_TAKEN,
     SLOT_USAGE,
+    ADD_TAKEN,
     INSERT_SLOT,
     DELETE_SLOT,
     EXPIRE_NIK_LAPSED,

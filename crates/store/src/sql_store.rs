@@ -220,6 +220,7 @@ impl SqlStore {
                 e.into()
             });
         }
+        places_taken(&mut tx, slot_id, 1).await?;
         // Creation is recorded by the row itself (created_at); events record transitions.
         tx.commit().await?;
         Ok(booked(req, slot_id))
@@ -554,6 +555,16 @@ async fn lock_both_slots(tx: &mut Tx, id: Uuid, to: &SlotKey) -> StoreResult<(i6
             lock_slot(tx, to).await
         }
     }
+}
+
+/// Counts `n` bookings just inserted into a slot, in the inserting transaction. Every
+/// insert of a booking calls it; any other change of a booking's state or slot is counted
+/// by the database's triggers.
+pub(crate) async fn places_taken(tx: &mut Tx, slot_id: i64, n: i64) -> StoreResult<()> {
+    if n > 0 {
+        tx.execute(ADD_TAKEN, args![slot_id, n]).await?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn taken(tx: &mut Tx, slot_id: i64, now: DateTime<Utc>) -> StoreResult<i64> {
