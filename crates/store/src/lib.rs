@@ -7,6 +7,7 @@ pub mod db;
 mod error;
 mod history;
 mod lite;
+mod options;
 mod rows;
 mod sql;
 mod sql_store;
@@ -23,7 +24,8 @@ use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
 use uuid::Uuid;
 
 pub use error::{StoreError, StoreResult};
-pub use sql_store::{SqlStore, StoreOptions};
+pub use options::{SqliteDurability, StoreOptions};
+pub use sql_store::SqlStore;
 pub use types::*;
 
 /// The shared handle the service holds.

@@ -106,14 +106,38 @@ pub const LIST_AUDIT_OFFICE: &str = "SELECT id, at, actor_name, office_code, act
 pub const LIST_AUDIT_ALL: &str = "SELECT id, at, actor_name, office_code, action, subject, before_value, \
     after_value FROM audit_log ORDER BY id DESC LIMIT $1";
 
-/// Places held or paid: paid, being confirmed, or unpaid with time left. The same predicate
-/// is `BookingState::holds_place` in the domain.
-pub const COUNT_TAKEN: &str = "SELECT COUNT(*) AS taken FROM bookings WHERE slot_id = $1 \
-    AND (state IN ('paid', 'payment_pending') OR (state = 'awaiting_payment' AND payment_deadline > $2))";
-pub const SLOT_USAGE: &str = "SELECT s.service_date, s.session_code, s.class, s.capacity, \
-    (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $4))) AS taken \
-    FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3";
+/// Places held or paid at $2: paid, being confirmed, or unpaid with time left (the
+/// predicate of `BookingState::holds_place` in the domain). `slots.taken` counts the
+/// slot's active bookings, kept by triggers (migration 0004); the unpaid holds whose
+/// deadline has passed by $2 are subtracted: a hold stops counting by the clock alone, and
+/// until the expiry worker records that, the row is still active. That subtraction is a
+/// range in `bookings_slot_state` over the lapsed holds not yet swept, which the worker
+/// keeps few; the cost no longer grows with the slot's bookings.
+macro_rules! places_taken {
+    ($slot:literal, $now:literal) => {
+        concat!(
+            "s.taken - (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = ",
+            $slot,
+            " AND b.state = 'awaiting_payment' AND b.payment_deadline <= ",
+            $now,
+            ")"
+        )
+    };
+}
+pub const COUNT_TAKEN: &str = concat!(
+    "SELECT ",
+    places_taken!("s.id", "$2"),
+    " AS taken FROM slots s WHERE s.id = $1"
+);
+pub const SLOT_USAGE: &str = concat!(
+    "SELECT s.service_date, s.session_code, s.class, s.capacity, ",
+    places_taken!("s.id", "$4"),
+    " AS taken FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3"
+);
+/// Counts $2 new bookings in slot $1: the allocation paths run it in the transaction that
+/// inserts them, once per slot and batch (later changes are counted by triggers, migration
+/// 0004). `places_taken` in sql_store.rs is the one call.
+pub const ADD_TAKEN: &str = "UPDATE slots SET taken = taken + $2 WHERE id = $1";
 /// A slot row takes its capacity from the tables in force when it is created: the date's
 /// override, else the weekday default ($5, 0 = Monday), else zero. Creation holds the office
 /// row in share mode, quota changes hold it exclusively, so neither misses the other.
@@ -192,14 +216,16 @@ pub const SWEEP_NO_SHOWS: &str = "UPDATE bookings SET state = 'no_show', updated
 /// first one after it. The count holds for any instant in [lapsed_last, lapses_next), so
 /// the SQLite allocator keeps it across batches (see group_commit.rs). Each bound is one
 /// seek in `bookings_slot_state`.
-pub const SLOT_PLACES: &str = "SELECT s.id, s.capacity, \
-    (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND (b.state IN ('paid', 'payment_pending') \
-    OR (b.state = 'awaiting_payment' AND b.payment_deadline > $5))) AS taken, \
+pub const SLOT_PLACES: &str = concat!(
+    "SELECT s.id, s.capacity, ",
+    places_taken!("s.id", "$5"),
+    " AS taken, \
     (SELECT MAX(b.payment_deadline) FROM bookings b WHERE b.slot_id = s.id \
     AND b.state = 'awaiting_payment' AND b.payment_deadline <= $5) AS lapsed_last, \
     (SELECT MIN(b.payment_deadline) FROM bookings b WHERE b.slot_id = s.id \
     AND b.state = 'awaiting_payment' AND b.payment_deadline > $5) AS lapses_next \
-    FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4";
+    FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4"
+);
 pub const INSERT_EVENT: &str = "INSERT INTO booking_events (booking_id, at, from_state, to_state, actor, detail) \
     VALUES ($1, $2, $3, $4, $5, $6)";
 
@@ -230,6 +256,8 @@ pub const MOVE_BOOKING: &str = "UPDATE bookings SET slot_id = $2, office_code = 
     WHERE id = $1";
 pub const SLOT_CAPACITY: &str = "SELECT capacity FROM slots WHERE office_code = $1 AND service_date = $2 \
     AND session_code = $3 AND class = $4";
+/// The slot a booking is in (read before its slot is locked).
+pub const BOOKING_SLOT: &str = "SELECT slot_id FROM bookings WHERE id = $1";
 pub const SLOT_ID: &str = "SELECT id FROM slots WHERE office_code = $1 AND service_date = $2 \
     AND session_code = $3 AND class = $4";
 
@@ -243,6 +271,16 @@ pub const EXPIRE_OVERDUE: &str = "UPDATE bookings SET state = 'expired', updated
     (SELECT id FROM bookings WHERE state = 'awaiting_payment' AND payment_deadline <= $1 \
     ORDER BY payment_deadline LIMIT $2) AND state = 'awaiting_payment' AND payment_deadline <= $1 \
     RETURNING id";
+/// PostgreSQL's expiry sweep locks the slots of the holds it will expire first, in id
+/// order (their counts change with them), as the allocations lock a slot before bookings.
+pub const LOCK_LAPSED_SLOTS: &str = "SELECT id FROM slots WHERE id IN (SELECT slot_id FROM bookings \
+    WHERE state = 'awaiting_payment' AND payment_deadline <= $1 ORDER BY payment_deadline LIMIT $2) \
+    ORDER BY id FOR UPDATE";
+/// PostgreSQL: the slots of the paid bookings `SWEEP_NO_SHOWS` will move ($1 today in zone
+/// $2, $3 the batch), locked in id order before the bookings, as every writer does.
+pub const LOCK_NO_SHOW_SLOTS: &str = "SELECT id FROM slots WHERE id IN (SELECT b.slot_id FROM bookings b \
+    JOIN offices o ON o.code = b.office_code WHERE b.state = 'paid' AND b.service_date < $1 \
+    AND o.time_zone = $2 ORDER BY b.service_date LIMIT $3) ORDER BY id FOR UPDATE";
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, email, password_hash, full_name, birth_date, sex, phone, \
     locale, email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)";
 pub const ACCOUNT_AUTH: &str =
@@ -337,6 +375,7 @@ pub const SHARED: &[&str] = &[
     LIST_AUDIT_ALL,
     COUNT_TAKEN,
     SLOT_USAGE,
+    ADD_TAKEN,
     INSERT_SLOT,
     DELETE_SLOT,
     EXPIRE_NIK_LAPSED,
@@ -356,6 +395,7 @@ pub const SHARED: &[&str] = &[
     SET_BOOKING_STATE,
     SET_BOOKING_PAID_AS,
     MOVE_BOOKING,
+    BOOKING_SLOT,
     SLOT_ID,
     SLOT_CAPACITY,
     GET_NOTIFICATION,
@@ -399,4 +439,8 @@ pub const PER_ENGINE: &[(&str, &str)] = &[
 ];
 
 /// Statements only PostgreSQL runs (the prepare test prepares them there).
-pub const POSTGRES_ONLY: &[&str] = &[INSERT_BOOKINGS_IF_NIK_FREE];
+pub const POSTGRES_ONLY: &[&str] = &[
+    INSERT_BOOKINGS_IF_NIK_FREE,
+    LOCK_LAPSED_SLOTS,
+    LOCK_NO_SHOW_SLOTS,
+];

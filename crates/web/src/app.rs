@@ -56,6 +56,7 @@ pub async fn open_store(settings: &Settings) -> Result<SqlStore, StartError> {
         &settings.database_url,
         &StoreOptions {
             max_connections: settings.database_max_connections,
+            sqlite_synchronous: settings.sqlite_synchronous.into(),
             ..StoreOptions::default()
         },
     )

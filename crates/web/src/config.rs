@@ -58,6 +58,28 @@ impl Mode {
     }
 }
 
+/// When a SQLite commit reaches the disk (`PRAGMA synchronous` on every writer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSynchronous {
+    /// Every commit is synced before it is acknowledged: nothing acknowledged is lost to a
+    /// power cut or an operating-system crash.
+    #[default]
+    Full,
+    /// Synced only at checkpoints: a killed process loses nothing, but a power cut or OS
+    /// crash can lose the last commits, including payments acknowledged to the bank.
+    Normal,
+}
+
+impl From<SqliteSynchronous> for loket_store::SqliteDurability {
+    fn from(s: SqliteSynchronous) -> Self {
+        match s {
+            SqliteSynchronous::Full => Self::Full,
+            SqliteSynchronous::Normal => Self::Normal,
+        }
+    }
+}
+
 /// Everything the service reads at start-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -67,6 +89,9 @@ pub struct Settings {
     pub database_url: String,
     /// Database pool size.
     pub database_max_connections: u32,
+    /// SQLite only: `full` (default) syncs every commit before it is acknowledged;
+    /// `normal` risks losing the last acknowledged commits to a power cut or OS crash.
+    pub sqlite_synchronous: SqliteSynchronous,
     /// production | dev | demo.
     pub mode: Mode,
     /// Minutes an applicant has to pay a billing code.
@@ -87,6 +112,9 @@ pub struct Settings {
     /// Milliseconds offices, fee tables and a day's calendar and quotas are reused from
     /// memory; changes through another instance are seen after this long.
     pub reference_cache_ms: u64,
+    /// Milliseconds an availability answer (one office, one range) is reused: the most
+    /// the places it shows can lag behind. 0 turns this off.
+    pub availability_cache_ms: u64,
     /// Request body limit in bytes.
     pub max_body_bytes: usize,
     /// Seconds a whole request may take (503 problem after that).
@@ -113,6 +141,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://loket.db".into(),
             database_max_connections: 16,
+            sqlite_synchronous: SqliteSynchronous::Full,
             // Safe by default: a start with no configuration at all is production, which
             // refuses to run without a real webhook secret. The repository's base.toml and
             // `serve --demo` choose dev and demo explicitly.
@@ -124,6 +153,7 @@ impl Default for Settings {
             full_slot_cache_ms: 500,
             auth_cache_ms: 10_000,
             reference_cache_ms: 1_000,
+            availability_cache_ms: 1_000,
             max_body_bytes: 64 * 1024,
             request_timeout_seconds: 30,
             request_body_timeout_seconds: 10,
@@ -349,10 +379,15 @@ fn toml_lines(s: &Settings) -> String {
         Mode::Dev => "dev",
         Mode::Demo => "demo",
     };
+    let sync = match s.sqlite_synchronous {
+        SqliteSynchronous::Full => "full",
+        SqliteSynchronous::Normal => "normal",
+    };
     [
         ("Address to listen on.", "bind", q(&s.bind)),
         ("sqlite://FILE (default, one instance) or postgres://USER@HOST/DB (many instances).", "database_url", q(&s.database_url)),
         ("Database pool size.", "database_max_connections", s.database_max_connections.to_string()),
+        ("SQLite: full (every commit synced before it is acknowledged) or normal (faster; a power cut or OS crash can lose the last acknowledged commits, payments included).", "sqlite_synchronous", q(sync)),
         ("production | dev | demo (dev and demo serve the simulated bank, the local mailbox and the dev clock). With no configuration at all Loket runs as production.", "mode", q(mode)),
         ("Minutes an applicant has to pay a billing code.", "payment_window_minutes", s.payment_window_minutes.to_string()),
         ("Hours an API token or page session lasts.", "session_hours", s.session_hours.to_string()),
@@ -360,6 +395,7 @@ fn toml_lines(s: &Settings) -> String {
         ("Milliseconds a 'session full' answer is reused before asking the database again.", "full_slot_cache_ms", s.full_slot_cache_ms.to_string()),
         ("Milliseconds a token's owner is remembered in memory (0 turns this off).", "auth_cache_ms", s.auth_cache_ms.to_string()),
         ("Milliseconds offices, fees and a day's calendar and quotas are reused from memory (0 turns this off).", "reference_cache_ms", s.reference_cache_ms.to_string()),
+        ("Milliseconds an availability answer (one office and range) is reused: how far the places shown may lag (0 turns this off).", "availability_cache_ms", s.availability_cache_ms.to_string()),
         ("Request body limit in bytes.", "max_body_bytes", s.max_body_bytes.to_string()),
         ("Seconds a whole request may take (then 503 problem+json).", "request_timeout_seconds", s.request_timeout_seconds.to_string()),
         ("Seconds a client has to send its request body (then 408 problem+json).", "request_body_timeout_seconds", s.request_body_timeout_seconds.to_string()),

@@ -70,6 +70,56 @@ pub(crate) async fn lock_slot_by_id(tx: &mut Tx, slot_id: i64) -> StoreResult<i6
     Ok(row.i64("capacity")?)
 }
 
+/// Locks the slot a booking is in, before the booking is locked: freeing or moving its
+/// place changes that slot's count (a trigger updates the slot row), and slots are always
+/// locked before bookings, so that two writers never wait on each other in a cycle.
+pub(crate) async fn lock_slot_of_booking(tx: &mut Tx, id: Uuid) -> StoreResult<i64> {
+    let row = tx
+        .fetch_optional(BOOKING_SLOT, args![id])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let slot_id = row.i64("slot_id")?;
+    lock_slot_by_id(tx, slot_id).await?;
+    Ok(slot_id)
+}
+
+/// Locks a booking's current slot and the slot it moves to (creating that one if needed),
+/// lower id first; returns (target id, target capacity). A slot made here gets the highest
+/// id yet, so it comes last.
+pub(crate) async fn lock_both_slots(
+    tx: &mut Tx,
+    id: Uuid,
+    to: &SlotKey,
+) -> StoreResult<(i64, i64)> {
+    let current = tx
+        .fetch_optional(BOOKING_SLOT, args![id])
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .i64("slot_id")?;
+    let target = tx.fetch_optional(SLOT_ID, slot_key_args(to)).await?;
+    match target.map(|r| r.i64("id")).transpose()? {
+        Some(t) if t < current => {
+            let locked = lock_slot(tx, to).await?;
+            lock_slot_by_id(tx, current).await?;
+            Ok(locked)
+        }
+        _ => {
+            lock_slot_by_id(tx, current).await?;
+            lock_slot(tx, to).await
+        }
+    }
+}
+
+/// Counts `n` bookings just inserted into a slot, in the inserting transaction. Every
+/// insert of a booking calls it; any other change of a booking's state or slot is counted
+/// by the database's triggers.
+pub(crate) async fn places_taken(tx: &mut Tx, slot_id: i64, n: i64) -> StoreResult<()> {
+    if n > 0 {
+        tx.execute(ADD_TAKEN, args![slot_id, n]).await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn taken(tx: &mut Tx, slot_id: i64, now: DateTime<Utc>) -> StoreResult<i64> {
     let row = tx
         .fetch_optional(COUNT_TAKEN, args![slot_id, now])
@@ -263,6 +313,7 @@ pub(crate) async fn in_transaction(writer: &Pool, req: AllocationRequest) -> Sto
             e.into()
         });
     }
+    places_taken(&mut tx, slot_id, 1).await?;
     // Creation is recorded by the row itself (created_at); events record transitions.
     tx.commit().await?;
     Ok(booked(req, slot_id))

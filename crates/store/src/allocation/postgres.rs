@@ -21,7 +21,10 @@ use std::sync::{Arc, Mutex};
 use chrono::SecondsFormat;
 use tokio::sync::oneshot;
 
-use super::{booked, booking_args, in_transaction, lock_slot, nik_hold_overdue, replayed, taken};
+use super::{
+    booked, booking_args, in_transaction, lock_slot, nik_hold_overdue, places_taken, replayed,
+    taken,
+};
 use crate::args;
 use crate::db::Pool;
 use crate::db::{Arg, Tx};
@@ -264,6 +267,7 @@ impl Places<'_> {
                 .iter()
                 .map(|r| r.uuid("id"))
                 .collect::<Result<_, _>>()?;
+            places_taken(tx, self.slot_id, inserted.len() as i64).await?;
             for i in round {
                 let req = self.reqs[i];
                 self.outcomes[i] = Some(if inserted.contains(&req.booking_id) {

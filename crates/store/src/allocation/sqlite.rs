@@ -35,8 +35,9 @@ use crate::db::Pool;
 use crate::db::{Arg, sqlite_time};
 use crate::error::{StoreError, StoreResult};
 use crate::lite::{execute, query_row};
+use crate::options::StoreOptions;
 use crate::sql::{
-    DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
+    ADD_TAKEN, DELETE_SLOT, INSERT_BOOKING, INSERT_SLOT, LOCK_OFFICE_SHARE, NIK_HOLD, SLOT_PLACES,
 };
 use crate::types::{AllocationRequest, Booking, SlotKey};
 use chrono::NaiveDate;
@@ -67,17 +68,18 @@ enum Outcome {
 /// dropped. `writer` serves the deferred cases (the transactional path).
 pub(crate) fn spawn(
     path: PathBuf,
-    busy_timeout: Duration,
+    opts: &StoreOptions,
     writer: Pool,
 ) -> std::io::Result<mpsc::Sender<Job>> {
-    let conn = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
+    // Its commits acknowledge bookings: as durable as every other writer's (`synchronous`).
+    let conn = crate::lite::open(&path, opts).map_err(std::io::Error::other)?;
     // Checkpoints (copying the WAL back into the database file, with an fsync) would
     // otherwise run inside the allocator's commits and stall every booking waiting;
     // a thread of their own runs them instead (`checkpointer`).
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(std::io::Error::other)?;
     let handle = Handle::current();
-    let checkpoints = crate::lite::open(&path, busy_timeout).map_err(std::io::Error::other)?;
+    let checkpoints = crate::lite::open(&path, opts).map_err(std::io::Error::other)?;
     let (tx, rx) = mpsc::channel::<Job>(4096);
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     std::thread::Builder::new()
@@ -219,6 +221,8 @@ fn run_batch_in_tx(
         counts.data_version = version;
     }
     let mut outcomes = Vec::with_capacity(batch.len());
+    // Bookings inserted per slot row, counted into `slots.taken` once before the commit.
+    let mut inserted: HashMap<i64, i64> = HashMap::new();
     for job in batch {
         let req = &job.req;
         let now = sqlite_time(req.now);
@@ -248,12 +252,18 @@ fn run_batch_in_tx(
                 let o = insert(&tx, req, k.id)?;
                 if matches!(o, Outcome::Booked(_)) {
                     k.took(sqlite_time(req.payment_deadline));
+                    *inserted.entry(k.id).or_default() += 1;
                 }
                 o
             }
         };
         outcomes.push(outcome);
     }
+    let mut add = tx.prepare_cached(ADD_TAKEN)?;
+    for (slot_id, n) in inserted {
+        execute(&mut add, args![slot_id, n])?;
+    }
+    drop(add);
     tx.commit()?;
     Ok(outcomes)
 }

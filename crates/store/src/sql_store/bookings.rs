@@ -134,6 +134,7 @@ impl BookingStore for SqlStore {
     #[tracing::instrument(level = "debug", name = "store.cancel_booking", skip_all)]
     async fn cancel_booking(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<Booking> {
         let mut tx = self.begin_write().await?;
+        lock_slot_of_booking(&mut tx, id).await?;
         let mut b = lock_booking(&mut tx, id).await?;
         // The domain's rule, on the row as it is under the lock.
         let today = office_today(&mut tx, &b.slot.office_code, now).await?;
@@ -169,7 +170,7 @@ impl BookingStore for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Booking> {
         let mut tx = self.begin_write().await?;
-        let (slot_id, capacity) = lock_slot(&mut tx, &to).await?;
+        let (slot_id, capacity) = lock_both_slots(&mut tx, id, &to).await?;
         let mut b = lock_booking(&mut tx, id).await?;
         let from = b.effective_state(now);
         // The domain's rule, on the row as it is under the lock: the kind of move it allows
@@ -355,6 +356,11 @@ impl BookingStore for SqlStore {
     #[tracing::instrument(level = "debug", name = "store.expire_overdue", skip_all)]
     async fn expire_overdue(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
+        if tx.backend() == Backend::Postgres {
+            // The slots' counts change with the bookings (a trigger): lock the slots first,
+            // in id order, as every other writer does, rather than after the bookings.
+            tx.fetch_all(LOCK_LAPSED_SLOTS, args![now, limit]).await?;
+        }
         let rows = tx.fetch_all(EXPIRE_OVERDUE, args![now, limit]).await?;
         record_expired(&mut tx, &rows, now).await?;
         let mut moved = rows.len() as u64;
@@ -363,8 +369,13 @@ impl BookingStore for SqlStore {
             let Some(tz) = parse_time_zone(&zone) else {
                 continue;
             };
+            let today = local_date(now, tz);
+            if tx.backend() == Backend::Postgres {
+                tx.fetch_all(LOCK_NO_SHOW_SLOTS, args![today, zone.clone(), limit])
+                    .await?;
+            }
             let swept = tx
-                .fetch_all(SWEEP_NO_SHOWS, args![now, local_date(now, tz), zone, limit])
+                .fetch_all(SWEEP_NO_SHOWS, args![now, today, zone, limit])
                 .await?;
             for r in &swept {
                 record_no_show(&mut tx, r.uuid("id")?, now).await?;

@@ -10,7 +10,6 @@ mod quotas;
 mod reference;
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::ConnectOptions;
@@ -20,31 +19,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::Store;
 use crate::db::{Arg, Backend, Pool, Row, Tx, pick};
 use crate::error::{StoreError, StoreResult};
+use crate::options::{SqliteDurability, StoreOptions};
 use crate::sql::{self, PING};
 use crate::types::{AllocationRequest, Booking};
-
-/// Connection settings.
-#[derive(Clone, Debug)]
-pub struct StoreOptions {
-    /// Pool size.
-    pub max_connections: u32,
-    /// How long SQLite waits for the write lock before giving up.
-    pub busy_timeout: Duration,
-    /// How long a call waits for a PostgreSQL connection (including making one) before
-    /// answering `Unavailable`: while the database is down, requests fail in this time
-    /// instead of hanging.
-    pub acquire_timeout: Duration,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        Self {
-            max_connections: 16,
-            busy_timeout: Duration::from_secs(10),
-            acquire_timeout: Duration::from_secs(3),
-        }
-    }
-}
 
 /// The Store on a SQL database.
 #[derive(Clone, Debug)]
@@ -84,7 +61,10 @@ impl SqlStore {
             let o = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match opts.sqlite_synchronous {
+                    SqliteDurability::Full => SqliteSynchronous::Full,
+                    SqliteDurability::Normal => SqliteSynchronous::Normal,
+                })
                 .busy_timeout(opts.busy_timeout)
                 .foreign_keys(true)
                 .disable_statement_logging();
@@ -112,7 +92,7 @@ impl SqlStore {
                     opts.busy_timeout,
                 )));
                 store.allocator = Some(
-                    crate::allocation::sqlite::spawn(file, opts.busy_timeout, store.writer.clone())
+                    crate::allocation::sqlite::spawn(file, opts, store.writer.clone())
                         .map_err(|e| StoreError::Corrupt(format!("allocator: {e}")))?,
                 );
             }

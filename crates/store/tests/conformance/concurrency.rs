@@ -414,6 +414,8 @@ const NAIVE_INSERT: &str = "INSERT INTO bookings (id, account_id, applicant_id, 
     fee_table_code, fee_total, fee_lines, reschedules_used, idempotency_key, request_fingerprint, \
     created_at, updated_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'awaiting_payment', \
     $10, $11, $12, $13, $14, $15, $16, 0, NULL, NULL, $17, $17, NULL)";
+/// Every path that inserts a booking counts it into its slot (`ADD_TAKEN` in the store).
+const NAIVE_COUNTED: &str = "UPDATE slots SET taken = taken + 1 WHERE id = $1";
 const NAIVE_RELEASE: &str = "UPDATE bookings SET state = 'cancelled' WHERE slot_id = $1";
 
 enum Naive {
@@ -454,7 +456,13 @@ async fn naive_allocate(pool: Pool, slot_id: i64, capacity: i64, r: AllocationRe
         r.now
     ];
     match pool.execute(NAIVE_INSERT, args).await {
-        Ok(_) => Naive::Booked,
+        Ok(_) => match pool
+            .execute(NAIVE_COUNTED, loket_store::args![slot_id])
+            .await
+        {
+            Ok(_) => Naive::Booked,
+            Err(e) => Naive::Failed(e.to_string()),
+        },
         Err(e) => Naive::Failed(e.to_string()),
     }
 }

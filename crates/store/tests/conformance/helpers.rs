@@ -171,12 +171,117 @@ where
 {
     let db = TestDb::create(engine).await;
     let outcome = tokio::spawn(story(db.ctx())).await;
+    // Whatever the story did, the places the store's reads show must be a full recount's.
+    let counts = match &outcome {
+        Ok(()) => counts_agree(&db.store).await,
+        Err(_) => Ok(()),
+    };
     db.destroy().await;
     if let Err(e) = outcome {
         match e.try_into_panic() {
             Ok(panic) => std::panic::resume_unwind(panic),
             Err(e) => panic!("story did not finish: {e}"),
         }
+    }
+    if let Err(e) = counts {
+        panic!("after the story, the store's counts disagree with a recount:\n{e}");
+    }
+}
+
+// ---------- counts against a full recount ----------
+
+const ALL_SLOTS: &str =
+    "SELECT id, office_code, service_date, session_code, class, capacity, taken FROM slots";
+const ALL_BOOKINGS: &str = "SELECT slot_id, state, payment_deadline FROM bookings";
+
+/// Checks that the places taken the store reports (`slot_usage`, which the availability
+/// page and every count under a lock share) equal a recount of every booking with the
+/// domain's rule (`BookingState::holds_place`), at the stories' instant and around every
+/// payment deadline (so lapsed holds count too), and that each slot's kept counter equals
+/// its active bookings. Returns what disagrees.
+pub async fn counts_agree(store: &SqlStore) -> Result<(), String> {
+    use loket_domain::booking::BookingState;
+    use std::collections::{BTreeSet, HashMap};
+    let pool = store.pool();
+    let slots = pool
+        .fetch_all(ALL_SLOTS, vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    let bookings = pool
+        .fetch_all(ALL_BOOKINGS, vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    let mut instants = BTreeSet::from([t0()]);
+    for b in &bookings {
+        let state = b.text("state").map_err(|e| e.to_string())?;
+        let state = BookingState::parse(&state).ok_or(format!("unknown state {state}"))?;
+        let deadline = b.time("payment_deadline").map_err(|e| e.to_string())?;
+        instants.extend([deadline - ms(1), deadline, deadline + ms(1)]);
+        rows.push((
+            b.i64("slot_id").map_err(|e| e.to_string())?,
+            state,
+            deadline,
+        ));
+    }
+    let recount = |slot: i64, now: DateTime<Utc>| {
+        rows.iter()
+            .filter(|(s, state, deadline)| *s == slot && state.holds_place(*deadline, now))
+            .count() as i64
+    };
+    let mut wrong = Vec::new();
+    let mut offices: HashMap<String, (NaiveDate, NaiveDate)> = HashMap::new();
+    let mut keys = Vec::new();
+    for s in &slots {
+        let get = |e: sqlx::Error| e.to_string();
+        let id = s.i64("id").map_err(get)?;
+        let office = s.text("office_code").map_err(get)?;
+        let date = s.date("service_date").map_err(get)?;
+        let class = s.text("class").map_err(get)?;
+        let key = SlotKey {
+            office_code: office.clone(),
+            service_date: date,
+            session_code: s.text("session_code").map_err(get)?,
+            class: ServiceClass::parse(&class).ok_or(format!("unknown class {class}"))?,
+        };
+        // The kept counter: every booking in a state that can hold a place, deadline or not.
+        let active = recount(id, DateTime::<Utc>::MIN_UTC);
+        let kept = s.i64("taken").map_err(get)?;
+        if kept != active {
+            wrong.push(format!(
+                "slot {id} ({key:?}): counter {kept}, active bookings {active}"
+            ));
+        }
+        let range = offices.entry(office).or_insert((date, date));
+        range.0 = range.0.min(date);
+        range.1 = range.1.max(date);
+        keys.push((id, key));
+    }
+    for now in instants {
+        let mut shown = HashMap::new();
+        for (office, (from, to)) in &offices {
+            for u in store
+                .slot_usage(office, *from, *to, now)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                shown.insert(u.key, u.taken);
+            }
+        }
+        for (id, key) in &keys {
+            let expected = recount(*id, now);
+            match shown.get(key) {
+                Some(&t) if t == expected => {}
+                got => wrong.push(format!(
+                    "slot {id} ({key:?}) at {now}: shown {got:?}, recount {expected}"
+                )),
+            }
+        }
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("\n"))
     }
 }
 

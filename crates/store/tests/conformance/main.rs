@@ -36,6 +36,7 @@ mod allocation_paths;
 mod bookings;
 mod calendar;
 mod concurrency;
+mod counts;
 mod offices;
 mod one_booking_per_nik;
 mod outbox;

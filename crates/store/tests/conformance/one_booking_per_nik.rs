@@ -39,6 +39,9 @@ const RAW_BOOKING: &str = "INSERT INTO bookings (id, account_id, applicant_id, n
     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
     $14, $15, $16, $17, 0, $18, $18)";
 
+/// What the store does with the row it inserts: count it into its slot (`slots.taken`).
+const RAW_COUNT: &str = "UPDATE slots SET taken = taken + 1 WHERE id = $1";
+
 fn raw_booking_args(r: &AllocationRequest, slot_id: i64, state: &str) -> Vec<Arg> {
     loket_store::args![
         r.booking_id,
@@ -244,6 +247,10 @@ async fn on_postgres_the_index_refuses_a_batch_booking_of_a_nik_another_slot_has
             )
             .await
             .unwrap();
+        other
+            .execute(RAW_COUNT, loket_store::args![s1_id])
+            .await
+            .unwrap();
         let store = db.store.clone();
         let req = request(&a, &s2, t0() + ms(1));
         let attempt = tokio::spawn(async move { store.allocate(req).await });
@@ -281,6 +288,10 @@ async fn on_postgres_the_index_refuses_a_retried_booking_of_a_nik_another_slot_h
                 RAW_BOOKING,
                 raw_booking_args(&request(&a, &s1, t0()), s1_id, "awaiting_payment"),
             )
+            .await
+            .unwrap();
+        other
+            .execute(RAW_COUNT, loket_store::args![s1_id])
             .await
             .unwrap();
         // A batch of s2 with a poisoned booking first and the NIK's after it: the batch

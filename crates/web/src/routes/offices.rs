@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use loket_domain::office::zone_label;
 use loket_domain::quota::ServiceClass;
@@ -15,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::schemas::{ClosedReasonSchema, DayStatusSchema, ReleaseRuleSchema, ServiceClassSchema};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::planning::{self, DayStatus, OfficePlan};
 use crate::problems::problem_responses;
@@ -210,17 +213,46 @@ async fn availability(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
-) -> ApiResult<Json<AvailabilityView>> {
-    let office = planning::office(&state, &code).await?;
-    let today = loket_domain::release::local_date(state.now(), office.time_zone);
-    let tomorrow = today.checked_add_days(Days::new(1)).unwrap_or(today);
-    let from_s = q.from.unwrap_or_else(|| tomorrow.to_string());
-    let default_to = planning::parse_date("from", &from_s)?
-        .checked_add_days(Days::new(13))
-        .unwrap_or(tomorrow);
-    let to_s = q.to.unwrap_or_else(|| default_to.to_string());
-    let (from, to) = planning::parse_range(&from_s, &to_s)?;
-    let plan = OfficePlan::load(&state, office, from, to).await?;
+) -> ApiResult<Response> {
+    // A range given in full is looked up before anything else: most of a rush's reads.
+    let (from, to) = match (&q.from, &q.to) {
+        (Some(f), Some(t)) => planning::parse_range(f, t)?,
+        _ => {
+            let office = planning::office(&state, &code).await?;
+            let today = loket_domain::release::local_date(state.now(), office.time_zone);
+            let tomorrow = today.checked_add_days(Days::new(1)).unwrap_or(today);
+            let from_s = q.from.unwrap_or_else(|| tomorrow.to_string());
+            let default_to = planning::parse_date("from", &from_s)?
+                .checked_add_days(Days::new(13))
+                .unwrap_or(tomorrow);
+            let to_s = q.to.unwrap_or_else(|| default_to.to_string());
+            planning::parse_range(&from_s, &to_s)?
+        }
+    };
+    // Built once per `availability_cache_ms` per (office, range), however many ask: what
+    // it shows is at most that old, and exact once the TTL has passed since the last change.
+    let body = state
+        .availability
+        .get_or_build((code.clone(), from, to), || async {
+            let view = render(&state, &code, from, to).await?;
+            serde_json::to_vec(&view)
+                .map(Bytes::from)
+                .map_err(ApiError::internal)
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The availability of an office over `from..=to`, read now: the calendar and quota plan
+/// and the places taken per slot (the store's kept counters).
+async fn render(
+    state: &AppState,
+    code: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<AvailabilityView> {
+    let office = planning::office(state, code).await?;
+    let plan = OfficePlan::load(state, office, from, to).await?;
     let usage: HashMap<_, _> = state
         .store
         .slot_usage(&plan.office.code, from, to, plan.now)
@@ -283,10 +315,10 @@ async fn availability(
             None => break,
         }
     }
-    Ok(Json(AvailabilityView {
+    Ok(AvailabilityView {
         office: plan.office.code.clone(),
         time_zone: plan.office.time_zone.name().to_owned(),
         zone_label: zone_label(plan.office.time_zone).to_owned(),
         days,
-    }))
+    })
 }

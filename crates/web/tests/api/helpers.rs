@@ -214,6 +214,8 @@ impl TestApp {
             bind: "127.0.0.1:0".into(),
             database_url: database_url.to_owned(),
             mode: Mode::Dev,
+            // Stories read availability right after a change; one story tests the cache.
+            availability_cache_ms: 0,
             ..Settings::default()
         };
         tweak(&mut settings);

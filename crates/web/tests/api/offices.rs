@@ -10,6 +10,7 @@ api_tests!(
     weekends_and_holidays_are_closed_with_a_reason,
     dates_past_the_release_are_not_released_with_their_opening_time,
     remaining_places_drop_after_a_booking,
+    availability_lags_a_booking_by_at_most_its_cache_ttl_and_is_exact_after,
     bad_ranges_are_validation_failed,
     an_unknown_office_is_a_not_found_problem,
 );
@@ -148,6 +149,27 @@ async fn remaining_places_drop_after_a_booking(backend: Backend) {
     assert_eq!(app.capacity(date, "s1").await, 30);
     // Other sessions are untouched.
     assert_eq!(app.remaining(date, "s2").await, 25);
+}
+
+async fn availability_lags_a_booking_by_at_most_its_cache_ttl_and_is_exact_after(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| s.availability_cache_ms = 700).await;
+    let account = app.account(1).await;
+    let date = app.bookable_date().await;
+    let started = std::time::Instant::now();
+    let before = app.remaining(date, "s1").await;
+
+    app.book(&account.token, account.people[0].id, date, "s1")
+        .await
+        .expect(201);
+    // Within the TTL the answer built before the booking is served as it was (checked
+    // only when the machine was quick enough to ask again well within the TTL)...
+    let soon = app.remaining(date, "s1").await;
+    if started.elapsed() < std::time::Duration::from_millis(600) {
+        assert_eq!(soon, before, "the answer was rebuilt within its TTL");
+    }
+    // ...and once the TTL has passed since it was built, it is exact.
+    tokio::time::sleep(std::time::Duration::from_millis(750)).await;
+    assert_eq!(app.remaining(date, "s1").await, before - 1);
 }
 
 async fn bad_ranges_are_validation_failed(backend: Backend) {
