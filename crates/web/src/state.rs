@@ -154,6 +154,14 @@ impl<K: Eq + Hash, V: Clone> Coalesced<K, V> {
             None => build().await,
         }
     }
+
+    /// Forgets every value: a change made through this instance is seen by the next
+    /// request at once (other instances see it within `ttl`).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.clear();
+        }
+    }
 }
 
 /// Remembers slots the database just reported full, for a short while, so a rush of

@@ -97,16 +97,6 @@ impl From<&Office> for OfficeView {
     }
 }
 
-/// Every `status` a day of the availability has.
-pub const DAY_STATUSES: [&str; 6] = [
-    "open",
-    "full",
-    "closed",
-    "not_released",
-    "past",
-    "beyond_horizon",
-];
-
 problem_responses!(ListOfficesProblems: ANY);
 problem_responses!(GetOfficeProblems: &[NOT_FOUND]);
 problem_responses!(AvailabilityProblems: &[NOT_FOUND, VALIDATION_FAILED]);

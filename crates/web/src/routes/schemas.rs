@@ -43,6 +43,16 @@ macro_rules! string_enum {
     };
 }
 
+/// Every `status` a day of the availability has.
+pub const DAY_STATUSES: [&str; 6] = [
+    "open",
+    "full",
+    "closed",
+    "not_released",
+    "past",
+    "beyond_horizon",
+];
+
 string_enum!(
     ApplicationKindSchema,
     "ApplicationKind",
@@ -146,7 +156,7 @@ string_enum!(
     DayStatusSchema,
     "DayStatus",
     "Whether a date can be booked now, and if not, why.",
-    super::offices::DAY_STATUSES.to_vec()
+    DAY_STATUSES.to_vec()
 );
 string_enum!(
     LocaleSchema,

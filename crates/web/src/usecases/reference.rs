@@ -1,8 +1,8 @@
 //! Changing what the calendar and the quotas are made of: weekday defaults, one date's
 //! capacity, a bulk change over a period, national holidays, an office's closures. Each
-//! change is one audited store call, and each forgets the copies of reference data this
-//! instance keeps (`RefCache`) right after the write, here, so no caller can forget to;
-//! other instances see the change within their cache's lifetime.
+//! change is one audited store call, and each forgets the copies of reference data and the
+//! rendered availability this instance keeps right after the write, here, so no caller can
+//! forget to; other instances see the change within their caches' lifetime (1 s).
 
 use chrono::{Days, NaiveDate, Weekday};
 use loket_domain::Office;
@@ -14,10 +14,12 @@ use super::{Refusal, UseCaseResult};
 use crate::planning::OfficePlan;
 use crate::state::AppState;
 
-/// Runs after every successful change: the cached offices, fees and days are stale now.
+/// Runs after every successful change: the cached offices, fees, days and rendered
+/// availability are stale now.
 fn changed<T>(state: &AppState, result: Result<T, loket_store::StoreError>) -> UseCaseResult<T> {
     let value = result?;
     state.refs.clear();
+    state.availability.clear();
     Ok(value)
 }
 
