@@ -12,6 +12,7 @@ mod rows;
 mod sql;
 mod sql_store;
 pub mod types;
+mod values;
 
 use std::sync::Arc;
 

@@ -17,8 +17,8 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags};
 use uuid::Uuid;
 
-use crate::db::{Arg, sqlite_time};
 use crate::options::StoreOptions;
+use crate::values::{Arg, sqlite_time};
 
 /// Parameter names `$1`, `$2`, ...: SQLite numbers `$N` parameters in order of first
 /// appearance in the text, not by N, so they are bound by name, never by position.
