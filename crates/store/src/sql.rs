@@ -113,7 +113,7 @@ pub const LIST_AUDIT_ALL: &str = "SELECT id, at, actor_name, office_code, action
 /// until the expiry worker records that, the row is still active. That subtraction is a
 /// range in `bookings_slot_state` over the lapsed holds not yet swept, which the worker
 /// keeps few; the cost no longer grows with the slot's bookings.
-macro_rules! places_taken {
+macro_rules! places_held {
     ($slot:literal, $now:literal) => {
         concat!(
             "s.taken - (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = ",
@@ -126,12 +126,12 @@ macro_rules! places_taken {
 }
 pub const COUNT_TAKEN: &str = concat!(
     "SELECT ",
-    places_taken!("s.id", "$2"),
+    places_held!("s.id", "$2"),
     " AS taken FROM slots s WHERE s.id = $1"
 );
 pub const SLOT_USAGE: &str = concat!(
     "SELECT s.service_date, s.session_code, s.class, s.capacity, ",
-    places_taken!("s.id", "$4"),
+    places_held!("s.id", "$4"),
     " AS taken FROM slots s WHERE s.office_code = $1 AND s.service_date >= $2 AND s.service_date <= $3"
 );
 /// Counts $2 new bookings in slot $1: the allocation paths run it in the transaction that
@@ -218,7 +218,7 @@ pub const SWEEP_NO_SHOWS: &str = "UPDATE bookings SET state = 'no_show', updated
 /// seek in `bookings_slot_state`.
 pub const SLOT_PLACES: &str = concat!(
     "SELECT s.id, s.capacity, ",
-    places_taken!("s.id", "$5"),
+    places_held!("s.id", "$5"),
     " AS taken, \
     (SELECT MAX(b.payment_deadline) FROM bookings b WHERE b.slot_id = s.id \
     AND b.state = 'awaiting_payment' AND b.payment_deadline <= $5) AS lapsed_last, \
