@@ -108,7 +108,7 @@ pub const LIST_AUDIT_ALL: &str = "SELECT id, at, actor_name, office_code, action
 
 /// Places held or paid at $2: paid, being confirmed, or unpaid with time left (the
 /// predicate of `BookingState::holds_place` in the domain). `slots.taken` counts the
-/// slot's active bookings, kept by triggers (migration 0004); the unpaid holds whose
+/// slot's active bookings, kept by triggers (migration 0005); the unpaid holds whose
 /// deadline has passed by $2 are subtracted: a hold stops counting by the clock alone, and
 /// until the expiry worker records that, the row is still active. That subtraction is a
 /// range in `bookings_slot_state` over the lapsed holds not yet swept, which the worker
@@ -136,7 +136,7 @@ pub const SLOT_USAGE: &str = concat!(
 );
 /// Counts $2 new bookings in slot $1: the allocation paths run it in the transaction that
 /// inserts them, once per slot and batch (later changes are counted by triggers, migration
-/// 0004). `places_taken` in sql_store.rs is the one call.
+/// 0005). `places_taken` in allocation/mod.rs is the one call.
 pub const ADD_TAKEN: &str = "UPDATE slots SET taken = taken + $2 WHERE id = $1";
 /// A slot row takes its capacity from the tables in force when it is created: the date's
 /// override, else the weekday default ($5, 0 = Monday), else zero. Creation holds the office
@@ -171,7 +171,7 @@ pub const INSERT_BOOKING: &str = concat!(
     "VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
     $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)"
 );
-/// PostgreSQL's batch insert of many bookings in one round trip (see slot_batch.rs): $1 is
+/// PostgreSQL's batch insert of many bookings in one round trip (see allocation/postgres.rs): $1 is
 /// a JSON array of objects whose keys a1-a18 are `booking_args` ($1-$18 of
 /// `INSERT_BOOKING`, in the same column order) and a0 the position in the batch; $2 is the
 /// slot id. Rows whose NIK holds a booking (a lapsed hold included), or that meet any
@@ -214,7 +214,7 @@ pub const SWEEP_NO_SHOWS: &str = "UPDATE bookings SET state = 'no_show', updated
 /// A slot's id, capacity and places taken at $5 (now), and the instants around $5 at which
 /// that count would change: the last deadline of an unpaid hold at or before $5 and the
 /// first one after it. The count holds for any instant in [lapsed_last, lapses_next), so
-/// the SQLite allocator keeps it across batches (see group_commit.rs). Each bound is one
+/// the SQLite allocator keeps it across batches (see allocation/sqlite.rs). Each bound is one
 /// seek in `bookings_slot_state`.
 pub const SLOT_PLACES: &str = concat!(
     "SELECT s.id, s.capacity, ",
