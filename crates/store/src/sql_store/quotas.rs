@@ -88,6 +88,35 @@ pub(crate) fn keeping_taken(wanted: i64, taken: i64) -> (i64, bool) {
     (i64::from(a.capacity), a.clamped)
 }
 
+/// Writes one date's capacity as an override and audits it (`action`, from the first of
+/// `change` to the second), in the caller's transaction.
+async fn put_override(
+    tx: &mut Tx,
+    office: &str,
+    (date, session, class): (NaiveDate, &str, ServiceClass),
+    (before, after): (i64, i64),
+    actor: &Actor,
+    now: DateTime<Utc>,
+    action: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        UPSERT_QUOTA_OVERRIDE,
+        args![office, date, session, class.as_str(), after],
+    )
+    .await?;
+    let subject = format!("{date}/{session}/{}", class.as_str());
+    audit(
+        tx,
+        now,
+        actor,
+        Some(office),
+        action,
+        &subject,
+        Some(before.to_string()),
+        Some(after.to_string()),
+    )
+    .await
+}
 #[async_trait]
 impl QuotaStore for SqlStore {
     #[tracing::instrument(level = "debug", name = "store.quota_plan", skip_all)]
@@ -229,21 +258,15 @@ impl QuotaStore for SqlStore {
             let (cap, clamped) = keeping_taken(capacity, t);
             tx.execute(SET_SLOT_CAPACITY, args![slot_id, cap]).await?;
             if clamped {
-                tx.execute(
-                    UPSERT_QUOTA_OVERRIDE,
-                    args![office, date, session, class.as_str(), cap],
-                )
-                .await?;
-                let subject = format!("{date}/{session}/{}", class.as_str());
-                audit(
+                let at = (date, session, class);
+                put_override(
                     &mut tx,
-                    now,
+                    office,
+                    at,
+                    (old, cap),
                     actor,
-                    Some(office),
+                    now,
                     "quota.override.clamped",
-                    &subject,
-                    Some(old.to_string()),
-                    Some(cap.to_string()),
                 )
                 .await?;
                 changes.push(CapacityChange {
@@ -303,21 +326,15 @@ impl QuotaStore for SqlStore {
         let (cap, _) =
             apply_slot_capacity(&mut tx, office, date, session, class, capacity, false, now)
                 .await?;
-        tx.execute(
-            UPSERT_QUOTA_OVERRIDE,
-            args![office, date, session, class.as_str(), cap],
-        )
-        .await?;
-        let subject = format!("{date}/{session}/{}", class.as_str());
-        audit(
+        let at = (date, session, class);
+        put_override(
             &mut tx,
-            now,
+            office,
+            at,
+            (before, cap),
             actor,
-            Some(office),
+            now,
             "quota.override",
-            &subject,
-            Some(before.to_string()),
-            Some(cap.to_string()),
         )
         .await?;
         tx.commit().await?;
@@ -354,27 +371,13 @@ impl QuotaStore for SqlStore {
             let (cap, clamped) =
                 apply_slot_capacity(&mut tx, office, *date, session, *class, wanted, true, now)
                     .await?;
-            tx.execute(
-                UPSERT_QUOTA_OVERRIDE,
-                args![office, *date, session.clone(), class.as_str(), cap],
-            )
-            .await?;
-            let subject = format!("{date}/{session}/{}", class.as_str());
-            audit(
-                &mut tx,
-                now,
-                actor,
-                Some(office),
-                if clamped {
-                    "quota.bulk.clamped"
-                } else {
-                    "quota.bulk"
-                },
-                &subject,
-                Some(current.to_string()),
-                Some(cap.to_string()),
-            )
-            .await?;
+            let action = if clamped {
+                "quota.bulk.clamped"
+            } else {
+                "quota.bulk"
+            };
+            let at = (*date, session.as_str(), *class);
+            put_override(&mut tx, office, at, (*current, cap), actor, now, action).await?;
             changes.push(CapacityChange {
                 service_date: Some(*date),
                 weekday: None,
