@@ -146,9 +146,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         l.role, l.login, l.password, l.scope
                     );
                 }
+                let base = application.address();
                 println!(
-                    "API docs: docs/API.md; OpenAPI at http://{}/api/v1/openapi.json",
-                    s.bind
+                    "API reference: http://{base}/api/v1/docs (OpenAPI at http://{base}/api/v1/openapi.json); walk-through in docs/API.md"
                 );
             }
             application.run_until(app::shutdown_signal()).await?;
