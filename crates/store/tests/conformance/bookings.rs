@@ -27,7 +27,26 @@ conformance!(
     a_booking_may_be_rescheduled_once,
     rescheduling_into_a_full_slot_fails_and_leaves_the_booking_where_it_was,
     the_store_itself_refuses_to_cancel_or_move_a_booking_on_its_day,
+    a_billing_code_already_in_use_is_reported_as_such_and_takes_no_place,
 );
+
+/// A new booking whose random billing code another booking holds is refused with
+/// `BillingCodeTaken` (which the booking use case answers by drawing another), on every
+/// allocation path, and takes no place.
+async fn a_billing_code_already_in_use_is_reported_as_such_and_takes_no_place(db: Ctx) {
+    seed(&db.store).await;
+    let holder = person(&db.store).await;
+    let theirs = book(&db.store, &holder, &slot(day(2), "s2"), t0()).await;
+    let key = slot(day(1), "s1");
+    let a = person(&db.store).await;
+    let mut clash = request(&a, &key, t0());
+    clash.billing_code = theirs.billing_code.clone();
+    assert_err!(db.store.allocate(clash).await, StoreError::BillingCodeTaken);
+    assert_eq!(taken(&db.store, &key, t0()).await, 0);
+    // With a code of its own the same person books at once.
+    book(&db.store, &a, &key, t0()).await;
+    assert_eq!(taken(&db.store, &key, t0()).await, 1);
+}
 
 /// The domain's day-before rule, applied by the store under its lock with the office-local
 /// date: whatever a handler checked before, a booking is not cancelled or moved on its day.
