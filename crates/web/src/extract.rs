@@ -122,18 +122,26 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     if via_cookie && !same_origin(&parts.method, &parts.headers) {
         return Err(ApiError::forbidden().detail("cross-site request refused"));
     }
-    let hash = hash_token(&token);
+    principal_of(state, &token)
+        .await?
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// Whose session a token is, if it is valid now (through the short-lived cache).
+pub async fn principal_of(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Principal>, loket_store::StoreError> {
+    let hash = hash_token(token);
     let now = state.now();
     if let Some(p) = state.principals.get(&hash, now) {
-        return Ok(p);
+        return Ok(Some(p));
     }
-    let (p, expires_at) = state
-        .store
-        .principal(&hash, now)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
+    let Some((p, expires_at)) = state.store.principal(&hash, now).await? else {
+        return Ok(None);
+    };
     state.principals.put(&hash, &p, expires_at);
-    Ok(p)
+    Ok(Some(p))
 }
 
 /// A logged-in applicant account.

@@ -6,9 +6,12 @@
 //! the security headers and the error pages.
 
 pub mod assets;
+pub mod book;
+pub mod bookings;
 mod context;
 pub mod format;
 pub mod offices;
+pub mod session;
 pub mod start;
 
 use askama::Template;
@@ -31,6 +34,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(start::start))
         .route("/find", get(start::find))
         .route("/offices/{code}", get(offices::calendar))
+        .route("/book", get(book::book).post(book::hold))
+        .route("/bookings", get(bookings::list))
+        .route("/bookings/{id}", get(bookings::show))
+        .route(
+            "/bookings/{id}/cancel",
+            get(bookings::confirm_cancel).post(bookings::cancel),
+        )
         .layer(middleware::from_fn_with_state(state, context::page_context))
         .merge(assets::router())
         .layer(CompressionLayer::new().gzip(true))

@@ -28,6 +28,7 @@ macro_rules! api_tests {
 mod helpers;
 
 mod accounts;
+mod booking_pages;
 mod bookings;
 mod calendar;
 mod concurrency;

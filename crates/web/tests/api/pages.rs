@@ -15,13 +15,13 @@ api_tests!(
 );
 
 /// A parsed page.
-struct Page {
-    reply: Reply,
-    html: Html,
+pub struct Page {
+    pub reply: Reply,
+    pub html: Html,
 }
 
 impl Page {
-    fn all(&self, css: &str) -> Vec<String> {
+    pub fn all(&self, css: &str) -> Vec<String> {
         let sel = Selector::parse(css).unwrap_or_else(|e| panic!("selector {css}: {e:?}"));
         self.html
             .select(&sel)
@@ -35,13 +35,13 @@ impl Page {
             .collect()
     }
 
-    fn one(&self, css: &str) -> String {
+    pub fn one(&self, css: &str) -> String {
         let all = self.all(css);
         assert_eq!(all.len(), 1, "exactly one {css}, found {all:?}");
         all.into_iter().next().unwrap_or_default()
     }
 
-    fn attr(&self, css: &str, name: &str) -> Vec<String> {
+    pub fn attr(&self, css: &str, name: &str) -> Vec<String> {
         let sel = Selector::parse(css).unwrap();
         self.html
             .select(&sel)
@@ -50,8 +50,26 @@ impl Page {
     }
 }
 
-async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> Page {
-    let mut rb = app.request(Method::GET, path, None);
+/// A client that, like a test reading each answer, does not follow redirects.
+pub fn browser_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client")
+        })
+        .clone()
+}
+
+/// A request as a browser sends it (no redirects followed).
+pub fn browser_request(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
+    browser_client().request(method, app.url(path))
+}
+
+pub async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> Page {
+    let mut rb = browser_request(app, Method::GET, path);
     if let Some(c) = cookie {
         rb = rb.header("cookie", c);
     }
@@ -61,7 +79,7 @@ async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> Page {
 }
 
 /// Palembang's first date with places, as the API reports it.
-async fn first_open_date(app: &TestApp) -> chrono::NaiveDate {
+pub async fn first_open_date(app: &TestApp) -> chrono::NaiveDate {
     let days = app
         .get("/api/v1/offices/palembang/availability", None)
         .await
@@ -73,6 +91,37 @@ async fn first_open_date(app: &TestApp) -> chrono::NaiveDate {
         .find(|d| d["status"] == "open")
         .map(|d| crate::helpers::date_of(&d["date"]))
         .expect("an open date within two weeks")
+}
+
+/// Sends a form as a browser does: urlencoded, from our own page, with the cookies.
+pub async fn post_form(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> Page {
+    let rb = browser_request(app, Method::POST, path)
+        .header("cookie", cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode_form(form));
+    let reply = app.send(rb).await;
+    let html = Html::parse_document(&reply.text);
+    Page { reply, html }
+}
+
+/// `a=1&b=2`, percent-encoded.
+pub fn encode_form(form: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    form.iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 async fn the_start_page_lists_every_office_by_region_with_its_next_free_date(backend: Backend) {

@@ -1,0 +1,335 @@
+//! The applicant's bookings: the list, and one booking's page, which is the billing page
+//! while it waits for payment (code, amount, deadline in the office's zone) and its status
+//! timeline after; cancelling asks once more before it is done.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Redirect};
+use chrono::{DateTime, Utc};
+use loket_domain::BookingState;
+use loket_domain::booking::{check_cancel, check_reschedule};
+use loket_store::Booking;
+use uuid::Uuid;
+
+use super::format::{clock, date_time, long_date, rupiah};
+use super::session::SignedIn;
+use super::{Chrome, PageCtx, PageError, PageResult, render};
+use crate::i18n::Tr;
+use crate::planning;
+use crate::state::AppState;
+use crate::usecases::bookings;
+
+/// A booking as the list shows it.
+pub struct Row {
+    /// Link.
+    pub href: String,
+    /// "Senin, 7 Desember 2026, 08.00 WIB".
+    pub when: String,
+    /// Office name.
+    pub office: String,
+    /// Status in words.
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/bookings/list.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+}
+
+/// `GET /bookings`.
+pub async fn list(State(state): State<AppState>, ctx: PageCtx, who: SignedIn) -> PageResult {
+    let t = Tr(ctx.lang);
+    let now = state.now();
+    let mut rows = Vec::new();
+    for b in bookings::list(&state, who.account_id).await? {
+        let office = planning::office(&state, &b.slot.office_code).await?;
+        let start = office
+            .session(&b.slot.session_code)
+            .map(|s| format!(", {}", clock(t, s.start, office.time_zone)))
+            .unwrap_or_default();
+        rows.push(Row {
+            href: format!("/bookings/{}", b.id),
+            when: format!("{}{start}", long_date(t, b.slot.service_date)),
+            office: office.name.clone(),
+            status: t.s(state_key(b.effective_state(now))).to_owned(),
+        });
+    }
+    Ok(render(&ListPage {
+        c: Chrome::new(&ctx, t.s("bookings.title").to_owned()),
+        rows,
+    }))
+}
+
+/// The locale key of a state's name.
+pub fn state_key(s: BookingState) -> &'static str {
+    match s {
+        BookingState::AwaitingPayment => "status.awaiting_payment",
+        BookingState::PaymentPending => "status.payment_pending",
+        BookingState::Paid => "status.paid",
+        BookingState::Expired => "status.expired",
+        BookingState::Cancelled => "status.cancelled",
+        BookingState::RefundDue => "status.refund_due",
+        BookingState::NoShow => "status.no_show",
+    }
+}
+
+/// A step of the status timeline.
+pub struct TimelineStep {
+    /// What it is.
+    pub label: String,
+    /// When it happened, if it did.
+    pub when: Option<String>,
+    /// "done", "current" or "todo".
+    pub class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/bookings/show.html")]
+struct ShowPage {
+    c: Chrome,
+    b: View,
+}
+
+/// What a booking's page shows.
+pub struct View {
+    /// Id, for the forms.
+    pub id: Uuid,
+    /// The state's name.
+    pub status: String,
+    /// The state's code (CSS, tests).
+    pub state: &'static str,
+    /// Whether it waits for payment.
+    pub awaiting: bool,
+    /// The billing code in groups of five.
+    pub billing_code: String,
+    /// The billing code's digits.
+    pub code: String,
+    /// The amount.
+    pub amount: String,
+    /// The deadline, local, with the zone.
+    pub deadline: String,
+    /// Minutes left to pay.
+    pub minutes_left: i64,
+    /// What the applicant must do now.
+    pub todo: String,
+    /// Applicant name and masked NIK.
+    pub applicant: String,
+    /// Office name.
+    pub office: String,
+    /// Its address or city.
+    pub address: String,
+    /// Date and session, local, with the zone.
+    pub when: String,
+    /// The timeline.
+    pub timeline: Vec<TimelineStep>,
+    /// Whether it can be cancelled now.
+    pub can_cancel: bool,
+    /// Whether it can be moved now.
+    pub can_reschedule: bool,
+    /// Whether the simulated bank is on (dev and demo).
+    pub demo_bank: bool,
+}
+
+async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
+    let office = planning::office(state, &b.slot.office_code).await?;
+    let zone = office.time_zone;
+    let now = state.now();
+    let today = loket_domain::release::local_date(now, zone);
+    let effective = b.effective_state(now);
+    let applicant = state
+        .store
+        .get_applicant(b.account_id, b.applicant_id)
+        .await
+        .map_err(crate::usecases::Refusal::from)?;
+    let session = office.session(&b.slot.session_code);
+    let when = match session {
+        Some(s) => format!(
+            "{}, {}–{}",
+            long_date(t, b.slot.service_date),
+            clock(t, s.start, zone)
+                .split(' ')
+                .next()
+                .unwrap_or_default(),
+            clock(t, s.end, zone)
+        ),
+        None => long_date(t, b.slot.service_date),
+    };
+    let code = b.billing_code.as_str();
+    let grouped = code
+        .as_bytes()
+        .chunks(5)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let todo = match effective {
+        BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
+            "booking.todo.pay",
+            &[("deadline", &date_time(t, b.payment_deadline, zone))],
+        ),
+        BookingState::Paid => t.f("booking.todo.come", &[("when", &when)]),
+        BookingState::RefundDue => t.s("booking.todo.refund").to_owned(),
+        BookingState::Expired => t.s("booking.todo.expired").to_owned(),
+        BookingState::Cancelled => t.s("booking.todo.cancelled").to_owned(),
+        BookingState::NoShow => t.s("booking.todo.no_show").to_owned(),
+    };
+    Ok(View {
+        id: b.id,
+        status: t.s(state_key(effective)).to_owned(),
+        state: effective.as_str(),
+        awaiting: effective == BookingState::AwaitingPayment,
+        billing_code: grouped,
+        code: code.to_owned(),
+        amount: rupiah(b.fee_total),
+        deadline: date_time(t, b.payment_deadline, zone),
+        minutes_left: (b.payment_deadline - now).num_minutes().max(0),
+        todo,
+        applicant: applicant
+            .map(|a| format!("{} ({})", a.full_name, a.nik.masked()))
+            .unwrap_or_else(|| b.nik.masked()),
+        office: office.name.clone(),
+        address: office
+            .address
+            .clone()
+            .unwrap_or_else(|| office.city.clone()),
+        when,
+        timeline: timeline(t, b, effective, zone),
+        can_cancel: check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)
+            .is_ok(),
+        can_reschedule: check_reschedule(
+            b.state,
+            b.payment_deadline,
+            u32::try_from(b.reschedules_used).unwrap_or(u32::MAX),
+            b.slot.service_date,
+            today,
+            now,
+        )
+        .is_ok(),
+        demo_bank: state.settings.mode.dev_tools(),
+    })
+}
+
+/// The steps from the hold to collection; an ending other than collection (expired,
+/// cancelled, refund due, no-show) takes the place of the steps it cut short.
+fn timeline(t: Tr, b: &Booking, s: BookingState, zone: chrono_tz::Tz) -> Vec<TimelineStep> {
+    let at = |d: DateTime<Utc>| Some(date_time(t, d, zone));
+    let step = |key: &str, when: Option<String>, class| TimelineStep {
+        label: t.s(key).to_owned(),
+        when,
+        class,
+    };
+    let mut out = vec![step("timeline.held", at(b.created_at), "done")];
+    let paid = b.paid_at.is_some();
+    if paid {
+        out.push(step("timeline.paid", b.paid_at.and_then(at), "done"));
+    }
+    match s {
+        BookingState::AwaitingPayment | BookingState::PaymentPending => {
+            out.push(step("timeline.paid", None, "current"));
+        }
+        BookingState::Paid => {}
+        other => {
+            out.push(step(state_key(other), at(b.updated_at), "current"));
+            return out;
+        }
+    }
+    let later = [
+        "timeline.checked_in",
+        "timeline.interviewed",
+        "timeline.in_process",
+        "timeline.ready",
+        "timeline.collected",
+    ];
+    for (i, key) in later.into_iter().enumerate() {
+        let class = if s == BookingState::Paid && i == 0 {
+            "current"
+        } else {
+            "todo"
+        };
+        out.push(step(key, None, class));
+    }
+    out
+}
+
+/// `GET /bookings/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
+    let b = bookings::own(&state, who.account_id, id).await?;
+    let v = view(&state, t, &b).await?;
+    let title = if v.awaiting {
+        t.s("booking.title_billing")
+    } else {
+        t.s("booking.title")
+    };
+    Ok(render(&ShowPage {
+        c: Chrome::new(&ctx, title.to_owned()),
+        b: v,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "pages/bookings/cancel.html")]
+struct CancelPage {
+    c: Chrome,
+    b: View,
+}
+
+/// `GET /bookings/{id}/cancel`: are you sure?
+pub async fn confirm_cancel(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: SignedIn,
+    Path(id): Path<String>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
+    let b = bookings::own(&state, who.account_id, id).await?;
+    let v = view(&state, t, &b).await?;
+    if !v.can_cancel {
+        return Ok(Redirect::to(&format!("/bookings/{id}")).into_response());
+    }
+    Ok(render(&CancelPage {
+        c: Chrome::new(&ctx, t.s("booking.cancel.title").to_owned()),
+        b: v,
+    }))
+}
+
+/// The cancel form.
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    csrf: Option<String>,
+}
+
+/// `POST /bookings/{id}/cancel`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: SignedIn,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> PageResult {
+    let Ok(Form(f)) = form else {
+        return Err(PageError::Forbidden);
+    };
+    ctx.check_form(&headers, &method, f.csrf.as_deref().unwrap_or(""))?;
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
+    match bookings::cancel(&state, who.account_id, id).await {
+        // Cancelled, or no longer cancellable (the page then says what it is now).
+        Ok(_) | Err(crate::usecases::Refusal::Transition(_)) => {
+            Ok(Redirect::to(&format!("/bookings/{id}")).into_response())
+        }
+        Err(r) => Err(r.into()),
+    }
+}
