@@ -1,0 +1,90 @@
+// The helpers of lib.mjs fail when they should: each check is shown a small page that breaks
+// it (served by the browser itself, on the server's host) and must go red. A helper that
+// passed everything would make every page test green for nothing.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { BASE, checkAxe, launch, noHorizontalScroll, pageWeight, phonePage } from './lib.mjs';
+
+const browser = await launch();
+
+const HEAD = '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Harness</title>';
+
+// Serves html at BASE + path in this page only (the server never sees the request).
+async function fixture(page, path, html, { head = HEAD } = {}) {
+  await page.route(BASE + path, (route) =>
+    route.fulfill({ contentType: 'text/html; charset=utf-8', body: `<!doctype html><html lang="en"><head>${head}</head><body>${html}</body></html>` }),
+  );
+  await page.goto(BASE + path);
+}
+
+const GOOD = '<header>Harness</header><main><h1>A page</h1><p>Some text.</p></main><footer>End</footer>';
+
+test('checkAxe passes a clean page and fails one with violations, naming rule and element', async (t) => {
+  const { page } = await phonePage(t, browser);
+  await fixture(page, '/__harness/axe-good', GOOD);
+  await checkAxe(page);
+  await fixture(page, '/__harness/axe-bad', `${GOOD}<img src="/nothing.png" id="no-alt">`);
+  await assert.rejects(checkAxe(page), /image-alt \(critical\)[\s\S]*#no-alt/);
+});
+
+test('abortOutsideRequests aborts and records a request to another host', async (t) => {
+  const { page, context } = await phonePage(t, browser);
+  await fixture(page, '/__harness/outside', `${GOOD}<img src="http://example.invalid/tracker.png" alt="">`);
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(context.outside.urls, ['http://example.invalid/tracker.png']);
+  assert.throws(() => context.outside.assertNone(), /example\.invalid\/tracker\.png/);
+  context.outside.urls.length = 0; // seen; the test itself must not fail on it
+});
+
+test('noHorizontalScroll fails on a page wider than the phone, or laid out without a viewport', async (t) => {
+  const { page } = await phonePage(t, browser, { width: 320 });
+  await fixture(page, '/__harness/fits', GOOD);
+  await noHorizontalScroll(page);
+  await fixture(page, '/__harness/wide', `${GOOD}<div id="wide" style="width: 400px">wide</div>`);
+  await assert.rejects(noHorizontalScroll(page), /scrolls sideways at 320 px[\s\S]*div#wide/);
+  await fixture(page, '/__harness/no-viewport', GOOD, { head: '<title>Harness</title>' });
+  await assert.rejects(noHorizontalScroll(page), /laid out 980 px wide/);
+});
+
+test('javaScriptEnabled: false runs no page script', async (t) => {
+  const { page } = await phonePage(t, browser, { javaScriptEnabled: false });
+  await fixture(page, '/__harness/nojs', `${GOOD}<script>document.querySelector('h1').textContent = 'scripted'</script>`);
+  assert.equal(await page.locator('h1').innerText(), 'A page');
+});
+
+// The body of a GET as it comes over the wire, compressed as the server sends it to a browser.
+function wireBytes(path) {
+  return new Promise((resolve, reject) => {
+    const req = request(BASE + path, { headers: { 'accept-encoding': 'gzip, deflate, br' } }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk) => (bytes += chunk.length));
+      res.on('end', () => resolve({ bytes, encoding: res.headers['content-encoding'] }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+test('pageWeight counts the bytes on the wire: compressed bodies, headers and every resource', async (t) => {
+  const { page } = await phonePage(t, browser);
+  const path = '/api/v1/openapi.json';
+  const weight = await pageWeight(page, path);
+  const wire = await wireBytes(path);
+  const [resource] = weight.perResource.filter((r) => r.url === BASE + path);
+  assert.ok(resource, `${path} is not among the resources: ${JSON.stringify(weight.perResource)}`);
+  // The body as sent plus a few hundred bytes of headers, never the uncompressed size.
+  assert.ok(
+    resource.bytes >= wire.bytes && resource.bytes < wire.bytes + 2000,
+    `${path}: pageWeight says ${resource.bytes} B, ${wire.bytes} B came over the wire (${wire.encoding ?? 'uncompressed'})`,
+  );
+  assert.equal(weight.total, weight.perResource.reduce((sum, r) => sum + r.bytes, 0));
+
+  // Resources count: a page that loads a stylesheet weighs it too.
+  await page.route(`${BASE}/__harness/heavy`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: `<!doctype html><html lang="en"><head>${HEAD}<link rel="stylesheet" href="${path}"></head><body>${GOOD}</body></html>` }),
+  );
+  const heavy = await pageWeight(page, '/__harness/heavy');
+  assert.ok(heavy.perResource.some((r) => r.url === BASE + path && r.bytes > 0), JSON.stringify(heavy.perResource));
+  assert.ok(heavy.total >= resource.bytes, `${heavy.total} B in all, less than its stylesheet's ${resource.bytes} B`);
+});
