@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { BASE, checkAxe, launch, noHorizontalScroll, pageWeight, phonePage } from './lib.mjs';
+import { BASE, checkAxe, launch, noHorizontalScroll, oneTimeCode, pageWeight, phonePage } from './lib.mjs';
 
 const browser = await launch();
 
@@ -87,4 +87,20 @@ test('pageWeight counts the bytes on the wire: compressed bodies, headers and ev
   const heavy = await pageWeight(page, '/__harness/heavy');
   assert.ok(heavy.perResource.some((r) => r.url === BASE + path && r.bytes > 0), JSON.stringify(heavy.perResource));
   assert.ok(heavy.total >= resource.bytes, `${heavy.total} B in all, less than its stylesheet's ${resource.bytes} B`);
+});
+
+test('oneTimeCode reads the code that the demo mailbox holds for an address', async () => {
+  const email = `harness-${Date.now()}@example.org`;
+  const json = { 'content-type': 'application/json' };
+  const registered = await fetch(`${BASE}/api/v1/accounts`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email, password: 'rahasia-123', full_name: 'Uji Peramban', birth_date: '1990-01-02', sex: 'male', phone: '081234567891' }),
+  });
+  assert.ok(registered.ok, `registering answered ${registered.status}: ${await registered.text()}`);
+  const code = await oneTimeCode(email);
+  assert.match(code, /^\d{6}$/);
+  const verified = await fetch(`${BASE}/api/v1/accounts/verify`, { method: 'POST', headers: json, body: JSON.stringify({ email, code }) });
+  assert.ok(verified.ok, `verifying with ${code} answered ${verified.status}: ${await verified.text()}`);
+  await assert.rejects(oneTimeCode('nobody@example.org', { timeout: 300 }), /no mail with a code to nobody@example\.org/);
 });

@@ -335,7 +335,9 @@ export async function mailbox(to) {
   const url = new URL(`${BASE}/api/v1/dev/mail`);
   if (to) url.searchParams.set('to', to);
   const response = await fetch(url);
-  assert.equal(response.status, 200, `GET ${url} answered ${response.status}: ${await response.text()}`);
+  if (response.status !== 200) {
+    assert.fail(`GET ${url} answered ${response.status}: ${await response.text()}`);
+  }
   return response.json();
 }
 
