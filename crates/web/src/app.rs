@@ -186,8 +186,14 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal("handler panicked").into_response()
 }
 
-async fn fallback() -> ApiError {
-    ApiError::not_found("page")
+/// An unknown path: problem+json under `/api/` and for machines, a translated page for
+/// everything else.
+async fn fallback(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::not_found("page").into_response()
+    } else {
+        crate::pages::not_found(req).await
+    }
 }
 
 /// The longest request target (path and query) served; longer ones get 414 problem+json
@@ -312,6 +318,7 @@ pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let _ = routes::health::metrics_handle();
     routes::router(settings.mode.dev_tools())
+        .merge(crate::pages::router(state.clone()))
         .fallback(fallback)
         .layer(middleware::from_fn(method_not_allowed))
         .layer(middleware::from_fn_with_state(state.clone(), read_body))

@@ -97,26 +97,17 @@ pub fn token_from(headers: &axum::http::HeaderMap) -> Option<(String, bool)> {
     None
 }
 
-/// A cookie-authenticated request that changes state must come from our own pages.
-fn same_origin(parts: &Parts) -> bool {
-    if parts.method.is_safe() {
+/// A cookie-authenticated request that changes state must come from our own pages: the
+/// browser's `Sec-Fetch-Site` says so, or, without it, the `Origin` names our host.
+pub fn same_origin(method: &axum::http::Method, headers: &axum::http::HeaderMap) -> bool {
+    if method.is_safe() {
         return true;
     }
-    match parts
-        .headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => site == "same-origin" || site == "none",
         None => {
-            let origin = parts
-                .headers
-                .get(header::ORIGIN)
-                .and_then(|v| v.to_str().ok());
-            let host = parts
-                .headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok());
+            let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
             match (origin, host) {
                 (Some(o), Some(h)) => o.split("://").nth(1) == Some(h),
                 (None, _) => true,
@@ -128,7 +119,7 @@ fn same_origin(parts: &Parts) -> bool {
 
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let (token, via_cookie) = token_from(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-    if via_cookie && !same_origin(parts) {
+    if via_cookie && !same_origin(&parts.method, &parts.headers) {
         return Err(ApiError::forbidden().detail("cross-site request refused"));
     }
     let hash = hash_token(&token);

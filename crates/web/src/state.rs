@@ -324,6 +324,11 @@ pub struct Shared {
     pub logins: LoginGuard,
     /// Rendered availability (JSON) per (office, first date, last date).
     pub availability: Coalesced<(String, NaiveDate, NaiveDate), axum::body::Bytes>,
+    /// Every office with its next free date, for the start page (one entry).
+    pub office_summaries: Coalesced<(), Arc<Vec<crate::usecases::availability::OfficeNext>>>,
+    /// Availability read for the calendar page per (office, first date, last date).
+    pub calendars:
+        Coalesced<(String, NaiveDate, NaiveDate), Arc<crate::usecases::availability::Availability>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -359,6 +364,8 @@ impl AppState {
             },
             logins,
             availability: Coalesced::new(availability, 10_000),
+            office_summaries: Coalesced::new(availability, 1),
+            calendars: Coalesced::new(availability, 10_000),
         }))
     }
 

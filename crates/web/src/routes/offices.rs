@@ -1,8 +1,6 @@
 //! Offices and availability: the public, read-only part of the API an applicant's calendar
 //! is drawn from.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,9 +18,10 @@ use utoipa_axum::routes;
 use super::schemas::{ClosedReasonSchema, DayStatusSchema, ReleaseRuleSchema, ServiceClassSchema};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::planning::{self, DayStatus, OfficePlan};
+use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
+use crate::usecases::availability::{self, DayKind};
 
 /// A session of an office.
 #[derive(Serialize, ToSchema)]
@@ -233,82 +232,51 @@ async fn availability(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-/// The availability of an office over `from..=to`, read now: the calendar and quota plan
-/// and the places taken per slot (the store's kept counters).
+/// The availability of an office over `from..=to`, read now (the use case), as the API
+/// shows it.
 async fn render(
     state: &AppState,
     code: &str,
     from: NaiveDate,
     to: NaiveDate,
 ) -> ApiResult<AvailabilityView> {
-    let office = planning::office(state, code).await?;
-    let plan = OfficePlan::load(state, office, from, to).await?;
-    let usage: HashMap<_, _> = state
-        .store
-        .slot_usage(&plan.office.code, from, to, plan.now)
-        .await?
+    let a = availability::read(state, code, from, to).await?;
+    let days = a
+        .days
         .into_iter()
-        .map(|u| (u.key.clone(), u))
+        .map(|d| DayAvailability {
+            date: d.date,
+            status: d.kind.as_str().to_owned(),
+            closed_reason: match &d.kind {
+                DayKind::Closed(r) => serde_json::to_value(r).ok(),
+                _ => None,
+            },
+            opens_at: match d.kind {
+                DayKind::NotReleased(at) => Some(at),
+                _ => None,
+            },
+            sessions: d
+                .sessions
+                .into_iter()
+                .map(|s| SessionAvailability {
+                    session: SessionView::from(&s.session),
+                    classes: s
+                        .classes
+                        .into_iter()
+                        .map(|c| ClassAvailability {
+                            class: c.class,
+                            capacity: c.capacity,
+                            remaining: c.remaining,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
         .collect();
-    let mut days = Vec::new();
-    let mut date = from;
-    while date <= to {
-        let status = plan.day_status(date);
-        let mut sessions = Vec::new();
-        let mut any_left = false;
-        if !matches!(status, DayStatus::Closed(_)) {
-            for s in plan.office.sessions_on(date) {
-                let classes = ServiceClass::ALL
-                    .into_iter()
-                    .map(|class| {
-                        let key = plan.slot(date, &s.code, class);
-                        let (capacity, taken) = match usage.get(&key) {
-                            Some(u) => (u.capacity, u.taken),
-                            None => (plan.planned_capacity(date, &s.code, class), 0),
-                        };
-                        let remaining = if status == DayStatus::Open && class.bookable_online() {
-                            (capacity - taken).max(0)
-                        } else {
-                            0
-                        };
-                        any_left |= remaining > 0;
-                        ClassAvailability {
-                            class,
-                            capacity,
-                            remaining,
-                        }
-                    })
-                    .collect();
-                sessions.push(SessionAvailability {
-                    session: SessionView::from(s),
-                    classes,
-                });
-            }
-        }
-        let (status_s, closed_reason, opens_at) = match &status {
-            DayStatus::Open if any_left => ("open", None, None),
-            DayStatus::Open => ("full", None, None),
-            DayStatus::Past => ("past", None, None),
-            DayStatus::Closed(r) => ("closed", serde_json::to_value(r).ok(), None),
-            DayStatus::NotReleased(at) => ("not_released", None, Some(*at)),
-            DayStatus::BeyondHorizon => ("beyond_horizon", None, None),
-        };
-        days.push(DayAvailability {
-            date,
-            status: status_s.to_owned(),
-            closed_reason,
-            opens_at,
-            sessions,
-        });
-        match date.checked_add_days(Days::new(1)) {
-            Some(d) => date = d,
-            None => break,
-        }
-    }
     Ok(AvailabilityView {
-        office: plan.office.code.clone(),
-        time_zone: plan.office.time_zone.name().to_owned(),
-        zone_label: zone_label(plan.office.time_zone).to_owned(),
+        office: a.office.code.clone(),
+        time_zone: a.office.time_zone.name().to_owned(),
+        zone_label: zone_label(a.office.time_zone).to_owned(),
         days,
     })
 }

@@ -4,6 +4,7 @@
 //! a refusal as problem+json (`error.rs`), a page renders the same value as a translated
 //! message beside the form. Handlers only parse input and render.
 
+pub mod availability;
 pub mod bookings;
 pub mod reference;
 mod refusal;

@@ -68,9 +68,12 @@ async fn a_body_that_is_not_json_is_unsupported_media_type(backend: Backend) {
 async fn an_unknown_route_is_a_not_found_problem(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
+    // Outside /api/ an unknown path is a page (pages.rs); under it, a problem.
+    let page = app.get("/nope", None).await;
+    assert_eq!(page.status, 404);
+    assert!(page.header("content-type").unwrap_or_default().starts_with("text/html"));
     for path in [
         "/api/v1/nope",
-        "/nope",
         "/api/v2/bookings",
         "/api/v1/offices/palembang/nope",
     ] {

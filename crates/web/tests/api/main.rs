@@ -35,6 +35,7 @@ mod errors;
 mod health;
 mod offices;
 mod openapi;
+mod pages;
 mod payments;
 mod quotas;
 mod safety;

@@ -1,0 +1,99 @@
+//! The pages' static files, compiled into the binary: one small stylesheet (and later the
+//! few enhancing scripts). Each is served under a name carrying a hash of its content, so
+//! browsers may keep it for a year and still never see a stale one after an upgrade.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use crate::state::AppState;
+
+/// One served file.
+struct Asset {
+    /// The name pages link to, e.g. `/static/site.3f2a9c1d.css`.
+    href: String,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+/// (stem, extension, content type, bytes) of every file.
+const FILES: &[(&str, &str, &str, &[u8])] = &[(
+    "site",
+    "css",
+    "text/css; charset=utf-8",
+    include_bytes!("../../static/pages/site.css"),
+)];
+
+fn assets() -> &'static [Asset] {
+    static ASSETS: OnceLock<Vec<Asset>> = OnceLock::new();
+    ASSETS.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(stem, ext, content_type, body)| {
+                let hash = hex::encode(&Sha256::digest(body)[..5]);
+                Asset {
+                    href: format!("/static/{stem}.{hash}.{ext}"),
+                    content_type,
+                    body,
+                }
+            })
+            .collect()
+    })
+}
+
+/// The stylesheet's fingerprinted address.
+pub fn css_href() -> &'static str {
+    assets()
+        .first()
+        .map_or("/static/site.css", |a| a.href.as_str())
+}
+
+/// The route of the static files.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/static/{file}", get(serve))
+}
+
+async fn serve(Path(file): Path<String>) -> Response {
+    let wanted = format!("/static/{file}");
+    match assets().iter().find(|a| a.href == wanted) {
+        Some(a) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(a.content_type),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            a.body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stylesheet_is_named_by_its_content() {
+        let href = css_href();
+        assert!(
+            href.starts_with("/static/site.") && href.ends_with(".css"),
+            "{href}"
+        );
+        assert_eq!(href.len(), "/static/site..css".len() + 10);
+    }
+}
