@@ -12,9 +12,13 @@ const browser = await launch();
 const HEAD = '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Harness</title>';
 
 // Serves html at BASE + path in this page only (the server never sees the request).
-async function fixture(page, path, html, { head = HEAD } = {}) {
+async function fixture(page, path, html, { head = HEAD, headers = {} } = {}) {
   await page.route(BASE + path, (route) =>
-    route.fulfill({ contentType: 'text/html; charset=utf-8', body: `<!doctype html><html lang="en"><head>${head}</head><body>${html}</body></html>` }),
+    route.fulfill({
+      contentType: 'text/html; charset=utf-8',
+      headers,
+      body: `<!doctype html><html lang="en"><head>${head}</head><body>${html}</body></html>`,
+    }),
   );
   await page.goto(BASE + path);
 }
@@ -29,13 +33,20 @@ test('checkAxe passes a clean page and fails one with violations, naming rule an
   await assert.rejects(checkAxe(page), /image-alt \(critical\)[\s\S]*#no-alt/);
 });
 
-test('abortOutsideRequests aborts and records a request to another host', async (t) => {
+test('abortOutsideRequests aborts and records a request to another host, also one the CSP refused', async (t) => {
   const { page, context } = await phonePage(t, browser);
   await fixture(page, '/__harness/outside', `${GOOD}<img src="http://example.invalid/tracker.png" alt="">`);
   await page.waitForLoadState('networkidle');
   assert.deepEqual(context.outside.urls, ['http://example.invalid/tracker.png']);
   assert.throws(() => context.outside.assertNone(), /example\.invalid\/tracker\.png/);
   context.outside.urls.length = 0; // seen; the test itself must not fail on it
+
+  // One that the page's own policy refuses still counts: the page asked for it.
+  const csp = { 'content-security-policy': "default-src 'self'" };
+  await fixture(page, '/__harness/outside-csp', `${GOOD}<img src="http://example.invalid/refused.png" alt="">`, { headers: csp });
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(context.outside.urls, ['http://example.invalid/refused.png']);
+  context.outside.urls.length = 0;
 });
 
 test('noHorizontalScroll fails on a page wider than the phone, or laid out without a viewport', async (t) => {

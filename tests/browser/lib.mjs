@@ -89,7 +89,8 @@ export async function phoneContext(browser, options = {}) {
 }
 
 /**
- * Aborts every request of the context to a host other than the server's and records it.
+ * Aborts every request of the context to a host other than the server's and records it, as
+ * well as those the page's Content-Security-Policy refused before they left the browser.
  * Returns { urls, assertNone() }: urls lists what was aborted, assertNone() fails the test
  * with that list when it is not empty. Calling it again on the same context returns the same
  * record.
@@ -106,21 +107,19 @@ export async function abortOutsideRequests(context) {
     },
   };
   context.outside = record;
-  await context.route(
-    (url) => url.host !== SERVER_HOST,
-    (route) => {
-      urls.push(route.request().url());
-      return route.abort('blockedbyclient');
-    },
-  );
+  const outside = (url) => url.host !== SERVER_HOST;
+  // Recorded when asked for, so that a request the page's Content-Security-Policy refuses
+  // (it never reaches the route below) counts too: the page still tried.
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (/^https?:$/.test(url.protocol) && outside(url)) urls.push(request.url());
+  });
+  await context.route(outside, (route) => route.abort('blockedbyclient'));
   // WebSockets do not pass through route(): record and close those too.
-  await context.routeWebSocket(
-    (url) => url.host !== SERVER_HOST,
-    (ws) => {
-      urls.push(ws.url());
-      return ws.close();
-    },
-  );
+  await context.routeWebSocket(outside, (ws) => {
+    urls.push(ws.url());
+    return ws.close();
+  });
   return record;
 }
 
