@@ -65,10 +65,12 @@ test('javaScriptEnabled: false runs no page script', async (t) => {
   assert.equal(await page.locator('h1').innerText(), 'A page');
 });
 
-// The body of a GET as it comes over the wire, compressed as the server sends it to a browser.
-function wireBytes(path) {
+// The body of a GET as it comes over the wire, compressed as the server sends it to a browser
+// (or not at all, with compressed false).
+function wireBytes(path, { compressed = true } = {}) {
+  const headers = { 'accept-encoding': compressed ? 'gzip, deflate, br' : 'identity' };
   return new Promise((resolve, reject) => {
-    const req = request(BASE + path, { headers: { 'accept-encoding': 'gzip, deflate, br' } }, (res) => {
+    const req = request(BASE + path, { headers }, (res) => {
       let bytes = 0;
       res.on('data', (chunk) => (bytes += chunk.length));
       res.on('end', () => resolve({ bytes, encoding: res.headers['content-encoding'] }));
@@ -79,25 +81,29 @@ function wireBytes(path) {
 
 test('pageWeight counts the bytes on the wire: compressed bodies, headers and every resource', async (t) => {
   const { page } = await phonePage(t, browser);
-  const path = '/api/v1/openapi.json';
-  const weight = await pageWeight(page, path);
-  const wire = await wireBytes(path);
-  const [resource] = weight.perResource.filter((r) => r.url === BASE + path);
-  assert.ok(resource, `${path} is not among the resources: ${JSON.stringify(weight.perResource)}`);
-  // The body as sent plus a few hundred bytes of headers, never the uncompressed size.
+  // The start page: the server compresses pages.
+  const weight = await pageWeight(page, '/');
+  const wire = await wireBytes('/');
+  const plain = await wireBytes('/', { compressed: false });
+  assert.ok(wire.encoding, 'the server sent / uncompressed, so this test would not tell');
+  const [resource] = weight.perResource.filter((r) => r.url === `${BASE}/`);
+  assert.ok(resource, `/ is not among the resources: ${JSON.stringify(weight.perResource)}`);
+  // The compressed body plus its headers, well under the uncompressed size.
   assert.ok(
-    resource.bytes >= wire.bytes && resource.bytes < wire.bytes + 2000,
-    `${path}: pageWeight says ${resource.bytes} B, ${wire.bytes} B came over the wire (${wire.encoding ?? 'uncompressed'})`,
+    resource.bytes >= wire.bytes && resource.bytes < wire.bytes + 1500 && resource.bytes < plain.bytes,
+    `/: pageWeight says ${resource.bytes} B; ${wire.bytes} B came over the wire (${wire.encoding}), ${plain.bytes} B uncompressed`,
   );
   assert.equal(weight.total, weight.perResource.reduce((sum, r) => sum + r.bytes, 0));
+  assert.ok(weight.perResource.some((r) => r.type === 'Stylesheet' && r.bytes > 0), 'the stylesheet of / is not counted');
 
-  // Resources count: a page that loads a stylesheet weighs it too.
+  // A page that loads something large weighs it too.
+  const large = '/api/v1/openapi.json';
   await page.route(`${BASE}/__harness/heavy`, (route) =>
-    route.fulfill({ contentType: 'text/html', body: `<!doctype html><html lang="en"><head>${HEAD}<link rel="stylesheet" href="${path}"></head><body>${GOOD}</body></html>` }),
+    route.fulfill({ contentType: 'text/html', body: `<!doctype html><html lang="en"><head>${HEAD}<link rel="stylesheet" href="${large}"></head><body>${GOOD}</body></html>` }),
   );
   const heavy = await pageWeight(page, '/__harness/heavy');
-  assert.ok(heavy.perResource.some((r) => r.url === BASE + path && r.bytes > 0), JSON.stringify(heavy.perResource));
-  assert.ok(heavy.total >= resource.bytes, `${heavy.total} B in all, less than its stylesheet's ${resource.bytes} B`);
+  const largeWire = await wireBytes(large);
+  assert.ok(heavy.total >= largeWire.bytes, `${heavy.total} B in all, less than the ${largeWire.bytes} B of ${large}:\n${JSON.stringify(heavy.perResource)}`);
 });
 
 test('oneTimeCode reads the code that the demo mailbox holds for an address', async () => {
