@@ -71,7 +71,11 @@ async fn an_unknown_route_is_a_not_found_problem(backend: Backend) {
     // Outside /api/ an unknown path is a page (pages.rs); under it, a problem.
     let page = app.get("/nope", None).await;
     assert_eq!(page.status, 404);
-    assert!(page.header("content-type").unwrap_or_default().starts_with("text/html"));
+    assert!(
+        page.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
     for path in [
         "/api/v1/nope",
         "/api/v2/bookings",

@@ -286,7 +286,11 @@ fn every_route_the_code_registers_is_documented_or_listed_as_undocumented() {
     for (file, route) in &plain {
         if file.starts_with(&pages) {
             // The HTML pages are for people, not part of the API, and stay outside it.
-            assert!(!route.starts_with("/api/"), "{}: page route {route}", file.display());
+            assert!(
+                !route.starts_with("/api/"),
+                "{}: page route {route}",
+                file.display()
+            );
             continue;
         }
         assert!(
