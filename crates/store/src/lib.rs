@@ -220,6 +220,23 @@ pub trait AccountStore: Send + Sync {
         code_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Stores (replacing) the password reset code hash of an account.
+    async fn put_password_reset(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Checks a password reset code and, in one transaction, sets the new password hash,
+    /// marks the email verified (the code came by mail), ends every session of the account
+    /// and uses the code up. At most 5 tries per code.
+    async fn reset_password(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Creates a staff member.
     async fn create_staff(
         &self,
