@@ -9,9 +9,9 @@ use loket_domain::staff::{ScopeRefusal, check_scope};
 use loket_store::{Principal, Staff, StaffRole};
 use uuid::Uuid;
 
-use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::usecases::accounts;
 
 /// JSON body; a malformed body is a 400/415/422 problem.
 #[derive(FromRequest)]
@@ -31,12 +31,7 @@ pub struct ApiQuery<T>(pub T);
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Send the body as JSON",
-            )
-            .detail("set 'Content-Type: application/json'"),
+            JsonRejection::MissingJsonContentType(_) => ApiError::unsupported_media_type(),
             JsonRejection::JsonSyntaxError(e) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed-json",
@@ -131,18 +126,9 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     if via_cookie && !same_origin(parts) {
         return Err(ApiError::forbidden().detail("cross-site request refused"));
     }
-    let hash = hash_token(&token);
-    let now = state.now();
-    if let Some(p) = state.principals.get(&hash, now) {
-        return Ok(p);
-    }
-    let (p, expires_at) = state
-        .store
-        .principal(&hash, now)
+    accounts::principal(state, &token)
         .await?
-        .ok_or_else(ApiError::unauthorized)?;
-    state.principals.put(&hash, &p, expires_at);
-    Ok(p)
+        .ok_or_else(ApiError::unauthorized)
 }
 
 /// A logged-in applicant account.
@@ -159,11 +145,7 @@ impl FromRequestParts<AppState> for CurrentAccount {
             Principal::Account { id, verified: true } => Ok(Self { id }),
             Principal::Account {
                 verified: false, ..
-            } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "email-not-verified",
-                "Verify your email address first",
-            )),
+            } => Err(ApiError::email_not_verified()),
             Principal::Staff(_) => {
                 Err(ApiError::forbidden().detail("this is for applicant accounts"))
             }

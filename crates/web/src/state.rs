@@ -210,6 +210,12 @@ impl PrincipalCache {
     pub fn forget(&self, token_hash: &str) {
         self.0.remove(token_hash);
     }
+
+    /// Forgets every token (an account's sessions all ended; which tokens were its is
+    /// known only to the store).
+    pub fn forget_all(&self) {
+        self.0.clear();
+    }
 }
 
 /// Short-lived copies of reference data (offices, fee tables, one day's calendar and quota
