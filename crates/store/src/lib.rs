@@ -1,8 +1,11 @@
 //! Loket's storage: the `Store` trait (one method per use case) and its implementation on
 //! SQLite (embedded, default) and PostgreSQL (many instances). Whatever must be atomic, such
-//! as taking a place or recording a payment, is one method here.
+//! as taking a place or recording a payment, is one method here. `CachedStore` wraps a
+//! store with the service's in-process caches, each forgotten by the write that makes it
+//! stale.
 
 mod allocation;
+mod cached;
 pub mod db;
 mod error;
 mod history;
@@ -11,6 +14,7 @@ mod options;
 mod rows;
 mod sql;
 mod sql_store;
+mod ttl;
 pub mod types;
 mod values;
 
@@ -24,6 +28,7 @@ use loket_domain::catalogue::FeeTable;
 use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
 use uuid::Uuid;
 
+pub use cached::{CacheOptions, CachedStore, DayInputs};
 pub use error::{StoreError, StoreResult};
 pub use options::{SqliteDurability, StoreOptions};
 pub use sql_store::SqlStore;

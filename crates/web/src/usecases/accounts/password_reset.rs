@@ -53,7 +53,6 @@ pub async fn reset_password(state: &AppState, r: PasswordReset) -> UseCaseResult
         .store
         .reset_password(account.id, &hash_token(&code), &password_hash, state.now())
         .await?;
-    state.principals.forget_all();
     state.logins.succeeded(&account_login(&email));
     Ok(())
 }

@@ -149,23 +149,15 @@ async fn begin_session(
 
 /// Who a session token belongs to, if it is valid now.
 pub async fn principal(state: &AppState, token: &str) -> UseCaseResult<Option<Principal>> {
-    let hash = hash_token(token);
-    let now = state.now();
-    if let Some(p) = state.principals.get(&hash, now) {
-        return Ok(Some(p));
-    }
-    let Some((p, expires_at)) = state.store.principal(&hash, now).await? else {
-        return Ok(None);
-    };
-    state.principals.put(&hash, &p, expires_at);
-    Ok(Some(p))
+    let found = state
+        .store
+        .principal(&hash_token(token), state.now())
+        .await?;
+    Ok(found.map(|(p, _)| p))
 }
 
 /// Ends the session of a token (an unknown token is already ended).
 #[tracing::instrument(name = "usecase.accounts.logout", skip_all)]
 pub async fn logout(state: &AppState, token: &str) -> UseCaseResult<()> {
-    let hash = hash_token(token);
-    state.store.delete_token(&hash).await?;
-    state.principals.forget(&hash);
-    Ok(())
+    Ok(state.store.delete_token(&hash_token(token)).await?)
 }
