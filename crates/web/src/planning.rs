@@ -13,7 +13,6 @@ use loket_domain::release::local_date;
 use loket_domain::{Office, SessionWindow};
 use loket_store::SlotKey;
 
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::usecases::{Refusal, UseCaseResult};
 
@@ -123,16 +122,21 @@ impl OfficePlan {
     }
 }
 
-/// Parses YYYY-MM-DD or answers 422 for `field`.
-pub fn parse_date(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    let d = iso_date(s.trim())
-        .ok_or_else(|| ApiError::field(field, "invalid_date", "use the form YYYY-MM-DD"))?;
+/// A refusal of one field.
+fn field(field: &'static str, code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal::Field {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+/// Parses YYYY-MM-DD, or refuses `field`.
+pub fn parse_date(name: &'static str, s: &str) -> UseCaseResult<NaiveDate> {
+    let d =
+        iso_date(s.trim()).ok_or_else(|| field(name, "invalid_date", "use the form YYYY-MM-DD"))?;
     if !YEARS.contains(&d.year()) {
-        return Err(ApiError::field(
-            field,
-            "out_of_range",
-            "use a year from 1900 to 9999",
-        ));
+        return Err(field(name, "out_of_range", "use a year from 1900 to 9999"));
     }
     Ok(d)
 }
@@ -158,18 +162,18 @@ pub fn iso_date(s: &str) -> Option<NaiveDate> {
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 /// Parses and bounds a from..=to range.
-pub fn parse_range(from: &str, to: &str) -> ApiResult<(NaiveDate, NaiveDate)> {
+pub fn parse_range(from: &str, to: &str) -> UseCaseResult<(NaiveDate, NaiveDate)> {
     let f = parse_date("from", from)?;
     let t = parse_date("to", to)?;
     if t < f {
-        return Err(ApiError::field(
+        return Err(field(
             "to",
             "range_reversed",
             "'to' must not be before 'from'",
         ));
     }
     if (t - f).num_days() >= MAX_RANGE_DAYS {
-        return Err(ApiError::field(
+        return Err(field(
             "to",
             "range_too_long",
             format!("ask for at most {MAX_RANGE_DAYS} days at a time"),

@@ -167,7 +167,7 @@ fn period(q: &PeriodQuery, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)
     let to =
         q.to.clone()
             .unwrap_or_else(|| f.checked_add_days(Days::new(61)).unwrap_or(f).to_string());
-    planning::parse_range(&from, &to)
+    Ok(planning::parse_range(&from, &to)?)
 }
 
 /// Weekday defaults and per-date overrides of an office.
