@@ -11,6 +11,7 @@ mod error;
 mod history;
 mod lite;
 mod options;
+mod reference_data;
 mod rows;
 mod sql;
 mod sql_store;
@@ -31,6 +32,7 @@ use uuid::Uuid;
 pub use cached::{CacheOptions, CachedStore, DayInputs};
 pub use error::{StoreError, StoreResult};
 pub use options::{SqliteDurability, StoreOptions};
+pub use reference_data::seed_reference_data;
 pub use sql_store::SqlStore;
 pub use types::*;
 
