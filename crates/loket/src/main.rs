@@ -1,7 +1,9 @@
 //! The `loket` binary: parses the command line, sets up logging, and hands over to the
-//! library. Subcommands: serve, migrate, default-config, mail, bench.
+//! libraries. Subcommands: serve (the HTTP service, the background workers beside it, and
+//! with --demo the demo data), migrate, default-config, mail, bench.
 
 mod bench;
+mod workers;
 
 /// mimalloc rather than glibc's malloc: a request allocates and frees many small objects
 /// across threads, and glibc's arenas spent a tenth of the server's time in malloc, free
@@ -13,7 +15,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use loket_web::{Application, Settings, app, seed};
+use loket_web::{Application, Settings, app};
+use tokio::sync::watch;
 
 #[derive(Parser)]
 #[command(
@@ -130,9 +133,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let s = settings(&cli, bind.as_ref(), *demo)?;
             init_tracing(&s.log_format);
             let url = redact_url(&s.database_url);
-            let application = Application::build(s.clone(), *demo)
+            let application = Application::build(s.clone())
                 .await
                 .with_context(|| format!("starting Loket on {url}"))?;
+            let state = application.state();
+            if *demo
+                && loket_demo::seed(&*state.store)
+                    .await
+                    .context("seeding demo data")?
+            {
+                tracing::info!("demo data seeded");
+            }
             println!(
                 "Loket listening on http://{} (database {url})",
                 application.address()
@@ -140,7 +151,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Mode: {}", s.mode.banner());
             if *demo {
                 println!("Demo logins (demo only, never use these passwords elsewhere):");
-                for l in seed::DEMO_LOGINS {
+                for l in loket_demo::DEMO_LOGINS {
                     println!(
                         "  {:<16} {:<24} {:<14} {}",
                         l.role, l.login, l.password, l.scope
@@ -151,7 +162,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "API reference: http://{base}/api/v1/docs (OpenAPI at http://{base}/api/v1/openapi.json); walk-through in docs/API.md"
                 );
             }
-            application.run_until(app::shutdown_signal()).await?;
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let workers = workers::spawn(state, stop_rx);
+            let served = application.run_until(app::shutdown_signal()).await;
+            let _ = stop_tx.send(true);
+            for w in workers {
+                let _ = w.await;
+            }
+            served?;
         }
         Command::Bench(args) => {
             bench::run(args).await?;

@@ -1,16 +1,21 @@
 //! Loket's storage: the `Store` trait (one method per use case) and its implementation on
 //! SQLite (embedded, default) and PostgreSQL (many instances). Whatever must be atomic, such
-//! as taking a place or recording a payment, is one method here.
+//! as taking a place or recording a payment, is one method here. `CachedStore` wraps a
+//! store with the service's in-process caches, each forgotten by the write that makes it
+//! stale.
 
 mod allocation;
+mod cached;
 pub mod db;
 mod error;
 mod history;
 mod lite;
 mod options;
+mod reference_data;
 mod rows;
 mod sql;
 mod sql_store;
+mod ttl;
 pub mod types;
 mod values;
 
@@ -24,8 +29,10 @@ use loket_domain::catalogue::FeeTable;
 use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
 use uuid::Uuid;
 
+pub use cached::{CacheOptions, CachedStore, DayInputs};
 pub use error::{StoreError, StoreResult};
 pub use options::{SqliteDurability, StoreOptions};
+pub use reference_data::seed_reference_data;
 pub use sql_store::SqlStore;
 pub use types::*;
 
@@ -218,6 +225,23 @@ pub trait AccountStore: Send + Sync {
         &self,
         account: Uuid,
         code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Stores (replacing) the password reset code hash of an account.
+    async fn put_password_reset(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Checks a password reset code and, in one transaction, sets the new password hash,
+    /// marks the email verified (the code came by mail), ends every session of the account
+    /// and uses the code up. At most 5 tries per code.
+    async fn reset_password(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        password_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Creates a staff member.

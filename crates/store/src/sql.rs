@@ -296,6 +296,17 @@ pub const BUMP_VERIFICATION: &str =
     "UPDATE email_verifications SET attempts = attempts + 1 WHERE account_id = $1";
 pub const DELETE_VERIFICATION: &str = "DELETE FROM email_verifications WHERE account_id = $1";
 pub const MARK_VERIFIED: &str = "UPDATE accounts SET email_verified_at = $2 WHERE id = $1";
+pub const UPSERT_PASSWORD_RESET: &str = "INSERT INTO password_resets (account_id, code_hash, expires_at, attempts) \
+    VALUES ($1, $2, $3, 0) ON CONFLICT (account_id) DO UPDATE SET code_hash = excluded.code_hash, \
+    expires_at = excluded.expires_at, attempts = 0";
+pub const GET_PASSWORD_RESET: &str =
+    "SELECT code_hash, expires_at, attempts FROM password_resets WHERE account_id = $1";
+pub const BUMP_PASSWORD_RESET: &str =
+    "UPDATE password_resets SET attempts = attempts + 1 WHERE account_id = $1";
+pub const DELETE_PASSWORD_RESET: &str = "DELETE FROM password_resets WHERE account_id = $1";
+/// The code came by mail, so using it proves the address too.
+pub const SET_PASSWORD: &str = "UPDATE accounts SET password_hash = $2, \
+    email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1";
 
 pub const INSERT_STAFF: &str = "INSERT INTO staff (id, username, password_hash, full_name, role, office_code, \
     region_code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -309,6 +320,7 @@ pub const TOKEN_PRINCIPAL: &str = "SELECT t.account_id, t.expires_at, a.email_ve
     LEFT JOIN accounts a ON a.id = t.account_id LEFT JOIN staff s ON s.id = t.staff_id \
     WHERE t.token_hash = $1 AND t.expires_at > $2";
 pub const DELETE_TOKEN: &str = "DELETE FROM auth_tokens WHERE token_hash = $1";
+pub const DELETE_ACCOUNT_TOKENS: &str = "DELETE FROM auth_tokens WHERE account_id = $1";
 
 pub const COUNT_APPLICANTS: &str = "SELECT COUNT(*) AS n FROM applicants WHERE account_id = $1";
 pub const APPLICANT_NIK_EXISTS: &str =
@@ -409,11 +421,17 @@ pub const SHARED: &[&str] = &[
     BUMP_VERIFICATION,
     DELETE_VERIFICATION,
     MARK_VERIFIED,
+    UPSERT_PASSWORD_RESET,
+    GET_PASSWORD_RESET,
+    BUMP_PASSWORD_RESET,
+    DELETE_PASSWORD_RESET,
+    SET_PASSWORD,
     INSERT_STAFF,
     STAFF_AUTH,
     INSERT_TOKEN,
     TOKEN_PRINCIPAL,
     DELETE_TOKEN,
+    DELETE_ACCOUNT_TOKENS,
     COUNT_APPLICANTS,
     APPLICANT_NIK_EXISTS,
     INSERT_APPLICANT,

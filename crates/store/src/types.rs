@@ -304,6 +304,16 @@ pub struct Actor {
     pub name: String,
 }
 
+impl Actor {
+    /// Loket itself (seeded data, for instance).
+    pub fn system() -> Self {
+        Self {
+            id: None,
+            name: "system".into(),
+        }
+    }
+}
+
 /// One audited change.
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditEntry {

@@ -1,5 +1,6 @@
-//! Building and running the service: connect and migrate the store, seed, bind, serve with
-//! the middleware stack, run the background workers, and stop cleanly on a shutdown signal.
+//! Building and running the HTTP service: connect and migrate the store (with its
+//! reference data), bind, serve with the middleware stack, and stop cleanly on a shutdown
+//! signal. What runs beside it (the workers, the demo seed) is the binary's to start.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,9 +12,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use loket_store::{DynStore, SqlStore, StoreOptions};
+use loket_store::{DynStore, SqlStore, StoreOptions, seed_reference_data};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -21,9 +21,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::routes;
-use crate::seed;
 use crate::state::AppState;
-use crate::workers;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +29,6 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Store(#[from] loket_store::StoreError),
-    /// Seeding failed.
-    #[error("seed: {0}")]
-    Seed(#[from] seed::SeedError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -50,7 +45,8 @@ pub enum StartError {
     Config(#[from] crate::config::ConfigError),
 }
 
-/// Opens the store named by the settings and applies migrations.
+/// Opens the store named by the settings, applies migrations and writes the national
+/// reference data a new database lacks.
 pub async fn open_store(settings: &Settings) -> Result<SqlStore, StartError> {
     let store = SqlStore::connect(
         &settings.database_url,
@@ -62,6 +58,7 @@ pub async fn open_store(settings: &Settings) -> Result<SqlStore, StartError> {
     )
     .await?;
     store.migrate().await?;
+    seed_reference_data(&store).await?;
     Ok(store)
 }
 
@@ -102,16 +99,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store, seeds reference data (and demo data when asked), and binds.
-    pub async fn build(settings: Settings, demo: bool) -> Result<Self, StartError> {
+    /// Opens the store (migrated, with its reference data) and binds.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
         // Checked here as well as at load, so no caller can start production unsafely.
         settings.validate_for_serving()?;
         let sqlite_lock = lock_sqlite_file(&settings.database_url)?;
         let store = open_store(&settings).await?;
-        seed::reference_data(&store).await?;
-        if demo && seed::demo(&store).await? {
-            tracing::info!("demo data seeded");
-        }
         let listener =
             TcpListener::bind(&settings.bind)
                 .await
@@ -140,30 +133,24 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// The state (tests use it to reach the store and the clock).
+    /// The state: the store and the clock, for what runs beside the service (the workers,
+    /// a seed) and for tests.
     pub fn state(&self) -> AppState {
         self.state.clone()
     }
 
-    /// Serves until `shutdown` resolves, then drains requests and stops the workers.
+    /// Serves until `shutdown` resolves, then drains requests.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let workers = workers::spawn(self.state.clone(), stop_rx);
         let app = router(self.state.clone());
-        let result = axum::serve(self.listener, app)
+        axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down");
             })
-            .await;
-        let _ = stop_tx.send(true);
-        for w in workers {
-            let _ = w.await;
-        }
-        result
+            .await
     }
 }
 

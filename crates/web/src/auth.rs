@@ -4,13 +4,9 @@
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
-
-/// Hashes a password with Argon2id on a blocking thread.
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    hashing(move || password_auth::generate_hash(password))
-        .await
-        .map_err(ApiError::internal)
+/// Hashes a password with Argon2id on a blocking thread (which fails only if it panicked).
+pub async fn hash_password(password: String) -> Result<String, tokio::task::JoinError> {
+    hashing(move || password_auth::generate_hash(password)).await
 }
 
 /// Checks a password against a PHC hash on a blocking thread; `None` burns the same time

@@ -554,4 +554,18 @@ mod tests {
         assert_eq!(ok.mode, Mode::Production);
         assert!(!ok.mode.dev_tools());
     }
+
+    #[test]
+    fn smtp_urls_parse_to_host_and_port() {
+        assert_eq!(
+            parse_smtp_url("smtp://127.0.0.1:2525"),
+            Some(("127.0.0.1".into(), 2525))
+        );
+        assert_eq!(
+            parse_smtp_url("smtp://relay.local"),
+            Some(("relay.local".into(), 25))
+        );
+        assert_eq!(parse_smtp_url("http://x:25"), None);
+        assert_eq!(parse_smtp_url("smtp://:25"), None);
+    }
 }

@@ -10,7 +10,8 @@ use loket_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::usecases::Refusal;
+use crate::usecases::payments::SIGNATURE_HEADER;
+use crate::usecases::{FieldProblem, Login, Refusal};
 
 /// One field's validation failure.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -21,6 +22,16 @@ pub struct FieldError {
     pub code: String,
     /// Human-readable message (English).
     pub message: String,
+}
+
+impl From<FieldProblem> for FieldError {
+    fn from(p: FieldProblem) -> Self {
+        Self {
+            field: p.field,
+            code: p.code,
+            message: p.message,
+        }
+    }
 }
 
 /// An RFC 9457 problem document.
@@ -131,6 +142,25 @@ impl ApiError {
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed")
             .detail("your account or role may not do this here")
+    }
+
+    /// 403: the account's email address is not verified yet.
+    pub fn email_not_verified() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "email-not-verified",
+            "Verify your email address first",
+        )
+    }
+
+    /// 415: the body is not declared as JSON.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send the body as JSON",
+        )
+        .detail("set 'Content-Type: application/json'")
     }
 
     /// 500, logging the cause once.
@@ -301,6 +331,53 @@ impl From<Refusal> for ApiError {
         use StatusCode as S;
         match r {
             Refusal::NotFound(what) => Self::not_found(what),
+            Refusal::Invalid(problems) => {
+                Self::validation(problems.into_iter().map(FieldError::from).collect())
+            }
+            Refusal::InvalidNik(e) => Self::new(
+                S::UNPROCESSABLE_ENTITY,
+                "invalid-nik",
+                "The NIK is not valid",
+            )
+            .detail(e.to_string())
+            .errors(vec![FieldError {
+                field: "nik".into(),
+                code: e.code().into(),
+                message: e.to_string(),
+            }]),
+            Refusal::InvalidCredentials(login) => Self::new(
+                S::UNAUTHORIZED,
+                "invalid-credentials",
+                "Wrong login or password",
+            )
+            .detail(match login {
+                Login::Email => "check the email address and the password",
+                Login::Username => "check the username and the password",
+            }),
+            Refusal::EmailNotVerified => Self::email_not_verified()
+                .detail("enter the code we emailed you, or ask for a new one"),
+            Refusal::TooManyLoginAttempts {
+                retry_after_seconds,
+            } => Self::new(
+                S::TOO_MANY_REQUESTS,
+                "too-many-login-attempts",
+                "Too many failed logins",
+            )
+            .detail(format!(
+                "logins for this account are paused; try again in {} minutes",
+                (retry_after_seconds + 59) / 60
+            ))
+            .with("retry_after_seconds", retry_after_seconds),
+            Refusal::NotLoggedIn => Self::unauthorized(),
+            Refusal::InvalidSignature => Self::new(
+                S::UNAUTHORIZED,
+                "invalid-signature",
+                "The signature does not match",
+            )
+            .detail(format!(
+                "send '{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the raw body>'"
+            )),
+            Refusal::Internal(cause) => Self::internal(cause),
             Refusal::Field {
                 field,
                 code,

@@ -9,9 +9,9 @@ use loket_domain::staff::{ScopeRefusal, check_scope};
 use loket_store::{Principal, Staff, StaffRole};
 use uuid::Uuid;
 
-use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::usecases::accounts;
 
 /// JSON body; a malformed body is a 400/415/422 problem.
 #[derive(FromRequest)]
@@ -31,12 +31,7 @@ pub struct ApiQuery<T>(pub T);
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Send the body as JSON",
-            )
-            .detail("set 'Content-Type: application/json'"),
+            JsonRejection::MissingJsonContentType(_) => ApiError::unsupported_media_type(),
             JsonRejection::JsonSyntaxError(e) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed-json",
@@ -122,26 +117,9 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     if via_cookie && !same_origin(&parts.method, &parts.headers) {
         return Err(ApiError::forbidden().detail("cross-site request refused"));
     }
-    principal_of(state, &token)
+    accounts::principal(state, &token)
         .await?
         .ok_or_else(ApiError::unauthorized)
-}
-
-/// Whose session a token is, if it is valid now (through the short-lived cache).
-pub async fn principal_of(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<Principal>, loket_store::StoreError> {
-    let hash = hash_token(token);
-    let now = state.now();
-    if let Some(p) = state.principals.get(&hash, now) {
-        return Ok(Some(p));
-    }
-    let Some((p, expires_at)) = state.store.principal(&hash, now).await? else {
-        return Ok(None);
-    };
-    state.principals.put(&hash, &p, expires_at);
-    Ok(Some(p))
 }
 
 /// A logged-in applicant account.
@@ -158,11 +136,7 @@ impl FromRequestParts<AppState> for CurrentAccount {
             Principal::Account { id, verified: true } => Ok(Self { id }),
             Principal::Account {
                 verified: false, ..
-            } => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "email-not-verified",
-                "Verify your email address first",
-            )),
+            } => Err(ApiError::email_not_verified()),
             Principal::Staff(_) => {
                 Err(ApiError::forbidden().detail("this is for applicant accounts"))
             }

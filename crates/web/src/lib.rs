@@ -1,5 +1,6 @@
-//! Loket's HTTP service: configuration, the route table and its handlers, the background
-//! workers, and start-up. The binary in `crates/loket` is a thin shell around `app`.
+//! Loket's HTTP service: configuration, the route table and its handlers, the use cases
+//! they share with the pages, and start-up. The binary in `crates/loket` runs it, with the
+//! background workers beside it.
 
 pub mod app;
 pub mod auth;
@@ -12,10 +13,8 @@ pub mod pages;
 pub mod planning;
 pub mod problems;
 pub mod routes;
-pub mod seed;
 pub mod state;
 pub mod usecases;
-pub mod workers;
 
 pub use app::Application;
 pub use config::Settings;

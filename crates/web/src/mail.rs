@@ -7,14 +7,23 @@
 pub enum Template {
     /// The one-time code that verifies an email address.
     Verification,
+    /// The one-time code that lets an applicant set a new password.
+    PasswordReset,
 }
 
 /// Both languages of every template: (template, Indonesian, English).
-const TEXTS: &[(Template, &str, &str)] = &[(
-    Template::Verification,
-    include_str!("../templates/mail/verification.id.txt"),
-    include_str!("../templates/mail/verification.en.txt"),
-)];
+const TEXTS: &[(Template, &str, &str)] = &[
+    (
+        Template::Verification,
+        include_str!("../templates/mail/verification.id.txt"),
+        include_str!("../templates/mail/verification.en.txt"),
+    ),
+    (
+        Template::PasswordReset,
+        include_str!("../templates/mail/password_reset.id.txt"),
+        include_str!("../templates/mail/password_reset.en.txt"),
+    ),
+];
 
 /// The subject and body of `template` in `locale` ("en", else Indonesian), with each
 /// `{name}` replaced by its value.
@@ -49,6 +58,7 @@ mod tests {
 
     #[test]
     fn every_template_has_a_subject_and_a_body_in_both_languages() {
+        assert_eq!(TEXTS.len(), 2);
         for (t, id, en) in TEXTS {
             for text in [id, en] {
                 let (subject, body) = text.split_once('\n').unwrap_or((text, ""));

@@ -13,8 +13,7 @@ use loket_domain::release::local_date;
 use loket_domain::{Office, SessionWindow};
 use loket_store::SlotKey;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, DayInputs};
+use crate::state::AppState;
 use crate::usecases::{Refusal, UseCaseResult};
 
 /// The longest period one availability request may cover.
@@ -46,44 +45,16 @@ pub async fn office(state: &AppState, code: &str) -> UseCaseResult<Office> {
     if !well_formed {
         return Err(Refusal::NotFound("office"));
     }
-    if let Some(o) = state.refs.offices.get(code) {
-        return Ok(o);
-    }
-    let o = state
+    state
         .store
         .get_office(code)
         .await?
-        .ok_or(Refusal::NotFound("office"))?;
-    state.refs.offices.put(o.code.clone(), o.clone());
-    Ok(o)
+        .ok_or(Refusal::NotFound("office"))
 }
 
 /// The fee tables, as a schedule.
 pub async fn fees(state: &AppState) -> UseCaseResult<Arc<FeeSchedule>> {
-    if let Some(f) = state.refs.fees.get(&()) {
-        return Ok(f);
-    }
-    let f = Arc::new(FeeSchedule::new(state.store.fee_tables().await?));
-    state.refs.fees.put((), f.clone());
-    Ok(f)
-}
-
-/// The calendar and quota plan of `office` for `from..=to`, read from the store.
-async fn read_inputs(
-    state: &AppState,
-    office: &Office,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> UseCaseResult<DayInputs> {
-    let inputs = state.store.calendar_inputs(&office.code, from, to).await?;
-    Ok(DayInputs {
-        calendar: Arc::new(WorkingCalendar::new(
-            office.open_weekdays,
-            inputs.holidays,
-            inputs.exceptions,
-        )),
-        quotas: Arc::new(state.store.quota_plan(&office.code, from, to).await?),
-    })
+    Ok(state.store.fee_schedule().await?)
 }
 
 impl OfficePlan {
@@ -94,20 +65,8 @@ impl OfficePlan {
         from: NaiveDate,
         to: NaiveDate,
     ) -> UseCaseResult<Self> {
-        let inputs = if from == to {
-            // A booking's single day: served from the short-lived cache, shared, not copied.
-            let key = (office.code.clone(), from);
-            match state.refs.days.get(&key) {
-                Some(d) => d,
-                None => {
-                    let d = Arc::new(read_inputs(state, &office, from, to).await?);
-                    state.refs.days.put(key, d.clone());
-                    d
-                }
-            }
-        } else {
-            Arc::new(read_inputs(state, &office, from, to).await?)
-        };
+        // A booking's single day is kept by the store's cache and shared, not copied.
+        let inputs = state.store.day_inputs(&office, from, to).await?;
         let (calendar, quotas) = (inputs.calendar.clone(), inputs.quotas.clone());
         let now = state.now();
         let today = local_date(now, office.time_zone);
@@ -163,16 +122,21 @@ impl OfficePlan {
     }
 }
 
-/// Parses YYYY-MM-DD or answers 422 for `field`.
-pub fn parse_date(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    let d = iso_date(s.trim())
-        .ok_or_else(|| ApiError::field(field, "invalid_date", "use the form YYYY-MM-DD"))?;
+/// A refusal of one field.
+fn field(field: &'static str, code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal::Field {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+/// Parses YYYY-MM-DD, or refuses `field`.
+pub fn parse_date(name: &'static str, s: &str) -> UseCaseResult<NaiveDate> {
+    let d =
+        iso_date(s.trim()).ok_or_else(|| field(name, "invalid_date", "use the form YYYY-MM-DD"))?;
     if !YEARS.contains(&d.year()) {
-        return Err(ApiError::field(
-            field,
-            "out_of_range",
-            "use a year from 1900 to 9999",
-        ));
+        return Err(field(name, "out_of_range", "use a year from 1900 to 9999"));
     }
     Ok(d)
 }
@@ -198,18 +162,18 @@ pub fn iso_date(s: &str) -> Option<NaiveDate> {
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 /// Parses and bounds a from..=to range.
-pub fn parse_range(from: &str, to: &str) -> ApiResult<(NaiveDate, NaiveDate)> {
+pub fn parse_range(from: &str, to: &str) -> UseCaseResult<(NaiveDate, NaiveDate)> {
     let f = parse_date("from", from)?;
     let t = parse_date("to", to)?;
     if t < f {
-        return Err(ApiError::field(
+        return Err(field(
             "to",
             "range_reversed",
             "'to' must not be before 'from'",
         ));
     }
     if (t - f).num_days() >= MAX_RANGE_DAYS {
-        return Err(ApiError::field(
+        return Err(field(
             "to",
             "range_too_long",
             format!("ask for at most {MAX_RANGE_DAYS} days at a time"),

@@ -1,7 +1,6 @@
-//! Application state shared by every handler: the store, the settings, the clock, and the
-//! small in-process caches that keep rejections off the database.
+//! Application state shared by every handler: the store (behind its caches), the settings,
+//! the clock, the login guard and the rendered availability.
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -9,11 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
-use loket_domain::Office;
-use loket_domain::calendar::WorkingCalendar;
-use loket_domain::catalogue::FeeSchedule;
-use loket_domain::quota::QuotaPlan;
-use loket_store::{DynStore, Principal, SlotKey};
+use loket_store::{CacheOptions, CachedStore, DynStore};
 
 use crate::config::Settings;
 
@@ -40,73 +35,14 @@ impl Clock {
     }
 }
 
-/// A map whose entries are forgotten `ttl` after they were put, bounded in size. Zero TTL
-/// turns it off. Every cache below is one of these.
-pub struct TtlMap<K, V> {
-    ttl: Duration,
-    max: usize,
-    inner: std::sync::Mutex<HashMap<K, (Instant, V)>>,
-}
-
-impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
-    /// An empty map whose entries live `ttl`, holding at most about `max` of them.
-    pub fn new(ttl: Duration, max: usize) -> Self {
-        Self {
-            ttl,
-            max,
-            inner: std::sync::Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The value put under `key` less than `ttl` ago.
-    pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
-    where
-        K: Borrow<Q>,
-    {
-        let map = self.inner.lock().ok()?;
-        map.get(key)
-            .filter(|(t, _)| t.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
-    }
-
-    /// Puts a value; when full, entries past their TTL are dropped first.
-    pub fn put(&self, key: K, value: V) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        if let Ok(mut map) = self.inner.lock() {
-            if map.len() >= self.max {
-                let ttl = self.ttl;
-                map.retain(|_, (t, _)| t.elapsed() < ttl);
-            }
-            map.insert(key, (Instant::now(), value));
-        }
-    }
-
-    /// Forgets one key.
-    pub fn remove<Q: Hash + Eq + ?Sized>(&self, key: &Q)
-    where
-        K: Borrow<Q>,
-    {
-        if let Ok(mut map) = self.inner.lock() {
-            map.remove(key);
-        }
-    }
-
-    /// Forgets everything.
-    pub fn clear(&self) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.clear();
-        }
-    }
-}
-
 /// Values built at most once per `ttl` per key, for answers that many requests share (the
 /// availability of one office over one range). Concurrent misses of a key wait for the one
 /// build in flight instead of each asking the store, so a rush of calendar reloads costs
 /// the store about one read per key and TTL. A value is served for at most `ttl` after its
-/// build began: that is how stale it can be, and nothing else invalidates it. A failed
-/// build is not kept; the next request of that key builds again. Zero TTL turns it off.
+/// build began: that is how stale it can be. A key that names the version of what the
+/// value is built from (`CachedStore::reference_version`) is never served after a change
+/// made here. A failed build is not kept; the next request of that key builds again. Zero
+/// TTL turns it off.
 pub struct Coalesced<K, V> {
     ttl: Duration,
     max: usize,
@@ -153,93 +89,6 @@ impl<K: Eq + Hash, V: Clone> Coalesced<K, V> {
             Some(cell) => cell.get_or_try_init(build).await.cloned(),
             None => build().await,
         }
-    }
-
-    /// Forgets every value: a change made through this instance is seen by the next
-    /// request at once (other instances see it within `ttl`).
-    pub fn clear(&self) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.clear();
-        }
-    }
-}
-
-/// Remembers slots the database just reported full, for a short while, so a rush of
-/// attempts on a full session is answered without a write transaction each. It only ever
-/// causes a "full" answer a few hundred milliseconds late; it never grants a place.
-pub struct FullSlots(TtlMap<SlotKey, ()>);
-
-impl FullSlots {
-    /// Whether the slot was reported full within the TTL.
-    pub fn is_full(&self, key: &SlotKey) -> bool {
-        self.0.get(key).is_some()
-    }
-
-    /// Records that the database reported the slot full.
-    pub fn mark_full(&self, key: &SlotKey) {
-        self.0.put(key.clone(), ());
-    }
-
-    /// Forgets a slot (a place was freed here).
-    pub fn forget(&self, key: &SlotKey) {
-        self.0.remove(key);
-    }
-}
-
-/// Remembers which principal a token hash belongs to (and when the token expires) for a few
-/// seconds, so that a rush does not read the token table on every request. Logout forgets
-/// the token at once on this instance; other instances may accept it until the entry ages
-/// out.
-pub struct PrincipalCache(TtlMap<String, (Principal, DateTime<Utc>)>);
-
-impl PrincipalCache {
-    /// The cached principal of a token hash, if the token is still valid at `now`.
-    pub fn get(&self, token_hash: &str, now: DateTime<Utc>) -> Option<Principal> {
-        self.0
-            .get(token_hash)
-            .filter(|(_, expires_at)| now < *expires_at)
-            .map(|(p, _)| p)
-    }
-
-    /// Remembers a principal until its token expires (or the TTL passes).
-    pub fn put(&self, token_hash: &str, p: &Principal, expires_at: DateTime<Utc>) {
-        self.0.put(token_hash.to_owned(), (p.clone(), expires_at));
-    }
-
-    /// Forgets a token (logout).
-    pub fn forget(&self, token_hash: &str) {
-        self.0.remove(token_hash);
-    }
-}
-
-/// Short-lived copies of reference data (offices, fee tables, one day's calendar and quota
-/// inputs) so that a booking does not re-read them. Changes made through this instance
-/// clear it at once; changes made elsewhere are seen within the TTL. Places are never
-/// decided from it: the store counts them inside its transaction.
-pub struct RefCache {
-    /// Offices by code.
-    pub offices: TtlMap<String, Office>,
-    /// The fee schedule (one entry).
-    pub fees: TtlMap<(), Arc<FeeSchedule>>,
-    /// One office's inputs for one date.
-    pub days: TtlMap<(String, NaiveDate), Arc<DayInputs>>,
-}
-
-/// The working calendar and quota plan of one office over some dates; a single day's is
-/// cached, built once and shared by the requests that book that day.
-pub struct DayInputs {
-    /// The calendar (weekdays, holidays and the office's exceptions).
-    pub calendar: Arc<WorkingCalendar>,
-    /// Quota defaults and overrides.
-    pub quotas: Arc<QuotaPlan>,
-}
-
-impl RefCache {
-    /// Forgets everything (after a change to offices, quotas, holidays or closures).
-    pub fn clear(&self) {
-        self.offices.clear();
-        self.fees.clear();
-        self.days.clear();
     }
 }
 
@@ -300,6 +149,9 @@ impl LoginGuard {
     }
 }
 
+/// The reference data's version, an office, and the first and last date of a range.
+pub type AvailabilityKey = (u64, String, NaiveDate, NaiveDate);
+
 /// What every handler gets: one pointer to the shared parts, so that the clones axum makes
 /// for every request (the route, each `State` extractor, the middleware) cost one atomic
 /// increment each rather than one per field.
@@ -308,27 +160,20 @@ pub struct AppState(Arc<Shared>);
 
 /// The parts of [`AppState`].
 pub struct Shared {
-    /// Storage.
-    pub store: DynStore,
+    /// Storage, with the caches that spare it repeated reads.
+    pub store: CachedStore,
     /// Settings.
     pub settings: Settings,
     /// Clock.
     pub clock: Clock,
-    /// Recently full slots.
-    pub full_slots: FullSlots,
-    /// Recently seen tokens.
-    pub principals: PrincipalCache,
-    /// Reference data.
-    pub refs: RefCache,
     /// Failed logins.
     pub logins: LoginGuard,
-    /// Rendered availability (JSON) per (office, first date, last date).
-    pub availability: Coalesced<(String, NaiveDate, NaiveDate), axum::body::Bytes>,
-    /// Every office with its next free date, for the start page (one entry).
-    pub office_summaries: Coalesced<(), Arc<Vec<crate::usecases::availability::OfficeNext>>>,
-    /// Availability read for the calendar page per (office, first date, last date).
-    pub calendars:
-        Coalesced<(String, NaiveDate, NaiveDate), Arc<crate::usecases::availability::Availability>>,
+    /// Rendered availability (JSON) per (reference version, office, first date, last date).
+    pub availability: Coalesced<AvailabilityKey, axum::body::Bytes>,
+    /// Every office with its next free date, for the start page, per reference version.
+    pub office_summaries: Coalesced<u64, Arc<Vec<crate::usecases::availability::OfficeNext>>>,
+    /// Availability read for the calendar page, keyed as `availability`.
+    pub calendars: Coalesced<AvailabilityKey, Arc<crate::usecases::availability::Availability>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -343,25 +188,20 @@ impl AppState {
     /// Builds the state.
     pub fn new(store: DynStore, settings: Settings) -> Self {
         let ms = Duration::from_millis;
-        let full = ms(settings.full_slot_cache_ms);
-        let auth = ms(settings.auth_cache_ms);
-        let refs = ms(settings.reference_cache_ms);
+        let caches = CacheOptions {
+            full_slots: ms(settings.full_slot_cache_ms),
+            principals: ms(settings.auth_cache_ms),
+            reference: ms(settings.reference_cache_ms),
+        };
         let availability = ms(settings.availability_cache_ms);
         let logins = LoginGuard::new(
             settings.login_max_failures,
             chrono::Duration::minutes(settings.login_lockout_minutes),
         );
         Self(Arc::new(Shared {
-            store,
+            store: CachedStore::new(store, caches),
             settings,
             clock: Clock::default(),
-            full_slots: FullSlots(TtlMap::new(full, 10_000)),
-            principals: PrincipalCache(TtlMap::new(auth, 100_000)),
-            refs: RefCache {
-                offices: TtlMap::new(refs, 1_000),
-                fees: TtlMap::new(refs, 1),
-                days: TtlMap::new(refs, 10_000),
-            },
             logins,
             availability: Coalesced::new(availability, 10_000),
             office_summaries: Coalesced::new(availability, 1),
@@ -378,26 +218,6 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entries_age_out_after_their_ttl() {
-        let m = TtlMap::new(Duration::from_millis(30), 10);
-        m.put("a".to_owned(), 1);
-        assert_eq!(m.get("a"), Some(1));
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(m.get("a"), None);
-    }
-
-    #[test]
-    fn a_zero_ttl_turns_the_cache_off_and_remove_forgets() {
-        let off = TtlMap::new(Duration::ZERO, 10);
-        off.put(1, 1);
-        assert_eq!(off.get(&1), None);
-        let on = TtlMap::new(Duration::from_secs(60), 10);
-        on.put(1, 1);
-        on.remove(&1);
-        assert_eq!(on.get(&1), None);
-    }
 
     #[tokio::test]
     async fn concurrent_misses_share_one_build_and_a_value_lives_its_ttl() {
@@ -447,18 +267,5 @@ mod tests {
             off.get_or_build(1, || async { Ok::<_, ()>(2) }).await,
             Ok(2)
         );
-    }
-
-    #[test]
-    fn a_cached_token_stops_working_at_its_expiry() {
-        let c = PrincipalCache(TtlMap::new(Duration::from_secs(60), 10));
-        let now = Utc::now();
-        let p = Principal::Account {
-            id: uuid::Uuid::nil(),
-            verified: true,
-        };
-        c.put("h", &p, now + chrono::Duration::seconds(1));
-        assert!(c.get("h", now).is_some());
-        assert!(c.get("h", now + chrono::Duration::seconds(1)).is_none());
     }
 }

@@ -9,7 +9,7 @@ use super::SqlStore;
 use crate::AccountStore;
 use crate::args;
 use crate::db::is_unique_violation;
-use crate::db::pick;
+use crate::db::{Tx, pick};
 use crate::error::corrupt;
 use crate::error::{StoreError, StoreResult};
 use crate::rows::*;
@@ -80,10 +80,8 @@ impl AccountStore for SqlStore {
         code_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.pool
-            .execute(UPSERT_VERIFICATION, args![account, code_hash, expires_at])
-            .await?;
-        Ok(())
+        self.put_code(&VERIFICATION_CODE, account, code_hash, expires_at)
+            .await
     }
 
     #[tracing::instrument(level = "debug", name = "store.verify_email", skip_all)]
@@ -94,20 +92,42 @@ impl AccountStore for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let row = tx
-            .fetch_optional(GET_VERIFICATION, args![account])
-            .await?
-            .ok_or(StoreError::VerificationFailed)?;
-        let ok = row.text("code_hash")? == code_hash
-            && row.time("expires_at")? > now
-            && row.i64("attempts")? < 5;
-        if !ok {
-            tx.execute(BUMP_VERIFICATION, args![account]).await?;
+        if !use_code(&mut tx, &VERIFICATION_CODE, account, code_hash, now).await? {
             tx.commit().await?;
             return Err(StoreError::VerificationFailed);
         }
         tx.execute(MARK_VERIFIED, args![account, now]).await?;
-        tx.execute(DELETE_VERIFICATION, args![account]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.put_password_reset", skip_all)]
+    async fn put_password_reset(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.put_code(&RESET_CODE, account, code_hash, expires_at)
+            .await
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.reset_password", skip_all)]
+    async fn reset_password(
+        &self,
+        account: Uuid,
+        code_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        if !use_code(&mut tx, &RESET_CODE, account, code_hash, now).await? {
+            tx.commit().await?;
+            return Err(StoreError::VerificationFailed);
+        }
+        tx.execute(SET_PASSWORD, args![account, password_hash, now])
+            .await?;
+        tx.execute(DELETE_ACCOUNT_TOKENS, args![account]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -278,4 +298,65 @@ impl AccountStore for SqlStore {
         let row = self.fetch_by_key(GET_APPLICANT, args![account, id]).await?;
         row.map(|r| applicant_from_row(&r)).transpose()
     }
+}
+
+/// The statements of one kind of emailed one-time code (its own table).
+struct CodeStatements {
+    upsert: &'static str,
+    get: &'static str,
+    bump: &'static str,
+    delete: &'static str,
+}
+
+const VERIFICATION_CODE: CodeStatements = CodeStatements {
+    upsert: UPSERT_VERIFICATION,
+    get: GET_VERIFICATION,
+    bump: BUMP_VERIFICATION,
+    delete: DELETE_VERIFICATION,
+};
+
+const RESET_CODE: CodeStatements = CodeStatements {
+    upsert: UPSERT_PASSWORD_RESET,
+    get: GET_PASSWORD_RESET,
+    bump: BUMP_PASSWORD_RESET,
+    delete: DELETE_PASSWORD_RESET,
+};
+
+impl SqlStore {
+    /// Stores (replacing) an account's code of one kind, with a fresh count of tries.
+    async fn put_code(
+        &self,
+        code: &CodeStatements,
+        account: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.pool
+            .execute(code.upsert, args![account, code_hash, expires_at])
+            .await?;
+        Ok(())
+    }
+}
+
+/// Checks an account's emailed code inside `tx`: a right, unexpired code with tries left is
+/// used up (true); anything else counts a try (false), which the caller commits.
+async fn use_code(
+    tx: &mut Tx,
+    code: &CodeStatements,
+    account: Uuid,
+    code_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let Some(row) = tx.fetch_optional(code.get, args![account]).await? else {
+        return Ok(false);
+    };
+    let ok = row.text("code_hash")? == code_hash
+        && row.time("expires_at")? > now
+        && row.i64("attempts")? < 5;
+    if ok {
+        tx.execute(code.delete, args![account]).await?;
+    } else {
+        tx.execute(code.bump, args![account]).await?;
+    }
+    Ok(ok)
 }

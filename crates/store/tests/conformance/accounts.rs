@@ -18,6 +18,8 @@ conformance!(
     a_correct_code_verifies_the_email_and_wrong_ones_are_counted,
     five_wrong_codes_use_up_the_code,
     an_expired_code_never_verifies,
+    a_reset_code_sets_the_password_once_and_ends_every_session,
+    a_reset_code_takes_five_tries_and_expires,
     a_token_resolves_to_its_account_until_it_expires_or_is_deleted,
     a_staff_token_resolves_to_the_staff_member_and_their_scope,
     an_account_has_at_most_five_applicants_each_nik_once,
@@ -151,6 +153,127 @@ async fn an_expired_code_never_verifies(db: Ctx) {
     let other = account(&db.store).await;
     assert_err!(
         db.store.verify_email(other, "hash-right", t0()).await,
+        StoreError::VerificationFailed
+    );
+}
+
+async fn a_reset_code_sets_the_password_once_and_ends_every_session(db: Ctx) {
+    let id = account(&db.store).await;
+    let other = account(&db.store).await;
+    let email = db.store.get_account(id).await.unwrap().unwrap().email;
+    let me = Principal::Account {
+        id,
+        verified: false,
+    };
+    let later = t0() + Duration::hours(12);
+    for token in ["tok-1", "tok-2"] {
+        db.store
+            .create_token(token, &me, t0(), later)
+            .await
+            .unwrap();
+    }
+    let theirs = Principal::Account {
+        id: other,
+        verified: false,
+    };
+    db.store
+        .create_token("tok-other", &theirs, t0(), later)
+        .await
+        .unwrap();
+    db.store
+        .put_password_reset(id, "reset-right", t0() + Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_err!(
+        db.store
+            .reset_password(id, "reset-wrong", PHC, t0() + ms(1))
+            .await,
+        StoreError::VerificationFailed
+    );
+    // A verification code is not a reset code, nor the other way round.
+    db.store
+        .put_verification(id, "verify-code", t0() + Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_err!(
+        db.store
+            .reset_password(id, "verify-code", PHC, t0() + ms(2))
+            .await,
+        StoreError::VerificationFailed
+    );
+    db.store
+        .reset_password(id, "reset-right", PHC, t0() + ms(3))
+        .await
+        .unwrap();
+    let auth = db.store.account_auth(&email).await.unwrap().unwrap();
+    assert_eq!(auth.password_hash, PHC);
+    assert!(auth.verified, "the mailed code proves the address");
+    for token in ["tok-1", "tok-2"] {
+        assert!(
+            db.store
+                .principal(token, t0() + ms(4))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert!(
+        db.store
+            .principal("tok-other", t0() + ms(4))
+            .await
+            .unwrap()
+            .is_some(),
+        "another account's session stays"
+    );
+    assert_err!(
+        db.store
+            .reset_password(id, "reset-right", PHC, t0() + ms(5))
+            .await,
+        StoreError::VerificationFailed
+    );
+}
+
+async fn a_reset_code_takes_five_tries_and_expires(db: Ctx) {
+    let id = account(&db.store).await;
+    let email = db.store.get_account(id).await.unwrap().unwrap().email;
+    let before = db.store.account_auth(&email).await.unwrap().unwrap();
+    let expires = t0() + Duration::minutes(30);
+    db.store
+        .put_password_reset(id, "reset-right", expires)
+        .await
+        .unwrap();
+    for i in 0..5 {
+        assert_err!(
+            db.store
+                .reset_password(id, "reset-wrong", PHC, t0() + ms(i))
+                .await,
+            StoreError::VerificationFailed
+        );
+    }
+    assert_err!(
+        db.store
+            .reset_password(id, "reset-right", PHC, t0() + ms(10))
+            .await,
+        StoreError::VerificationFailed
+    );
+    // A new code starts a fresh count, and is refused from its expiry on.
+    db.store
+        .put_password_reset(id, "reset-new", expires)
+        .await
+        .unwrap();
+    assert_err!(
+        db.store.reset_password(id, "reset-new", PHC, expires).await,
+        StoreError::VerificationFailed
+    );
+    let after = db.store.account_auth(&email).await.unwrap().unwrap();
+    assert_eq!(after.password_hash, before.password_hash);
+    assert!(!after.verified);
+    // Without any code there is nothing to reset.
+    let other = account(&db.store).await;
+    assert_err!(
+        db.store
+            .reset_password(other, "reset-right", PHC, t0())
+            .await,
         StoreError::VerificationFailed
     );
 }

@@ -34,6 +34,7 @@ mod holding;
 mod accounts;
 mod allocation_paths;
 mod bookings;
+mod cached;
 mod calendar;
 mod concurrency;
 mod counts;

@@ -105,11 +105,19 @@ pub async fn calendar(
         .unwrap_or(month);
     let a = state
         .calendars
-        .get_or_build((office.code.clone(), month, month_end), || async {
-            availability::read(&state, &office.code, month, month_end)
-                .await
-                .map(Arc::new)
-        })
+        .get_or_build(
+            (
+                state.store.reference_version(),
+                office.code.clone(),
+                month,
+                month_end,
+            ),
+            || async {
+                availability::read(&state, &office.code, month, month_end)
+                    .await
+                    .map(Arc::new)
+            },
+        )
         .await?;
     let chosen = chosen_date
         .and_then(|d| a.days.iter().find(|day| day.date == d))

@@ -8,8 +8,8 @@ use loket_store::Principal;
 use uuid::Uuid;
 
 use super::{PageCtx, PageError};
-use crate::extract::principal_of;
 use crate::state::AppState;
+use crate::usecases::accounts;
 
 /// A verified applicant account behind the page.
 pub struct SignedIn {
@@ -28,19 +28,13 @@ impl FromRequestParts<AppState> for SignedIn {
         let Some(token) = ctx.session.as_deref() else {
             return Err(login());
         };
-        match principal_of(state, token).await {
+        match accounts::principal(state, token).await {
             Ok(Some(Principal::Account { id, verified: true })) => Ok(Self { account_id: id }),
             Ok(Some(Principal::Account {
                 verified: false, ..
             })) => Err(Redirect::to("/verify").into_response()),
             Ok(_) => Err(login()),
-            Err(loket_store::StoreError::Unavailable(_)) => {
-                Err(PageError::Unavailable.into_response())
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "session lookup failed");
-                Err(PageError::Internal.into_response())
-            }
+            Err(r) => Err(PageError::from(r).into_response()),
         }
     }
 }

@@ -18,7 +18,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::accounts::Fields;
 use super::schemas::{
     ApplicationKindSchema, BookingStateSchema, PassportTypeSchema, ProcessingSchema,
     ServiceClassSchema, TravelPurposeSchema, ValiditySchema,
@@ -29,6 +28,7 @@ use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
 use crate::usecases::bookings::{self, Held, NewBooking};
+use crate::usecases::fields::Fields;
 
 problem_responses!(CreateBookingProblems: APPLICANT, JSON_BODY, &[NOT_FOUND, IDEMPOTENCY_KEY_REUSED, QUOTA_FULL, NOT_YET_RELEASED, OFFICE_CLOSED, NIK_ACTIVE_BOOKING]);
 problem_responses!(ListBookingsProblems: APPLICANT);
@@ -195,7 +195,7 @@ fn pick<T>(
     parse: fn(&str) -> Option<T>,
     allowed: &str,
 ) -> Option<T> {
-    let s = f.text(field, v, 40);
+    let s = f.text(field, v.as_deref().unwrap_or_default(), 40);
     if s.is_empty() {
         return None;
     }
@@ -221,7 +221,11 @@ struct ParsedBooking {
 
 fn parse_booking(b: &CreateBookingBody) -> ApiResult<ParsedBooking> {
     let mut f = Fields::default();
-    let applicant = f.text("applicant_id", &b.applicant_id, 64);
+    let applicant = f.text(
+        "applicant_id",
+        b.applicant_id.as_deref().unwrap_or_default(),
+        64,
+    );
     let applicant_id = if applicant.is_empty() {
         None
     } else {
@@ -231,8 +235,8 @@ fn parse_booking(b: &CreateBookingBody) -> ApiResult<ParsedBooking> {
         }
         id
     };
-    let office = f.text("office", &b.office, 64);
-    let date_s = f.text("date", &b.date, 10);
+    let office = f.text("office", b.office.as_deref().unwrap_or_default(), 64);
+    let date_s = f.text("date", b.date.as_deref().unwrap_or_default(), 10);
     let date = if date_s.is_empty() {
         None
     } else {
@@ -242,7 +246,7 @@ fn parse_booking(b: &CreateBookingBody) -> ApiResult<ParsedBooking> {
         }
         d
     };
-    let session = f.text("session", &b.session, 32);
+    let session = f.text("session", b.session.as_deref().unwrap_or_default(), 32);
     let kind = pick(
         &mut f,
         "kind",
@@ -449,8 +453,8 @@ async fn reschedule_booking(
 ) -> ApiResult<Json<BookingView>> {
     let id = booking_id(&id)?;
     let mut f = Fields::default();
-    let date_s = f.text("date", &body.date, 10);
-    let session = f.text("session", &body.session, 32);
+    let date_s = f.text("date", body.date.as_deref().unwrap_or_default(), 10);
+    let session = f.text("session", body.session.as_deref().unwrap_or_default(), 32);
     f.finish()?;
     let date = planning::parse_date("date", &date_s)?;
     let moved = bookings::reschedule(&state, account.id, id, date, &session).await?;

@@ -12,7 +12,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::accounts::Fields;
 use super::quotas::{actor, managed_office};
 use super::schemas::{ExceptionKindSchema, HolidayKindSchema};
 use crate::error::{ApiError, ApiResult};
@@ -20,6 +19,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
 use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
+use crate::usecases::fields::Fields;
 use crate::usecases::reference;
 
 problem_responses!(ListHolidaysProblems: &[VALIDATION_FAILED]);
@@ -128,13 +128,13 @@ async fn put_holiday(
     require_system_admin(&staff)?;
     let date = planning::parse_date("date", &date)?;
     let mut f = Fields::default();
-    let kind_s = f.text("kind", &b.kind, 32);
+    let kind_s = f.text("kind", b.kind.as_deref().unwrap_or_default(), 32);
     let kind = HolidayKind::parse(&kind_s);
     if !kind_s.is_empty() && kind.is_none() {
         f.push("kind", "invalid", "use holiday or collective_leave");
     }
-    let name_id = f.text("name_id", &b.name_id, 200);
-    let name_en = f.text("name_en", &b.name_en, 200);
+    let name_id = f.text("name_id", b.name_id.as_deref().unwrap_or_default(), 200);
+    let name_en = f.text("name_en", b.name_en.as_deref().unwrap_or_default(), 200);
     f.finish()?;
     let h = Holiday {
         date,
@@ -242,12 +242,12 @@ async fn put_closure(
     let office = managed_office(&state, &staff, &code).await?;
     let date = planning::parse_date("date", &date)?;
     let mut f = Fields::default();
-    let kind_s = f.text("kind", &b.kind, 16);
+    let kind_s = f.text("kind", b.kind.as_deref().unwrap_or_default(), 16);
     let kind = ExceptionKind::parse(&kind_s);
     if !kind_s.is_empty() && kind.is_none() {
         f.push("kind", "invalid", "use closed or open");
     }
-    let reason = f.text("reason", &b.reason, 300);
+    let reason = f.text("reason", b.reason.as_deref().unwrap_or_default(), 300);
     f.finish()?;
     let e = OfficeException {
         date,

@@ -54,7 +54,10 @@ async fn mailbox(
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> ApiResult<Json<Vec<MailView>>> {
     let to = q.to.map(|t| t.trim().to_lowercase());
-    if to.as_deref().is_some_and(|t| !super::accounts::clean(t)) {
+    if to
+        .as_deref()
+        .is_some_and(|t| !crate::usecases::fields::clean(t))
+    {
         return Err(ApiError::field(
             "to",
             "invalid_characters",

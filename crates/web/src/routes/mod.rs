@@ -2,6 +2,7 @@
 //! document is generated from the same handlers.
 
 pub mod accounts;
+pub mod applicants;
 pub mod bookings;
 pub mod calendar;
 pub mod dev;
@@ -11,6 +12,7 @@ pub mod offices;
 pub mod payments;
 pub mod quotas;
 pub mod schemas;
+pub mod staff;
 
 use axum::Json;
 use axum::Router;
@@ -58,6 +60,8 @@ pub fn api(dev_tools: bool) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let mut r = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(offices::router())
         .merge(accounts::router())
+        .merge(applicants::router())
+        .merge(staff::router())
         .merge(bookings::router())
         .merge(payments::router())
         .merge(quotas::router())

@@ -222,12 +222,15 @@ async fn availability(
     // it shows is at most that old, and exact once the TTL has passed since the last change.
     let body = state
         .availability
-        .get_or_build((code.clone(), from, to), || async {
-            let view = render(&state, &code, from, to).await?;
-            serde_json::to_vec(&view)
-                .map(Bytes::from)
-                .map_err(ApiError::internal)
-        })
+        .get_or_build(
+            (state.store.reference_version(), code.clone(), from, to),
+            || async {
+                let view = render(&state, &code, from, to).await?;
+                serde_json::to_vec(&view)
+                    .map(Bytes::from)
+                    .map_err(ApiError::internal)
+            },
+        )
         .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -14,13 +14,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::accounts::Fields;
 use super::schemas::{QuotaAdjustmentSchema, ServiceClassSchema, WeekdaySchema};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
 use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
+use crate::usecases::fields::Fields;
 use crate::usecases::reference;
 
 problem_responses!(GetQuotasProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
@@ -167,7 +167,7 @@ fn period(q: &PeriodQuery, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)
     let to =
         q.to.clone()
             .unwrap_or_else(|| f.checked_add_days(Days::new(61)).unwrap_or(f).to_string());
-    planning::parse_range(&from, &to)
+    Ok(planning::parse_range(&from, &to)?)
 }
 
 /// Weekday defaults and per-date overrides of an office.
@@ -190,7 +190,7 @@ async fn get_quotas(
 }
 
 fn parse_weekday(f: &mut Fields, v: &Option<String>) -> Option<Weekday> {
-    let s = f.text("weekday", v, 9);
+    let s = f.text("weekday", v.as_deref().unwrap_or_default(), 9);
     if s.is_empty() {
         return None;
     }
@@ -206,7 +206,7 @@ fn parse_weekday(f: &mut Fields, v: &Option<String>) -> Option<Weekday> {
 }
 
 fn parse_class(f: &mut Fields, field: &str, v: &Option<String>) -> Option<ServiceClass> {
-    let s = f.text(field, v, 32);
+    let s = f.text(field, v.as_deref().unwrap_or_default(), 32);
     if s.is_empty() {
         return None;
     }
@@ -276,7 +276,7 @@ async fn put_default(
     let office = managed_office(&state, &staff, &code).await?;
     let mut f = Fields::default();
     let weekday = parse_weekday(&mut f, &b.weekday);
-    let session = f.text("session", &b.session, 32);
+    let session = f.text("session", b.session.as_deref().unwrap_or_default(), 32);
     check_session(&mut f, &office, &session);
     let class = parse_class(&mut f, "class", &b.class);
     let capacity = parse_capacity(&mut f, b.capacity);
@@ -326,8 +326,8 @@ async fn put_override(
 ) -> ApiResult<Json<CapacityChange>> {
     let office = managed_office(&state, &staff, &code).await?;
     let mut f = Fields::default();
-    let date_s = f.text("date", &b.date, 10);
-    let session = f.text("session", &b.session, 32);
+    let date_s = f.text("date", b.date.as_deref().unwrap_or_default(), 10);
+    let session = f.text("session", b.session.as_deref().unwrap_or_default(), 32);
     check_session(&mut f, &office, &session);
     let class = parse_class(&mut f, "class", &b.class);
     let capacity = parse_capacity(&mut f, b.capacity);
@@ -392,8 +392,8 @@ async fn bulk(
 ) -> ApiResult<Json<BulkResult>> {
     let office = managed_office(&state, &staff, &code).await?;
     let mut f = Fields::default();
-    let from_s = f.text("from", &b.from, 10);
-    let to_s = f.text("to", &b.to, 10);
+    let from_s = f.text("from", b.from.as_deref().unwrap_or_default(), 10);
+    let to_s = f.text("to", b.to.as_deref().unwrap_or_default(), 10);
     // Left out means every session and the online class; an empty list names nothing,
     // which is refused rather than read as "all" or as "none".
     let sessions: Vec<String> = match &b.sessions {

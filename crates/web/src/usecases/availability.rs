@@ -217,7 +217,7 @@ pub struct OfficeNext {
 pub async fn next_free_dates(state: &AppState) -> UseCaseResult<std::sync::Arc<Vec<OfficeNext>>> {
     state
         .office_summaries
-        .get_or_build((), || async {
+        .get_or_build(state.store.reference_version(), || async {
             let mut offices = state.store.list_offices().await?;
             offices.sort_by(|a, b| (&a.region_code, &a.name).cmp(&(&b.region_code, &b.name)));
             let mut regions: HashMap<String, String> = HashMap::new();

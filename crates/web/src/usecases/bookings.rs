@@ -78,8 +78,8 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
     }
     let slot = slot_of(&b);
     // A session the database just called full is answered here, without a transaction.
-    if state.full_slots.is_full(&slot) {
-        return Err(quota_full(state, &slot));
+    if state.store.recently_full(&slot) {
+        return Err(quota_full());
     }
     let office = planning::office(state, &b.office).await?;
     let plan = OfficePlan::load(state, office, b.date, b.date).await?;
@@ -141,16 +141,14 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
             Err(StoreError::BillingCodeTaken) => {
                 req.billing_code = BillingCode::from_random(random_u64());
             }
-            result => return settle(state, &slot, result, now),
+            result => return settle(result, now),
         }
     }
     let result = state.store.allocate(req).await;
-    settle(state, &slot, result, now)
+    settle(result, now)
 }
 
 fn settle(
-    state: &AppState,
-    slot: &SlotKey,
     result: Result<Booking, StoreError>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> UseCaseResult<Held> {
@@ -163,13 +161,12 @@ fn settle(
                 Held::Replayed(b)
             })
         }
-        Err(StoreError::QuotaFull) => Err(quota_full(state, slot)),
+        Err(StoreError::QuotaFull) => Err(quota_full()),
         Err(e) => Err(e.into()),
     }
 }
 
-fn quota_full(state: &AppState, key: &SlotKey) -> Refusal {
-    state.full_slots.mark_full(key);
+fn quota_full() -> Refusal {
     metrics::counter!("loket_booking_attempts_total", "outcome" => "quota_full").increment(1);
     Refusal::Store(StoreError::QuotaFull)
 }
@@ -197,9 +194,7 @@ pub async fn cancel(state: &AppState, account_id: Uuid, id: Uuid) -> UseCaseResu
     let now = state.now();
     let today = loket_domain::release::local_date(now, office.time_zone);
     check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)?;
-    let b = state.store.cancel_booking(b.id, now).await?;
-    state.full_slots.forget(&b.slot);
-    Ok(b)
+    Ok(state.store.cancel_booking(b.id, now).await?)
 }
 
 /// Moves one of the account's bookings to another date or session of its office: the
@@ -228,10 +223,8 @@ pub async fn reschedule(
     }
     plan.check_bookable(date, session, b.slot.class)?;
     let to = plan.slot(date, session, b.slot.class);
-    let moved = state
+    Ok(state
         .store
         .reschedule_booking(b.id, to, kind == RescheduleKind::Applicant, plan.now)
-        .await?;
-    state.full_slots.forget(&b.slot);
-    Ok(moved)
+        .await?)
 }

@@ -1,8 +1,8 @@
 //! Changing what the calendar and the quotas are made of: weekday defaults, one date's
 //! capacity, a bulk change over a period, national holidays, an office's closures. Each
-//! change is one audited store call, and each forgets the copies of reference data and the
-//! rendered availability this instance keeps right after the write, here, so no caller can
-//! forget to; other instances see the change within their caches' lifetime (1 s).
+//! change is one audited store call; the store's cache forgets the copies it makes stale in
+//! that same call (`loket_store::CachedStore`), and other instances see the change within
+//! their caches' lifetime (1 s).
 
 use chrono::{Days, NaiveDate, Weekday};
 use loket_domain::Office;
@@ -13,15 +13,6 @@ use loket_store::{Actor, CapacityChange};
 use super::{Refusal, UseCaseResult};
 use crate::planning::OfficePlan;
 use crate::state::AppState;
-
-/// Runs after every successful change: the cached offices, fees, days and rendered
-/// availability are stale now.
-fn changed<T>(state: &AppState, result: Result<T, loket_store::StoreError>) -> UseCaseResult<T> {
-    let value = result?;
-    state.refs.clear();
-    state.availability.clear();
-    Ok(value)
-}
 
 /// Sets a weekday default from today (office-local) on; the office's existing future slots
 /// that follow the default change too, never below their places taken.
@@ -50,7 +41,7 @@ pub async fn set_quota_default(
             now,
         )
         .await;
-    changed(state, r)
+    Ok(r?)
 }
 
 /// Sets one date's capacity; refused below the places taken.
@@ -76,7 +67,7 @@ pub async fn set_quota_override(
             state.now(),
         )
         .await;
-    changed(state, r)
+    Ok(r?)
 }
 
 /// Applies one adjustment to every open date of `from..=to`, in the named sessions that run
@@ -115,7 +106,7 @@ pub async fn bulk_adjust_quota(
         .store
         .bulk_adjust_quota(&plan.office.code, &targets, adjustment, actor, plan.now)
         .await;
-    changed(state, r)
+    Ok(r?)
 }
 
 /// Adds or changes a national holiday.
@@ -124,13 +115,13 @@ pub async fn put_holiday(state: &AppState, actor: &Actor, h: &Holiday) -> UseCas
         .store
         .upsert_holidays(std::slice::from_ref(h), actor)
         .await;
-    changed(state, r)
+    Ok(r?)
 }
 
 /// Removes a national holiday.
 pub async fn delete_holiday(state: &AppState, actor: &Actor, date: NaiveDate) -> UseCaseResult<()> {
     let r = state.store.delete_holiday(date, actor).await;
-    if changed(state, r)? {
+    if r? {
         Ok(())
     } else {
         Err(Refusal::NotFound("holiday"))
@@ -148,7 +139,7 @@ pub async fn set_closure(
         .store
         .set_office_exception(&office.code, e, actor)
         .await;
-    changed(state, r)
+    Ok(r?)
 }
 
 /// Removes an office's closure or opening.
@@ -162,7 +153,7 @@ pub async fn delete_closure(
         .store
         .delete_office_exception(&office.code, date, actor)
         .await;
-    if changed(state, r)? {
+    if r? {
         Ok(())
     } else {
         Err(Refusal::NotFound("closure"))

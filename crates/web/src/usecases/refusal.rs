@@ -4,6 +4,7 @@
 
 use loket_domain::availability::Unbookable;
 use loket_domain::booking::TransitionError;
+use loket_domain::nik::NikError;
 use loket_store::StoreError;
 
 /// A use case's refusal.
@@ -11,6 +12,9 @@ use loket_store::StoreError;
 pub enum Refusal {
     /// A value names nothing the caller may use: `what` is "office", "booking", ...
     NotFound(&'static str),
+    /// Some typed fields break their rules, each listed (a form shows each beside its
+    /// field).
+    Invalid(Vec<FieldProblem>),
     /// A field breaks a rule; `code` is stable (e.g. "unknown_applicant"), `message` the
     /// English explanation the API sends.
     Field {
@@ -33,9 +37,47 @@ pub enum Refusal {
     SameSlot,
     /// The booking's state or date does not allow the change.
     Transition(TransitionError),
+    /// The NIK is malformed or does not match the birth date and sex.
+    InvalidNik(NikError),
+    /// The login and password do not match an account (or a staff member).
+    InvalidCredentials(Login),
+    /// The account's email address is not verified yet.
+    EmailNotVerified,
+    /// Logins of this identity are paused after too many failures.
+    TooManyLoginAttempts {
+        /// Seconds until the next try is taken.
+        retry_after_seconds: i64,
+    },
+    /// The session's account no longer exists.
+    NotLoggedIn,
+    /// A bank notification whose signature does not match its body.
+    InvalidSignature,
+    /// Something failed on our side; the cause is logged, never shown.
+    Internal(String),
     /// A store outcome the caller must hear (quota full, NIK busy, key reused, ...), or a
     /// failure of the store itself.
     Store(StoreError),
+}
+
+/// Which kind of login was refused, for the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Login {
+    /// An applicant's email address.
+    Email,
+    /// A staff member's username.
+    Username,
+}
+
+/// One field's problem: which field, a stable code (a translation key for pages), and the
+/// English text the API sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The field, e.g. "birth_date".
+    pub field: String,
+    /// Stable snake_case code, e.g. "in_future".
+    pub code: String,
+    /// English explanation.
+    pub message: String,
 }
 
 /// A use case's result.

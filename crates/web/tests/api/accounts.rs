@@ -480,7 +480,7 @@ async fn the_full_nik_never_appears_in_any_answer(backend: Backend) {
 
 async fn a_page_session_cookie_works_same_origin_and_ends_at_logout(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let login = &loket_web::seed::DEMO_LOGINS[0];
+    let login = &loket_demo::DEMO_LOGINS[0];
     let r = app
         .post(
             "/api/v1/auth/login",

@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Asia::Jakarta;
+use loket_demo::DEMO_LOGINS;
 use loket_domain::{Nik, Sex};
 use loket_store::{Applicant, NewAccount, Principal, SlotUsage};
 use loket_web::Settings;
 use loket_web::app::StartError;
 use loket_web::config::Mode;
-use loket_web::seed::DEMO_LOGINS;
 use loket_web::state::AppState;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -219,7 +219,10 @@ impl TestApp {
             ..Settings::default()
         };
         tweak(&mut settings);
-        let app = loket_web::Application::build(settings, true).await?;
+        let app = loket_web::Application::build(settings).await?;
+        loket_demo::seed(&*app.state().store)
+            .await
+            .expect("the demo data seeds");
         let port = app.port();
         let state = app.state();
         let (tx, rx) = oneshot::channel::<()>();

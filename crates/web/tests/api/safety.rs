@@ -44,7 +44,7 @@ async fn production_without_a_webhook_secret_refuses_to_start() {
             payment_webhook_secret: secret.map(|s| Secret(s.to_owned())),
             ..Settings::default()
         };
-        let e = match Application::build(settings, false).await {
+        let e = match Application::build(settings).await {
             Ok(_) => panic!("production started with secret {secret:?}"),
             Err(e) => e.to_string(),
         };

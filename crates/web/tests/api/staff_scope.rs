@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Duration, NaiveDate};
+use loket_demo::DEMO_LOGINS;
 use loket_store::{Principal, Staff, StaffRole};
-use loket_web::seed::DEMO_LOGINS;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;

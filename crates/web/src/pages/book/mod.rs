@@ -39,11 +39,7 @@ pub async fn book(
     Query(draft): Query<Draft>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
-    let applicants = state
-        .store
-        .list_applicants(who.account_id)
-        .await
-        .map_err(Refusal::from)?;
+    let applicants = crate::usecases::applicants::list(&state, who.account_id).await?;
     let change = draft.change.as_deref().and_then(Step::parse);
     let submitted = draft.step.as_deref().and_then(Step::parse);
     for step in [Step::Applicant, Step::Service, Step::Office, Step::Date] {
@@ -232,11 +228,7 @@ pub async fn hold(
         }
         Err(refusal) => {
             let panel = refusal_panel(t, &d, refusal)?;
-            let applicants = state
-                .store
-                .list_applicants(who.account_id)
-                .await
-                .map_err(Refusal::from)?;
+            let applicants = crate::usecases::applicants::list(&state, who.account_id).await?;
             let view = check_view(&state, t, &d, &applicants).await?;
             Ok(render(&CheckPage::new(&ctx, t, view, Some(panel))))
         }

@@ -1,5 +1,6 @@
-//! Background workers: the sweep that marks lapsed holds expired (safe on many instances:
-//! each row moves once, by a conditional update) and the mail outbox.
+//! Background workers that `loket serve` runs beside the HTTP service: the sweep that marks
+//! lapsed holds expired and paid bookings whose day passed no-shows (safe on many
+//! instances: each row moves once, by a conditional update), and the mail outbox.
 
 use std::time::Duration;
 
@@ -8,8 +9,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::parse_smtp_url;
-use crate::state::AppState;
+use loket_web::config::parse_smtp_url;
+use loket_web::state::AppState;
 
 /// Starts the workers; they stop when `stop` turns true.
 pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
@@ -123,8 +124,9 @@ mod tests {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpListener;
 
+    use loket_web::Settings;
+
     use super::*;
-    use crate::config::Settings;
 
     /// A minimal SMTP server that accepts every mail and hands each DATA section back.
     async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
@@ -204,19 +206,5 @@ mod tests {
         // Sent mail is not claimed again.
         assert_eq!(deliver_batch(&state, &transport).await.unwrap(), 0);
         let _ = std::fs::remove_file(path);
-    }
-
-    #[test]
-    fn smtp_urls_parse_to_host_and_port() {
-        assert_eq!(
-            parse_smtp_url("smtp://127.0.0.1:2525"),
-            Some(("127.0.0.1".into(), 2525))
-        );
-        assert_eq!(
-            parse_smtp_url("smtp://relay.local"),
-            Some(("relay.local".into(), 25))
-        );
-        assert_eq!(parse_smtp_url("http://x:25"), None);
-        assert_eq!(parse_smtp_url("smtp://:25"), None);
     }
 }

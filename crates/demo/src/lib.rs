@@ -1,9 +1,10 @@
-//! Data a new database needs: national reference data (holidays, fee tables) always, and
-//! with `--demo` a region, offices in all three time zones, quotas, staff and an applicant.
+//! Loket's demo data set, for `loket serve --demo`, the benchmark and the API's tests: a
+//! region, offices in all three time zones with their quotas, a staff member of every role
+//! and an applicant account with two people on it. Seeded once, into a database that has
+//! none of it yet (the national reference data comes with the store).
 
 use chrono::{NaiveTime, Utc, Weekday};
-use loket_domain::calendar::{WeekdaySet, parse_holidays_csv, split_csv_line};
-use loket_domain::catalogue::FeeTable;
+use loket_domain::calendar::{WeekdaySet, split_csv_line};
 use loket_domain::office::parse_time_zone;
 use loket_domain::quota::ServiceClass;
 use loket_domain::release::ReleaseRule;
@@ -12,18 +13,7 @@ use loket_store::prelude::*;
 use loket_store::{Actor, Applicant, NewAccount, Staff, StaffRole, StoreError};
 use uuid::Uuid;
 
-use crate::auth::hash_password;
-
-const HOLIDAYS_CSV: &str = include_str!("../../../data/holidays.csv");
 const OFFICES_CSV: &str = include_str!("../../../data/offices.csv");
-const FEES_JSON: &str = include_str!("../../../data/fees.json");
-
-fn system() -> Actor {
-    Actor {
-        id: None,
-        name: "system".into(),
-    }
-}
 
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,21 +26,11 @@ pub enum SeedError {
     Data(String),
 }
 
-/// Seeds the fee tables and holidays if the database has none.
-pub async fn reference_data(store: &dyn Store) -> Result<(), SeedError> {
-    if store.fee_tables().await?.is_empty() {
-        let tables: Vec<FeeTable> = serde_json::from_str(FEES_JSON)
-            .map_err(|e| SeedError::Data(format!("fees.json: {e}")))?;
-        store.put_fee_tables(&tables).await?;
-    }
-    let holidays = parse_holidays_csv(HOLIDAYS_CSV).map_err(|e| SeedError::Data(e.to_string()))?;
-    let (Some(first), Some(last)) = (holidays.first(), holidays.last()) else {
-        return Ok(());
-    };
-    if store.list_holidays(first.date, last.date).await?.is_empty() {
-        store.upsert_holidays(&holidays, &system()).await?;
-    }
-    Ok(())
+/// A demo password's Argon2id hash, on a blocking thread.
+async fn hash_password(password: &'static str) -> Result<String, SeedError> {
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
+        .await
+        .map_err(|e| SeedError::Data(format!("hashing: {e}")))
 }
 
 /// A demo login, printed at start-up in demo mode.
@@ -230,8 +210,8 @@ fn office_rows() -> Result<Vec<OfficeRow>, SeedError> {
     Ok(out)
 }
 
-/// Seeds demo data unless it is there already. Returns false when it was.
-pub async fn demo(store: &dyn Store) -> Result<bool, SeedError> {
+/// Seeds the demo data unless it is there already. Returns false when it was.
+pub async fn seed(store: &dyn Store) -> Result<bool, SeedError> {
     if store.get_office("palembang").await?.is_some() {
         return Ok(false);
     }
@@ -292,7 +272,16 @@ pub async fn demo(store: &dyn Store) -> Result<bool, SeedError> {
                     (ServiceClass::Express, s.6),
                 ] {
                     store
-                        .set_quota_default(d.code, day, s.0, class, cap, today, &system(), now)
+                        .set_quota_default(
+                            d.code,
+                            day,
+                            s.0,
+                            class,
+                            cap,
+                            today,
+                            &Actor::system(),
+                            now,
+                        )
                         .await?;
                 }
             }
@@ -315,15 +304,11 @@ pub async fn demo(store: &dyn Store) -> Result<bool, SeedError> {
             office_code: office,
             region_code: region,
         };
-        let hash = hash_password(l.password.into())
-            .await
-            .map_err(|_| SeedError::Data("hash".into()))?;
+        let hash = hash_password(l.password).await?;
         store.create_staff(&staff, &hash, now).await?;
     }
     let applicant_login = &DEMO_LOGINS[0];
-    let hash = hash_password(applicant_login.password.into())
-        .await
-        .map_err(|_| SeedError::Data("hash".into()))?;
+    let hash = hash_password(applicant_login.password).await?;
     let birth = chrono::NaiveDate::from_ymd_opt(1987, 11, 12).unwrap_or_default();
     let account = store
         .create_account(
