@@ -3,10 +3,7 @@
 //! timeline after; cancelling asks once more before it is done.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect};
 use chrono::{DateTime, Utc};
 use loket_domain::BookingState;
@@ -15,6 +12,7 @@ use loket_store::Booking;
 use uuid::Uuid;
 
 use super::format::{clock, date_time, long_date, rupiah};
+use super::forms::{CheckedForm, Tokened};
 use super::session::SignedIn;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::i18n::Tr;
@@ -310,20 +308,19 @@ pub struct CsrfForm {
     csrf: Option<String>,
 }
 
+impl Tokened for CsrfForm {
+    fn csrf(&self) -> &str {
+        self.csrf.as_deref().unwrap_or("")
+    }
+}
+
 /// `POST /bookings/{id}/cancel`.
 pub async fn cancel(
     State(state): State<AppState>,
-    ctx: PageCtx,
     who: SignedIn,
     Path(id): Path<String>,
-    method: Method,
-    headers: HeaderMap,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    _form: CheckedForm<CsrfForm>,
 ) -> PageResult {
-    let Ok(Form(f)) = form else {
-        return Err(PageError::Forbidden);
-    };
-    ctx.check_form(&headers, &method, f.csrf.as_deref().unwrap_or(""))?;
     let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
     match bookings::cancel(&state, who.account_id, id).await {
         // Cancelled, or no longer cancellable (the page then says what it is now).

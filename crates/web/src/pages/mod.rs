@@ -5,11 +5,14 @@
 //! holds the route table, the per-request page context (language, CSRF token, session),
 //! the security headers and the error pages.
 
+pub mod accounts;
 pub mod assets;
+pub mod bank;
 pub mod book;
 pub mod bookings;
 mod context;
 pub mod format;
+pub mod forms;
 pub mod offices;
 pub mod session;
 pub mod start;
@@ -30,10 +33,29 @@ use crate::state::AppState;
 /// Every page's route. Pages are compressed (the 60 KB budget is measured compressed) and
 /// carry the page context and security headers.
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
+    let mut pages = Router::new();
+    if state.settings.mode.dev_tools() {
+        pages = pages.route("/dev/bank", get(bank::page).post(bank::pay));
+    }
+    pages
         .route("/", get(start::start))
         .route("/find", get(start::find))
         .route("/offices/{code}", get(offices::calendar))
+        .route("/login", get(accounts::login_page).post(accounts::login))
+        .route("/logout", axum::routing::post(accounts::logout))
+        .route(
+            "/register",
+            get(accounts::register_page).post(accounts::register),
+        )
+        .route("/verify", get(accounts::verify_page).post(accounts::verify))
+        .route(
+            "/verify/resend",
+            get(accounts::resend_page).post(accounts::resend),
+        )
+        .route(
+            "/applicants/new",
+            get(accounts::applicant_page).post(accounts::add_applicant),
+        )
         .route("/book", get(book::book).post(book::hold))
         .route("/bookings", get(bookings::list))
         .route("/bookings/{id}", get(bookings::show))

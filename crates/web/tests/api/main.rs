@@ -27,6 +27,7 @@ macro_rules! api_tests {
 
 mod helpers;
 
+mod account_pages;
 mod accounts;
 mod booking_pages;
 mod bookings;

@@ -8,10 +8,7 @@ mod draft;
 mod steps;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect};
 use loket_domain::catalogue::check_validity;
 use loket_store::{Applicant, StoreError};
@@ -20,6 +17,7 @@ use sha2::{Digest, Sha256};
 pub use draft::{Draft, Step};
 use steps::{CheckView, check_view, step_page};
 
+use super::forms::{CheckedForm, Tokened};
 use super::session::SignedIn;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::i18n::Tr;
@@ -188,19 +186,19 @@ pub struct HoldForm {
     key: Option<String>,
 }
 
+impl Tokened for HoldForm {
+    fn csrf(&self) -> &str {
+        self.csrf.as_deref().unwrap_or("")
+    }
+}
+
 /// `POST /book`: holds the place, then shows the billing page.
 pub async fn hold(
     State(state): State<AppState>,
     ctx: PageCtx,
     who: SignedIn,
-    method: Method,
-    headers: HeaderMap,
-    form: Result<Form<HoldForm>, FormRejection>,
+    CheckedForm(f): CheckedForm<HoldForm>,
 ) -> PageResult {
-    let Ok(Form(f)) = form else {
-        return Err(PageError::Forbidden);
-    };
-    ctx.check_form(&headers, &method, f.csrf.as_deref().unwrap_or(""))?;
     let t = Tr(ctx.lang);
     let d = f.draft;
     let (Some(applicant_id), Some(service), Some(date)) = (d.applicant_id(), d.service(), d.date())

@@ -1,0 +1,421 @@
+//! Accounts through the pages: register (errors in words, what was typed kept, never the
+//! password), verify with the mailed code, log in (a new session and a new form token),
+//! a wrong password, log out; adding an applicant with a message for each NIK rule; the
+//! simulated bank page in demo mode only.
+
+use reqwest::Method;
+
+use crate::helpers::{Backend, TestApp};
+use crate::pages::{Page, browser_request, page, post_form};
+
+api_tests!(
+    a_person_registers_verifies_and_logs_in_through_the_pages,
+    a_wrong_login_says_so_and_a_logout_ends_the_session,
+    each_broken_nik_rule_gets_its_own_message_and_the_form_keeps_what_was_typed,
+    the_simulated_bank_page_pays_in_demo_mode_and_does_not_exist_in_production,
+);
+
+/// The form token the page set, and the cookies to send back.
+async fn fresh_form(app: &TestApp, path: &str, cookie: &str) -> (Page, String, String) {
+    let p = page(app, path, (!cookie.is_empty()).then_some(cookie)).await;
+    let token = p.attr("main form input[name=csrf]", "value").remove(0);
+    let set = cookies(&p);
+    let cookie = if set.is_empty() {
+        cookie.to_owned()
+    } else {
+        set
+    };
+    (p, token, cookie)
+}
+
+/// The `name=value` pairs the answer set, as a Cookie header.
+fn cookies(p: &Page) -> String {
+    p.reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn six_digits(s: &str) -> Option<String> {
+    s.as_bytes()
+        .windows(6)
+        .find(|w| w.iter().all(u8::is_ascii_digit))
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+}
+
+async fn a_person_registers_verifies_and_logs_in_through_the_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, csrf, cookie) = fresh_form(&app, "/register", "").await;
+    // Wrong in every field: each message in words, typed values kept, the password not.
+    let bad = post_form(
+        &app,
+        "/register",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("full_name", ""),
+            ("email", "rina-at-example"),
+            ("phone", "08x"),
+            ("birth_date", "2099-01-01"),
+            ("sex", ""),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert!(bad.one("title").starts_with("Galat:"));
+    let summary = bad.attr(".error-summary a", "href");
+    assert_eq!(
+        summary,
+        [
+            "#full_name",
+            "#email",
+            "#phone",
+            "#birth_date",
+            "#sex",
+            "#password"
+        ]
+    );
+    assert!(
+        bad.one(".field-error:has(#email) .error-text")
+            .contains("nama@contoh.id")
+    );
+    assert_eq!(bad.attr("input#email", "value"), ["rina-at-example"]);
+    assert_eq!(bad.attr("input#birth_date", "value"), ["2099-01-01"]);
+    assert_eq!(
+        bad.attr("input#password", "value"),
+        [""],
+        "a password is never sent back"
+    );
+    // Right: the code by email, the verify page, then the login page says so.
+    let email = format!("rina-{}@example.id", uuid::Uuid::new_v4().simple());
+    let ok = post_form(
+        &app,
+        "/register",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("full_name", "Rina Wati"),
+            ("email", &email),
+            ("phone", "081234567890"),
+            ("birth_date", "1990-08-17"),
+            ("sex", "female"),
+            ("password", "rahasia-rina"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.reply.status, 303, "{}", ok.reply.text);
+    let verify_at = ok.reply.header("location").unwrap().to_owned();
+    assert!(verify_at.starts_with("/verify?email="), "{verify_at}");
+    let mail = app
+        .get(&format!("/api/v1/dev/mail?to={email}"), None)
+        .await
+        .expect(200);
+    let code = six_digits(mail[0]["body"].as_str().unwrap()).unwrap();
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let wrong = post_form(
+        &app,
+        "/verify",
+        &cookie,
+        &[("csrf", &csrf), ("email", &email), ("code", wrong_code)],
+    )
+    .await;
+    assert_eq!(wrong.attr(".error-summary a", "href"), ["#code"]);
+    let verified = post_form(
+        &app,
+        "/verify",
+        &cookie,
+        &[("csrf", &csrf), ("email", &email), ("code", &code)],
+    )
+    .await;
+    assert_eq!(verified.reply.status, 303);
+    let login_at = verified.reply.header("location").unwrap().to_owned();
+    let login = page(&app, &login_at, Some(&cookie)).await;
+    assert!(login.one(".notice").contains("terverifikasi"));
+    assert_eq!(login.attr("input#email", "value"), std::slice::from_ref(&email));
+    // Logging in sets a session and renews the form token; `next` brings the person back.
+    let done = post_form(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", &email),
+            ("password", "rahasia-rina"),
+            ("next", "/book"),
+        ],
+    )
+    .await;
+    assert_eq!(done.reply.status, 303);
+    assert_eq!(done.reply.header("location"), Some("/book"));
+    let set = cookies(&done);
+    assert!(set.contains("loket_session=lk_"), "{set}");
+    let renewed = set
+        .split("; ")
+        .find(|c| c.starts_with("loket_csrf="))
+        .unwrap();
+    assert_ne!(renewed, format!("loket_csrf={csrf}"));
+    let all_set: Vec<String> = done
+        .reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        all_set
+            .iter()
+            .all(|c| c.contains("HttpOnly") && c.contains("SameSite=Lax")),
+        "{all_set:?}"
+    );
+    // An outside `next` is not followed.
+    let evil = post_form(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", &email),
+            ("password", "rahasia-rina"),
+            ("next", "https://evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(evil.reply.header("location"), Some("/bookings"));
+    let mine = page(&app, "/bookings", Some(&set)).await;
+    assert_eq!(mine.reply.status, 200);
+    assert_eq!(mine.one("h1"), "Janji saya");
+}
+
+async fn a_wrong_login_says_so_and_a_logout_ends_the_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, csrf, cookie) = fresh_form(&app, "/login", "").await;
+    let wrong = post_form(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", "pemohon@demo.loket.id"),
+            ("password", "not-the-password"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.reply.status, 200);
+    assert!(
+        wrong
+            .one(".error-summary")
+            .contains("Email atau kata sandi salah")
+    );
+    assert_eq!(
+        wrong.attr("input#email", "value"),
+        ["pemohon@demo.loket.id"]
+    );
+    // Without the token: refused before the password is even checked.
+    let forged = post_form(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("email", "pemohon@demo.loket.id"),
+            ("password", "demo-pemohon"),
+        ],
+    )
+    .await;
+    assert_eq!(forged.reply.status, 403);
+    let ok = post_form(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", "pemohon@demo.loket.id"),
+            ("password", "demo-pemohon"),
+        ],
+    )
+    .await;
+    let session = cookies(&ok);
+    let logged = page(&app, "/bookings", Some(&session)).await;
+    assert_eq!(logged.reply.status, 200);
+    let token = logged
+        .attr("header form[action='/logout'] input[name=csrf]", "value")
+        .remove(0);
+    let out = post_form(&app, "/logout", &session, &[("csrf", &token)]).await;
+    assert_eq!(out.reply.status, 303);
+    assert!(cookies(&out).contains("loket_session="));
+    // The old session cookie no longer works.
+    let after = page(&app, "/bookings", Some(&session)).await;
+    assert_eq!(after.reply.status, 303);
+    assert!(
+        after
+            .reply
+            .header("location")
+            .unwrap()
+            .starts_with("/login")
+    );
+}
+
+async fn each_broken_nik_rule_gets_its_own_message_and_the_form_keeps_what_was_typed(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.account(0).await;
+    let csrf = "ab".repeat(32);
+    let cookie = format!("loket_session={}; loket_csrf={csrf}", a.token);
+    let person = crate::helpers::Person::fresh();
+    let birth = person.birth_date.to_string();
+    let sex = person.sex.as_str();
+    let other_sex = if sex == "male" { "female" } else { "male" };
+    let cases = [
+        ("16710157089", sex, "NIK harus 16 angka"),
+        ("1671O15708900001", sex, "hanya berisi angka"),
+        (
+            person.nik.as_str(),
+            other_sex,
+            "tidak cocok dengan jenis kelamin",
+        ),
+        (
+            &person.nik[..].replacen("16", "99", 1),
+            sex,
+            "bukan kode provinsi",
+        ),
+    ];
+    for (nik, s, words) in cases {
+        let p = post_form(
+            &app,
+            "/applicants/new",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("nik", nik),
+                ("full_name", "Dewi"),
+                ("birth_date", &birth),
+                ("sex", s),
+                ("next", "/book"),
+            ],
+        )
+        .await;
+        assert_eq!(p.reply.status, 200, "{nik}");
+        let msg = p.one(".field-error:has(#nik) .error-text");
+        assert!(msg.contains(words), "{nik}: {msg}");
+        assert_eq!(p.attr("input#nik", "value"), [nik.to_owned()]);
+        assert_eq!(p.attr("input#full_name", "value"), ["Dewi"]);
+    }
+    let ok = post_form(
+        &app,
+        "/applicants/new",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("nik", &person.nik),
+            ("full_name", "Dewi"),
+            ("birth_date", &birth),
+            ("sex", sex),
+            ("next", "/book"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.reply.status, 303);
+    assert_eq!(ok.reply.header("location"), Some("/book"));
+    let again = post_form(
+        &app,
+        "/applicants/new",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("nik", &person.nik),
+            ("full_name", "Dewi"),
+            ("birth_date", &birth),
+            ("sex", sex),
+        ],
+    )
+    .await;
+    assert!(
+        again
+            .one(".field-error .error-text")
+            .contains("sudah ada di akun Anda")
+    );
+    let list = app
+        .get("/api/v1/applicants", Some(&a.token))
+        .await
+        .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+async fn the_simulated_bank_page_pays_in_demo_mode_and_does_not_exist_in_production(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.account(1).await;
+    let date = crate::pages::first_open_date(&app).await;
+    let held = app
+        .book(&a.token, a.people[0].id, date, "s1")
+        .await
+        .expect(201);
+    let code = held["billing_code"].as_str().unwrap().to_owned();
+    let csrf = "ab".repeat(32);
+    let cookie = format!("loket_session={}; loket_csrf={csrf}", a.token);
+    let back = format!("/bookings/{}", held["id"].as_str().unwrap());
+    let bank = page(
+        &app,
+        &format!("/dev/bank?code={code}&back={back}"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(bank.attr("input#billing_code", "value"), std::slice::from_ref(&code));
+    let unknown = post_form(
+        &app,
+        "/dev/bank",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("billing_code", "123451234512345"),
+            ("back", &back),
+        ],
+    )
+    .await;
+    assert!(unknown.one(".error-summary").contains("tidak dikenal"));
+    let paid = post_form(
+        &app,
+        "/dev/bank",
+        &cookie,
+        &[("csrf", &csrf), ("billing_code", &code), ("back", &back)],
+    )
+    .await;
+    assert_eq!(paid.reply.header("location"), Some(back.as_str()));
+    assert_eq!(app.booking(&a.token, &held["id"]).await["state"], "paid");
+    let prod = TestApp::spawn_with(backend, |s| {
+        s.mode = loket_web::config::Mode::Production;
+        s.payment_webhook_secret = Some(loket_web::config::Secret(format!(
+            "{}{}",
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4()
+        )));
+    })
+    .await;
+    let none = app_get(&prod, "/dev/bank").await;
+    assert_eq!(none, 404);
+    // Production cookies carry Secure.
+    let start = page(&prod, "/", None).await;
+    let set: Vec<String> = start
+        .reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !set.is_empty() && set.iter().all(|c| c.contains("; Secure")),
+        "{set:?}"
+    );
+}
+
+async fn app_get(app: &TestApp, path: &str) -> u16 {
+    app.send(browser_request(app, Method::GET, path))
+        .await
+        .status
+        .as_u16()
+}
