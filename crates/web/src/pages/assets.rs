@@ -22,12 +22,20 @@ struct Asset {
 }
 
 /// (stem, extension, content type, bytes) of every file.
-const FILES: &[(&str, &str, &str, &[u8])] = &[(
-    "site",
-    "css",
-    "text/css; charset=utf-8",
-    include_bytes!("../../static/pages/site.css"),
-)];
+const FILES: &[(&str, &str, &str, &[u8])] = &[
+    (
+        "site",
+        "css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/pages/site.css"),
+    ),
+    (
+        "booking",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pages/booking.js"),
+    ),
+];
 
 fn assets() -> &'static [Asset] {
     static ASSETS: OnceLock<Vec<Asset>> = OnceLock::new();
@@ -51,6 +59,13 @@ pub fn css_href() -> &'static str {
     assets()
         .first()
         .map_or("/static/site.css", |a| a.href.as_str())
+}
+
+/// The billing page's script's fingerprinted address.
+pub fn booking_js_href() -> &'static str {
+    assets()
+        .get(1)
+        .map_or("/static/booking.js", |a| a.href.as_str())
 }
 
 /// The route of the static files.

@@ -111,8 +111,14 @@ pub struct View {
     pub amount: String,
     /// The deadline, local, with the zone.
     pub deadline: String,
+    /// The deadline, RFC 3339, for the countdown script.
+    pub deadline_iso: String,
+    /// The billing page's script.
+    pub script: &'static str,
     /// Minutes left to pay.
     pub minutes_left: i64,
+    /// The words around the minutes left ("sisa ", " menit").
+    pub minutes_words: (String, String),
     /// What the applicant must do now.
     pub todo: String,
     /// Applicant name and masked NIK.
@@ -184,7 +190,14 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         code: code.to_owned(),
         amount: rupiah(b.fee_total),
         deadline: date_time(t, b.payment_deadline, zone),
+        deadline_iso: b.payment_deadline.to_rfc3339(),
+        script: super::assets::booking_js_href(),
         minutes_left: (b.payment_deadline - now).num_minutes().max(0),
+        minutes_words: {
+            let w = t.s("booking.minutes_left");
+            let (before, after) = w.split_once("{minutes}").unwrap_or((w, ""));
+            (before.to_owned(), after.to_owned())
+        },
         todo,
         applicant: applicant
             .map(|a| format!("{} ({})", a.full_name, a.nik.masked()))

@@ -135,7 +135,10 @@ async fn a_person_registers_verifies_and_logs_in_through_the_pages(backend: Back
     let login_at = verified.reply.header("location").unwrap().to_owned();
     let login = page(&app, &login_at, Some(&cookie)).await;
     assert!(login.one(".notice").contains("terverifikasi"));
-    assert_eq!(login.attr("input#email", "value"), std::slice::from_ref(&email));
+    assert_eq!(
+        login.attr("input#email", "value"),
+        std::slice::from_ref(&email)
+    );
     // Logging in sets a session and renews the form token; `next` brings the person back.
     let done = post_form(
         &app,
@@ -365,7 +368,10 @@ async fn the_simulated_bank_page_pays_in_demo_mode_and_does_not_exist_in_product
         Some(&cookie),
     )
     .await;
-    assert_eq!(bank.attr("input#billing_code", "value"), std::slice::from_ref(&code));
+    assert_eq!(
+        bank.attr("input#billing_code", "value"),
+        std::slice::from_ref(&code)
+    );
     let unknown = post_form(
         &app,
         "/dev/bank",
