@@ -117,7 +117,7 @@ pub struct View {
     pub script: &'static str,
     /// Minutes left to pay.
     pub minutes_left: i64,
-    /// The words around the minutes left ("sisa ", " menit").
+    /// The words around the minutes left ("Sisa ", " menit").
     pub minutes_words: (String, String),
     /// What the applicant must do now.
     pub todo: String,
