@@ -1,0 +1,458 @@
+// The applicant's booking journey on a phone, clicked through as a person would: the start
+// page, an office's calendar, a date with places, a session, the login page, who the booking
+// is for, the service, check your answers with the fee, the hold, the billing page with its
+// 15-digit code, the bookings list and the cancellation. On every page, in Indonesian and in
+// English: one h1, no axe-core violations, no sideways scrolling, nothing fetched from outside
+// the server, within the page budget, and a screenshot (journey-<lang>-<step>.png). Then the
+// same path with JavaScript off, an error on the service step, the hold from the keyboard,
+// and the session cookie the API's login sets.
+//
+// Each test books with its own account and NIK (registered through the API, verified with the
+// code from the demo mailbox), except the API-cookie test, which uses the demo applicant and
+// cancels what it booked, so that the tests never collide on the one active booking a NIK may
+// hold.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE,
+  PAGE_BUDGET_BYTES,
+  checkAxe,
+  formatWeight,
+  launch,
+  noHorizontalScroll,
+  oneTimeCode,
+  open,
+  pageWeight,
+  phonePage,
+  shot,
+} from './lib.mjs';
+
+const browser = await launch();
+
+/** The words the tests look for, as the locales say them. */
+const TEXT = {
+  id: {
+    calendar: 'Pilih tanggal di',
+    chooseSession: 'Pilih sesi ini',
+    login: 'Masuk',
+    email: 'Alamat email',
+    password: 'Kata sandi',
+    applicant: 'Untuk siapa janji ini?',
+    service: 'Layanan paspor apa yang Anda perlukan?',
+    office: 'Di kantor mana Anda ingin datang?',
+    date: 'Pilih tanggal dan sesi',
+    continue: 'Lanjutkan',
+    check: 'Periksa jawaban Anda',
+    hold: 'Pesan dan dapatkan kode billing',
+    billing: 'Tempat Anda sudah disimpan',
+    bookings: 'Janji saya',
+    cancelTitle: 'Batalkan janji ini?',
+    cancelLink: 'Batalkan janji',
+    confirmCancel: 'Ya, batalkan janji',
+    cancelled: 'Dibatalkan',
+    errorPrefix: 'Galat:',
+  },
+  en: {
+    calendar: 'Choose a date at',
+    chooseSession: 'Choose this session',
+    login: 'Log in',
+    email: 'Email address',
+    password: 'Password',
+    applicant: 'Who is this booking for?',
+    service: 'Which passport service do you need?',
+    office: 'Which office do you want to go to?',
+    date: 'Choose a date and session',
+    continue: 'Continue',
+    check: 'Check your answers',
+    hold: 'Book and get the billing code',
+    billing: 'Your place is held',
+    bookings: 'My bookings',
+    cancelTitle: 'Cancel this booking?',
+    cancelLink: 'Cancel the booking',
+    confirmCancel: 'Yes, cancel the booking',
+    cancelled: 'Cancelled',
+    errorPrefix: 'Error:',
+  },
+};
+
+const DEMO = { email: 'pemohon@demo.loket.id', password: 'demo-pemohon', applicant: 'Siti Rahmawati' };
+const PASSWORD = 'journey-password-1';
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and applicants through the API
+
+/** A JSON request to the API; fails the test unless the answer has the expected status. */
+async function api(method, path, { body, token, status = 200 } = {}) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.equal(response.status, status, `${method} ${path} answered ${response.status}: ${text}`);
+  return { response, json: text ? JSON.parse(text) : null };
+}
+
+/**
+ * A valid NIK of Palembang (1671), as crates/web/tests/api/helpers.rs `nik_for` builds it:
+ * district, DDMMYY with 40 added to a woman's day, a 4-digit serial.
+ */
+function nikFor(district, birth, sex, serial) {
+  const [y, m, d] = birth.split('-').map(Number);
+  const two = (n) => String(n).padStart(2, '0');
+  return `1671${two(district)}${two(d + (sex === 'female' ? 40 : 0))}${two(m)}${two(y % 100)}${String(serial).padStart(4, '0')}`;
+}
+
+// One NIK per test: the server is fresh for each run, the serial differs for each test.
+let serial = 0;
+
+/**
+ * A new verified account with one adult applicant of its own (a NIK no other test uses):
+ * { email, password, applicant (the name shown on the applicant step), token }.
+ */
+async function newAccount(tag) {
+  serial += 1;
+  const email = `journey-${tag}-${process.pid}-${serial}@contoh.id`;
+  const sent = new Date(Date.now() - 1000);
+  await api('POST', '/accounts', {
+    status: 201,
+    body: {
+      email,
+      password: PASSWORD,
+      full_name: `Uji ${tag}`,
+      birth_date: '1990-05-15',
+      sex: 'male',
+      phone: '081234567890',
+    },
+  });
+  const code = await oneTimeCode(email, { after: sent });
+  await api('POST', '/accounts/verify', { status: 204, body: { email, code } });
+  const { json: login } = await api('POST', '/auth/login', { body: { email, password: PASSWORD } });
+  const applicant = `Pemohon ${tag} ${serial}`;
+  const birth = '1992-03-14';
+  await api('POST', '/applicants', {
+    status: 201,
+    token: login.token,
+    body: { nik: nikFor(2, birth, 'female', serial), full_name: applicant, birth_date: birth, sex: 'female', married: false },
+  });
+  return { email, password: PASSWORD, applicant, token: login.token };
+}
+
+/** Cancels, through the API, every booking of the account that is not over yet. */
+async function cancelAll(token) {
+  const { json } = await api('GET', '/bookings', { token });
+  for (const b of json) {
+    if (['awaiting_payment', 'payment_pending', 'paid'].includes(b.state)) {
+      await fetch(`${BASE}/api/v1/bookings/${b.id}/cancel`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking the pages
+
+/** Clicks (or presses) something that loads a new page, and waits for that page. */
+async function follow(page, action) {
+  await Promise.all([page.waitForEvent('load'), action()]);
+}
+
+/** The h1's text. */
+async function h1(page) {
+  const heading = page.locator('h1');
+  assert.equal(await heading.count(), 1, `the number of h1 elements on ${page.url()}`);
+  return (await heading.innerText()).trim();
+}
+
+/**
+ * The checks every page of the journey passes: its language, one h1, no axe-core
+ * violations, no sideways scrolling at the phone's width, nothing asked of another host,
+ * a screenshot, and (weigh) at most the page budget, all resources together.
+ */
+async function checkPage(t, page, lang, name, { weigh = true } = {}) {
+  const where = `${name} (${page.url()})`;
+  assert.equal(await page.locator('html').getAttribute('lang'), lang, `the language of ${where}`);
+  await h1(page);
+  await checkAxe(page);
+  await noHorizontalScroll(page);
+  await shot(page, name);
+  page.context().outside.assertNone();
+  if (weigh) {
+    // pageWeight loads the same address again (every page here is a GET) with the cache off;
+    // without its #fragment, else the browser would only scroll.
+    const url = new URL(page.url());
+    url.hash = '';
+    const weight = await pageWeight(page, url.href);
+    t.diagnostic(`${name}: ${weight.total} B`);
+    assert.ok(
+      weight.total <= PAGE_BUDGET_BYTES,
+      `${where} weighs ${weight.total} B, over the budget of ${PAGE_BUDGET_BYTES} B:\n${formatWeight(weight)}`,
+    );
+    page.context().outside.assertNone();
+  }
+}
+
+/** A check of each page as the walk reaches it; a no-op when the test only needs to get there. */
+function checker(t, page, lang, prefix, checks) {
+  let step = 0;
+  return async (label, options) => {
+    step += 1;
+    if (checks) await checkPage(t, page, lang, `${prefix}-${String(step).padStart(2, '0')}-${label}`, options);
+  };
+}
+
+/**
+ * From the start page to the check page, by clicking: an office in the list, its calendar, a
+ * date with places, a session's button, the login page (when account is given and asks),
+ * the applicant, the service (the first choice of each question). Returns the T texts.
+ * check(label) runs after each page has loaded.
+ */
+async function walkToCheck(page, { lang, account, check }) {
+  const T = TEXT[lang];
+  await check('start');
+
+  // An office in the list on the start page.
+  const office = page.locator('main .regions a[href="/offices/palembang"]');
+  assert.equal(await office.count(), 1, 'the start page lists Palembang once');
+  await follow(page, () => office.click());
+  assert.equal(new URL(page.url()).pathname, '/offices/palembang');
+  assert.ok((await h1(page)).startsWith(T.calendar), `the calendar's h1: ${await h1(page)}`);
+  await check('calendar');
+
+  // A date with places: a link in the calendar (the next month if this one has none left).
+  let dates = page.locator('table.cal a');
+  if ((await dates.count()) === 0) {
+    await follow(page, () => page.locator('.months a').last().click());
+    dates = page.locator('table.cal a');
+  }
+  assert.ok((await dates.count()) > 0, 'no date with places in the calendar');
+  await follow(page, () => dates.first().click());
+  assert.ok(new URL(page.url()).searchParams.get('date'), 'the date link did not choose a date');
+  await check('day');
+
+  // A session of that day.
+  const session = page.getByRole('link', { name: T.chooseSession }).first();
+  await follow(page, () => session.click());
+
+  // The login page, for someone not logged in yet; it comes back to the journey.
+  if (new URL(page.url()).pathname === '/login') {
+    assert.ok(account, 'the journey asked to log in, though the browser has a session');
+    assert.equal(await h1(page), T.login);
+    await check('login');
+    await page.getByLabel(T.email, { exact: true }).fill(account.email);
+    await page.getByLabel(T.password, { exact: true }).fill(account.password);
+    await follow(page, () => page.locator('main').getByRole('button', { name: T.login, exact: true }).click());
+  }
+  assert.equal(new URL(page.url()).pathname, '/book', `after the session's button: ${page.url()}`);
+
+  // Who the booking is for.
+  assert.equal(await h1(page), T.applicant);
+  await check('applicant');
+  await page.getByRole('radio', { name: account?.applicant ?? DEMO.applicant }).check();
+  await follow(page, () => page.getByRole('button', { name: T.continue }).click());
+
+  // The service: one choice in each question.
+  assert.equal(await h1(page), T.service);
+  await check('service');
+  await chooseService(page);
+  await follow(page, () => page.getByRole('button', { name: T.continue }).click());
+
+  // The office came from the calendar; the date and session too, unless the page asks again.
+  assert.notEqual(await h1(page), T.office, 'the office step came back though the office was chosen on its calendar');
+  if ((await h1(page)) === T.date) {
+    await check('date');
+    if ((await page.locator('input[type=radio][name=session]').count()) === 0) {
+      await follow(page, () => page.locator('table.cal a').first().click());
+    }
+    await page.locator('input[type=radio][name=session]').first().check();
+    await follow(page, () => page.getByRole('button', { name: T.continue }).click());
+  }
+
+  assert.equal(await h1(page), T.check);
+  const fee = await page.locator('main table').innerText();
+  assert.match(fee, /Rp\d{1,3}(\.\d{3})+/, `the check page shows no fee in Rupiah: ${fee}`);
+  return T;
+}
+
+/** The first choice of every question on the service step. */
+async function chooseService(page) {
+  const fieldsets = page.locator('main form fieldset');
+  const n = await fieldsets.count();
+  assert.ok(n > 0, 'the service step has no questions');
+  for (let i = 0; i < n; i++) {
+    await fieldsets.nth(i).getByRole('radio').first().check();
+  }
+}
+
+/** Presses the hold button; checks the billing page and returns the booking's id. */
+async function holdAndCheckBilling(page, T, press) {
+  const button = page.getByRole('button', { name: T.hold });
+  await follow(page, () => (press ? press(button) : button.click()));
+  const path = new URL(page.url()).pathname;
+  const m = path.match(/^\/bookings\/([0-9a-f-]{36})$/);
+  assert.ok(m, `the hold did not lead to a booking's page: ${page.url()}`);
+  assert.equal(await h1(page), T.billing);
+  // Shown in groups of five digits, easier to read out and type into a bank's app.
+  const code = await page.locator('#billing-code').innerText();
+  assert.match(code.replace(/\s/g, ''), /^\d{15}$/, `the billing code: ${code}`);
+  return m[1];
+}
+
+/** The bookings list shows the booking; then its page, the cancel page and the cancellation. */
+async function listAndCancel(page, T, id, check) {
+  await follow(page, () => page.locator('header').getByRole('link', { name: T.bookings }).click());
+  assert.equal(new URL(page.url()).pathname, '/bookings');
+  assert.equal(await h1(page), T.bookings);
+  const row = page.locator(`main a[href="/bookings/${id}"]`);
+  assert.equal(await row.count(), 1, 'the bookings list does not show the new booking');
+  await check('bookings');
+
+  await follow(page, () => row.click());
+  assert.equal(await h1(page), T.billing);
+  await follow(page, () => page.getByRole('link', { name: T.cancelLink, exact: true }).click());
+  assert.equal(new URL(page.url()).pathname, `/bookings/${id}/cancel`);
+  assert.equal(await h1(page), T.cancelTitle);
+  await check('cancel');
+
+  await follow(page, () => page.getByRole('button', { name: T.confirmCancel }).click());
+  assert.equal(new URL(page.url()).pathname, `/bookings/${id}`);
+  assert.equal((await page.locator('#status').innerText()).trim(), T.cancelled);
+  await check('cancelled');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+
+for (const lang of ['id', 'en']) {
+  const name = lang === 'id' ? 'Indonesian' : 'English';
+  test(`the booking journey in ${name}, every page checked (screenshots journey-${lang}-*.png)`, async (t) => {
+    const account = await newAccount(`journey-${lang}`);
+    t.after(() => cancelAll(account.token));
+    const { page } = await phonePage(t, browser);
+    await open(page, '/');
+    if (lang === 'en') {
+      // The way a reader gets there: the language link in the header.
+      await follow(page, () => page.locator('header a[href$="lang=en"]').click());
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    }
+    const check = checker(t, page, lang, `journey-${lang}`, true);
+    const T = await walkToCheck(page, { lang, account, check });
+    await check('check');
+    const id = await holdAndCheckBilling(page, T);
+    await check('billing');
+    await listAndCancel(page, T, id, check);
+  });
+}
+
+test('the journey to the billing page with JavaScript off (screenshots journey-nojs-*.png)', async (t) => {
+  const account = await newAccount('nojs');
+  t.after(() => cancelAll(account.token));
+  const { page } = await phonePage(t, browser, { javaScriptEnabled: false });
+  await open(page, '/');
+  let step = 0;
+  const check = async (label) => {
+    step += 1;
+    await h1(page);
+    await noHorizontalScroll(page);
+    await shot(page, `journey-nojs-${String(step).padStart(2, '0')}-${label}`);
+  };
+  const T = await walkToCheck(page, { lang: 'id', account, check });
+  await check('check');
+  await holdAndCheckBilling(page, T);
+  await check('billing');
+  page.context().outside.assertNone();
+});
+
+test('an error on the service step: "Galat:" title, an error summary linking to each field (screenshot journey-error-service.png)', async (t) => {
+  const account = await newAccount('error');
+  const { page } = await phonePage(t, browser);
+  const T = TEXT.id;
+  await open(page, '/login?next=/book');
+  await page.getByLabel(T.email, { exact: true }).fill(account.email);
+  await page.getByLabel(T.password, { exact: true }).fill(account.password);
+  await follow(page, () => page.locator('main').getByRole('button', { name: T.login, exact: true }).click());
+  assert.equal(await h1(page), T.applicant);
+  await page.getByRole('radio', { name: account.applicant }).check();
+  await follow(page, () => page.getByRole('button', { name: T.continue }).click());
+  assert.equal(await h1(page), T.service);
+
+  // Nothing chosen.
+  await follow(page, () => page.getByRole('button', { name: T.continue }).click());
+  assert.equal(await h1(page), T.service, 'the service step did not come back with its errors');
+  const title = await page.title();
+  assert.ok(title.startsWith(T.errorPrefix), `the title does not start with "${T.errorPrefix}": ${title}`);
+  const summary = page.locator('.error-summary');
+  assert.equal(await summary.count(), 1, 'no error summary');
+  const links = summary.locator('a');
+  const hrefs = await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  const questions = await page.locator('main form fieldset').count();
+  assert.equal(hrefs.length, questions, `one link a question: ${hrefs}`);
+  for (const href of hrefs) {
+    assert.match(href, /^#[\w-]+$/, `a summary link that jumps nowhere: ${href}`);
+    const target = page.locator(href);
+    assert.equal(await target.count(), 1, `the summary link ${href} has no field`);
+    // The field's message beside it too.
+    const described = await target.evaluate((el) => el.closest('.field')?.querySelector('.error-text')?.textContent ?? '');
+    assert.notEqual(described.trim(), '', `no message beside ${href}`);
+  }
+  await checkAxe(page);
+  await noHorizontalScroll(page);
+  await shot(page, 'journey-error-service');
+
+  // A link jumps to its field.
+  const last = hrefs.at(-1);
+  await links.last().click();
+  assert.equal(new URL(page.url()).hash, last);
+  assert.ok(await page.locator(last).isVisible(), `${last} is not shown after its link`);
+  const box = await page.locator(last).boundingBox();
+  assert.ok(box && box.y >= 0 && box.y < page.viewportSize().height, `${last} is not scrolled into view (y ${box?.y})`);
+});
+
+test('from the check page, Tab to the hold button and press Enter', async (t) => {
+  const account = await newAccount('keys');
+  t.after(() => cancelAll(account.token));
+  const { page } = await phonePage(t, browser);
+  await open(page, '/');
+  const T = await walkToCheck(page, { lang: 'id', account, check: async () => {} });
+
+  // Tab from the top of the page until the hold button has the focus.
+  await page.locator('body').evaluate((body) => body.focus());
+  const isHold = () => page.evaluate((name) => document.activeElement?.textContent?.trim() === name, T.hold);
+  let presses = 0;
+  while (!(await isHold())) {
+    presses += 1;
+    assert.ok(presses <= 60, 'the hold button was not reached with Tab within 60 presses');
+    await page.keyboard.press('Tab');
+  }
+  t.diagnostic(`the hold button after ${presses} Tab presses`);
+  const focus = await page.evaluate(() => {
+    const s = getComputedStyle(document.activeElement);
+    return { outline: s.outlineStyle, width: parseFloat(s.outlineWidth), shadow: s.boxShadow };
+  });
+  assert.ok(
+    (focus.outline !== 'none' && focus.width > 0) || focus.shadow !== 'none',
+    `the focused hold button shows no focus: ${JSON.stringify(focus)}`,
+  );
+  await shot(page, 'journey-keys-focus');
+  await holdAndCheckBilling(page, T, () => page.keyboard.press('Enter'));
+});
+
+test('the session cookie of the API login opens the journey (the demo applicant, cancelled after)', async (t) => {
+  const { response, json } = await api('POST', '/auth/login', { body: { email: DEMO.email, password: DEMO.password } });
+  assert.match(response.headers.get('set-cookie') ?? '', /loket_session=/, 'the login did not set loket_session');
+  assert.ok(json.token, 'the login returned no token');
+  t.after(() => cancelAll(json.token));
+  const { page, context } = await phonePage(t, browser);
+  await context.addCookies([{ name: 'loket_session', value: json.token, url: BASE, httpOnly: true, sameSite: 'Lax' }]);
+  await open(page, '/');
+  const T = await walkToCheck(page, { lang: 'id', account: null, check: async () => {} });
+  const id = await holdAndCheckBilling(page, T);
+  await shot(page, 'journey-api-billing');
+  await listAndCancel(page, T, id, async () => {});
+});
