@@ -53,6 +53,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(accounts::resend_page).post(accounts::resend),
         )
         .route(
+            "/reset",
+            get(accounts::reset_request_page).post(accounts::reset_request),
+        )
+        .route(
+            "/reset/code",
+            get(accounts::reset_page).post(accounts::reset),
+        )
+        .route(
             "/applicants/new",
             get(accounts::applicant_page).post(accounts::add_applicant),
         )
