@@ -68,6 +68,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bookings", get(bookings::list))
         .route("/bookings/{id}", get(bookings::show))
         .route(
+            "/bookings/{id}/reschedule",
+            get(bookings::reschedule_page).post(bookings::reschedule),
+        )
+        .route(
             "/bookings/{id}/cancel",
             get(bookings::confirm_cancel).post(bookings::cancel),
         )
