@@ -36,7 +36,7 @@ async fn a_booking_is_moved_once_to_another_session_through_its_calendar(backend
     let move_at = format!("{location}/reschedule");
     assert_eq!(
         show.attr("main a[href$='/reschedule']", "href"),
-        [move_at.clone()]
+        std::slice::from_ref(&move_at)
     );
     let cal = page(&app, &move_at, Some(&cookie)).await;
     assert_eq!(cal.one("h1"), "Pilih tanggal dan sesi baru");
