@@ -70,6 +70,10 @@ fn login_form(ctx: &PageCtx, email: &str, next: &str) -> FormPage {
             t.s("login.register").to_owned(),
         ),
         (
+            format!("/reset?email={}", encode(email)),
+            t.s("login.forgot").to_owned(),
+        ),
+        (
             format!("/verify?email={}", encode(email)),
             t.s("login.verify").to_owned(),
         ),
@@ -393,6 +397,82 @@ pub async fn add_applicant(
         Err(Refusal::Store(loket_store::StoreError::ApplicantLimitReached)) => {
             shown(page.error(message(t, "nik", "limit")))
         }
+        Err(r) => Err(r.into()),
+    }
+}
+
+/// `GET /reset`: ask for a reset code.
+pub async fn reset_request_page(ctx: PageCtx, Query(q): Query<Return>) -> Response {
+    let t = Tr(ctx.lang);
+    let p = FormPage::new(
+        &ctx,
+        "reset",
+        "/reset",
+        vec![Field::new(t, "email", "email", "email").value(q.email.as_deref().unwrap_or(""))],
+    );
+    render_with(axum::http::StatusCode::OK, &p)
+}
+
+/// `POST /reset`: mails a code if the address is registered, and says the same either way.
+pub async fn reset_request(
+    State(state): State<AppState>,
+    CheckedForm(f): CheckedForm<AccountForm>,
+) -> PageResult {
+    let email = AccountForm::get(&f.email).trim().to_owned();
+    accounts::request_password_reset(&state, &email).await?;
+    Ok(Redirect::to(&format!("/reset/code?email={}", encode(&email))).into_response())
+}
+
+fn reset_form(ctx: &PageCtx, email: &str) -> FormPage {
+    let t = Tr(ctx.lang);
+    let mut p = FormPage::new(
+        ctx,
+        "reset_code",
+        "/reset/code",
+        vec![
+            Field::new(t, "email", "email", "email").value(email),
+            Field::new(t, "code", "text", "one-time-code"),
+            Field::new(t, "password", "password", "new-password"),
+        ],
+    );
+    p.notice = Some(t.s("reset_code.sent").to_owned());
+    p
+}
+
+/// `GET /reset/code`.
+pub async fn reset_page(ctx: PageCtx, Query(q): Query<Return>) -> Response {
+    render_with(
+        axum::http::StatusCode::OK,
+        &reset_form(&ctx, q.email.as_deref().unwrap_or("")),
+    )
+}
+
+/// `POST /reset/code`: the new password; every old session ends.
+pub async fn reset(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CheckedForm(f): CheckedForm<AccountForm>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let email = AccountForm::get(&f.email).trim().to_owned();
+    let page = reset_form(&ctx, &email);
+    let r = accounts::PasswordReset {
+        email: email.clone(),
+        code: AccountForm::get(&f.code).trim().to_owned(),
+        password: AccountForm::get(&f.password).to_owned(),
+    };
+    match accounts::reset_password(&state, r).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/login?verified=1&email={}", encode(&email))).into_response(),
+        ),
+        Err(Refusal::Invalid(problems)) => Ok(render_with(
+            axum::http::StatusCode::OK,
+            &page.problems(t, &problems),
+        )),
+        Err(Refusal::Store(loket_store::StoreError::VerificationFailed)) => Ok(render_with(
+            axum::http::StatusCode::OK,
+            &page.field_error(t, "code", "wrong"),
+        )),
         Err(r) => Err(r.into()),
     }
 }

@@ -18,7 +18,7 @@ use super::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;
-use crate::usecases::bookings;
+use crate::usecases::{Refusal, bookings};
 
 /// A booking as the list shows it.
 pub struct Row {
@@ -342,4 +342,103 @@ pub async fn cancel(
         }
         Err(r) => Err(r.into()),
     }
+}
+
+fn reschedule_target(id: Uuid) -> super::book::DateTarget {
+    super::book::DateTarget {
+        path: format!("/bookings/{id}/reschedule"),
+        post: true,
+        title: "reschedule.title",
+        back: Some(format!("/bookings/{id}")),
+    }
+}
+
+/// The booking as a journey draft (its office and service), at `date` and `session`.
+fn draft_of(
+    b: &Booking,
+    date: Option<String>,
+    session: Option<String>,
+    month: Option<String>,
+) -> super::book::Draft {
+    let r = b.service;
+    super::book::Draft {
+        applicant: Some(b.applicant_id.to_string()),
+        kind: Some(r.kind.as_str().to_owned()),
+        passport_type: Some(r.passport_type.as_str().to_owned()),
+        validity: Some(r.validity.as_str().to_owned()),
+        processing: Some(r.processing.as_str().to_owned()),
+        purpose: Some(b.travel_purpose.as_str().to_owned()),
+        office: Some(b.slot.office_code.clone()),
+        date,
+        session,
+        month,
+        ..super::book::Draft::default()
+    }
+}
+
+/// `?date=…&month=…` of the reschedule page, and its form.
+#[derive(serde::Deserialize, Default)]
+pub struct MoveForm {
+    date: Option<String>,
+    session: Option<String>,
+    month: Option<String>,
+    csrf: Option<String>,
+}
+
+impl Tokened for MoveForm {
+    fn csrf(&self) -> &str {
+        self.csrf.as_deref().unwrap_or("")
+    }
+}
+
+/// `GET /bookings/{id}/reschedule`: the office's calendar, to pick the new date and session.
+pub async fn reschedule_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: SignedIn,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<MoveForm>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
+    let b = bookings::own(&state, who.account_id, id).await?;
+    if !view(&state, t, &b).await?.can_reschedule {
+        return Ok(Redirect::to(&format!("/bookings/{id}")).into_response());
+    }
+    let d = draft_of(&b, q.date, q.session, q.month);
+    super::book::date_step(&state, &ctx, t, &d, Vec::new(), &reschedule_target(id)).await
+}
+
+/// `POST /bookings/{id}/reschedule`: moves the booking (once, up to the day before).
+pub async fn reschedule(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: SignedIn,
+    Path(id): Path<String>,
+    CheckedForm(f): CheckedForm<MoveForm>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
+    let b = bookings::own(&state, who.account_id, id).await?;
+    let date = f.date.as_deref().and_then(planning::iso_date);
+    let session = f.session.clone().unwrap_or_default();
+    let refused = match date {
+        None => "book.error.date",
+        Some(_) if session.is_empty() => "book.error.session",
+        Some(date) => {
+            match bookings::reschedule(&state, who.account_id, id, date, &session).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/bookings/{id}")).into_response()),
+                Err(Refusal::Store(loket_store::StoreError::QuotaFull)) => {
+                    "book.error.session_full"
+                }
+                Err(Refusal::SameSlot) => "reschedule.same",
+                Err(Refusal::Transition(_)) => "reschedule.not_now",
+                Err(Refusal::Unbookable { .. }) => "book.error.date_closed",
+                Err(r) => return Err(r.into()),
+            }
+        }
+    };
+    let d = draft_of(&b, f.date, f.session, f.month);
+    let errors = vec![("date", t.s(refused).to_owned())];
+    super::book::date_step(&state, &ctx, t, &d, errors, &reschedule_target(id)).await
 }

@@ -53,12 +53,24 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(accounts::resend_page).post(accounts::resend),
         )
         .route(
+            "/reset",
+            get(accounts::reset_request_page).post(accounts::reset_request),
+        )
+        .route(
+            "/reset/code",
+            get(accounts::reset_page).post(accounts::reset),
+        )
+        .route(
             "/applicants/new",
             get(accounts::applicant_page).post(accounts::add_applicant),
         )
         .route("/book", get(book::book).post(book::hold))
         .route("/bookings", get(bookings::list))
         .route("/bookings/{id}", get(bookings::show))
+        .route(
+            "/bookings/{id}/reschedule",
+            get(bookings::reschedule_page).post(bookings::reschedule),
+        )
         .route(
             "/bookings/{id}/cancel",
             get(bookings::confirm_cancel).post(bookings::cancel),

@@ -13,7 +13,102 @@ api_tests!(
     a_wrong_login_says_so_and_a_logout_ends_the_session,
     each_broken_nik_rule_gets_its_own_message_and_the_form_keeps_what_was_typed,
     the_simulated_bank_page_pays_in_demo_mode_and_does_not_exist_in_production,
+    a_forgotten_password_is_replaced_with_the_mailed_code,
 );
+
+async fn a_forgotten_password_is_replaced_with_the_mailed_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.account(0).await;
+    let (login, csrf, cookie) = fresh_form(&app, "/login", "").await;
+    assert!(
+        login
+            .attr("main a", "href")
+            .iter()
+            .any(|h| h.starts_with("/reset"))
+    );
+    // An unknown address gets the same answer as a known one.
+    let unknown = post_form(
+        &app,
+        "/reset",
+        &cookie,
+        &[("csrf", &csrf), ("email", "nobody@example.id")],
+    )
+    .await;
+    let known = post_form(
+        &app,
+        "/reset",
+        &cookie,
+        &[("csrf", &csrf), ("email", &a.email)],
+    )
+    .await;
+    assert_eq!(unknown.reply.status, 303);
+    assert_eq!(known.reply.status, 303);
+    let mail = app
+        .get(&format!("/api/v1/dev/mail?to={}", a.email), None)
+        .await
+        .expect(200);
+    let code = six_digits(mail[0]["body"].as_str().unwrap()).unwrap();
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let wrong = post_form(
+        &app,
+        "/reset/code",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", &a.email),
+            ("code", wrong_code),
+            ("password", "baru-sekali-123"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.attr(".error-summary a", "href"), ["#code"]);
+    let short = post_form(
+        &app,
+        "/reset/code",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", &a.email),
+            ("code", &code),
+            ("password", "pendek"),
+        ],
+    )
+    .await;
+    assert_eq!(short.attr(".error-summary a", "href"), ["#password"]);
+    let done = post_form(
+        &app,
+        "/reset/code",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", &a.email),
+            ("code", &code),
+            ("password", "baru-sekali-123"),
+        ],
+    )
+    .await;
+    assert_eq!(done.reply.status, 303, "{}", done.reply.text);
+    // The old session is over; the new password works.
+    let old = page(
+        &app,
+        "/bookings",
+        Some(&format!("loket_session={}", a.token)),
+    )
+    .await;
+    assert_eq!(old.reply.status, 303);
+    let ok = post_form(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", &a.email),
+            ("password", "baru-sekali-123"),
+        ],
+    )
+    .await;
+    assert!(cookies(&ok).contains("loket_session=lk_"));
+}
 
 /// The form token the page set, and the cookies to send back.
 async fn fresh_form(app: &TestApp, path: &str, cookie: &str) -> (Page, String, String) {

@@ -12,7 +12,102 @@ api_tests!(
     a_refused_hold_gets_a_page_that_says_what_happened_and_what_to_do_next,
     the_hold_needs_the_form_token_and_nobody_sees_another_accounts_booking,
     a_booking_can_be_cancelled_after_one_more_question,
+    a_booking_is_moved_once_to_another_session_through_its_calendar,
 );
+
+async fn a_booking_is_moved_once_to_another_session_through_its_calendar(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.account(1).await;
+    let (cookie, csrf) = browser(&a);
+    let date = first_open_date(&app).await;
+    let mut fields: Vec<(String, String)> = draft(&a, date, "s1")
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    fields.push(("csrf".into(), csrf.clone()));
+    fields.push(("key".into(), "k".into()));
+    let location = hold(&app, &cookie, &fields)
+        .await
+        .reply
+        .header("location")
+        .unwrap()
+        .to_owned();
+    let show = page(&app, &location, Some(&cookie)).await;
+    let move_at = format!("{location}/reschedule");
+    assert_eq!(
+        show.attr("main a[href$='/reschedule']", "href"),
+        std::slice::from_ref(&move_at)
+    );
+    let cal = page(&app, &move_at, Some(&cookie)).await;
+    assert_eq!(cal.one("h1"), "Pilih tanggal dan sesi baru");
+    let links = cal.attr(".cal a", "href");
+    assert!(
+        !links.is_empty() && links.iter().all(|h| h.starts_with(&move_at)),
+        "{links:?}"
+    );
+    let day = page(&app, &format!("{move_at}?date={date}"), Some(&cookie)).await;
+    assert_eq!(day.attr("#sessions form", "method"), ["post"]);
+    // The same slot is refused in words; another session moves it.
+    let same = post_form(
+        &app,
+        &move_at,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("date", &date.to_string()),
+            ("session", "s1"),
+        ],
+    )
+    .await;
+    assert!(
+        same.one(".error-summary").contains("sama"),
+        "{}",
+        same.one(".error-summary")
+    );
+    let moved = post_form(
+        &app,
+        &move_at,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("date", &date.to_string()),
+            ("session", "s2"),
+        ],
+    )
+    .await;
+    assert_eq!(moved.reply.status, 303, "{}", moved.reply.text);
+    let after = page(&app, &location, Some(&cookie)).await;
+    assert!(
+        after.all(".answer").iter().any(|x| x.contains("10.00")),
+        "{:?}",
+        after.all(".answer")
+    );
+    // Only once: no more link, and the page itself sends the applicant back.
+    assert!(after.attr("main a[href$='/reschedule']", "href").is_empty());
+    let again = post_form(
+        &app,
+        &move_at,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("date", &date.to_string()),
+            ("session", "s1"),
+        ],
+    )
+    .await;
+    assert!(
+        again.one(".error-summary").contains("sekali"),
+        "{}",
+        again.one(".error-summary")
+    );
+    let api = app
+        .booking(
+            &a.token,
+            &serde_json::json!(location.trim_start_matches("/bookings/")),
+        )
+        .await;
+    assert_eq!(api["session"], "s2");
+}
 
 /// A fixed form token in the browser's cookie, and the session of `a`.
 fn browser(a: &Account) -> (String, String) {

@@ -124,6 +124,8 @@ struct DateStep {
     date_label: Option<String>,
     date_iso: String,
     sessions: Group,
+    action: String,
+    post: bool,
 }
 
 fn common(
@@ -221,7 +223,7 @@ pub async fn step_page(
             let (c, s) = common(ctx, t, step, d, "book.office.title", errors);
             render(&OfficeStep { c, s, regions })
         }
-        Step::Date => date_step(state, ctx, t, d, errors).await?,
+        Step::Date => date_step(state, ctx, t, d, errors, &DateTarget::journey()).await?,
         Step::Check => return Err(PageError::Internal),
     })
 }
@@ -267,12 +269,40 @@ fn service_groups(t: Tr, d: &Draft) -> Vec<Group> {
     ]
 }
 
-async fn date_step(
+/// Where the date step's links and form go: the journey (GET `/book`) or a booking's
+/// reschedule (POST, with the form token).
+pub struct DateTarget {
+    /// The path the grid's links and the form go to.
+    pub path: String,
+    /// Whether the session form is a POST (a change) rather than the next GET step.
+    pub post: bool,
+    /// The page title's locale key.
+    pub title: &'static str,
+    /// The back link, if not the journey's.
+    pub back: Option<String>,
+}
+
+impl DateTarget {
+    /// The journey's date step.
+    pub fn journey() -> Self {
+        Self {
+            path: "/book".into(),
+            post: false,
+            title: "book.date.title",
+            back: None,
+        }
+    }
+}
+
+/// The date step: the month grid of the draft's office and the chosen date's sessions
+/// with places for the draft's class.
+pub async fn date_step(
     state: &AppState,
     ctx: &PageCtx,
     t: Tr,
     d: &Draft,
     errors: FieldErrors,
+    target: &DateTarget,
 ) -> PageResult {
     let office = planning::office(state, d.get("office")).await?;
     let first = availability::first_bookable_date(state, &office);
@@ -326,8 +356,13 @@ async fn date_step(
         pick.session = None;
         cells.push(DayCell {
             day: day.date.day(),
-            href: (class_name == "open")
-                .then(|| format!("/book?{}#sessions", pick.query(&[("change", "date")]))),
+            href: (class_name == "open").then(|| {
+                format!(
+                    "{}?{}#sessions",
+                    target.path,
+                    pick.query(&[("change", "date")])
+                )
+            }),
             label,
             class: class_name,
             selected: d.date() == Some(day.date),
@@ -352,7 +387,8 @@ async fn date_step(
         x.date = None;
         x.session = None;
         format!(
-            "/book?{}",
+            "{}?{}",
+            target.path,
             x.query(&[
                 ("change", "date"),
                 ("month", &m.format("%Y-%m").to_string())
@@ -391,9 +427,12 @@ async fn date_step(
             })
             .unwrap_or_default(),
     };
-    let (c, mut s) = common(ctx, t, Step::Date, d, "book.date.title", errors);
+    let (c, mut s) = common(ctx, t, Step::Date, d, target.title, errors);
     // The date travels in the session form; the grid's links set it.
     s.hidden.retain(|(f, _)| *f != "date");
+    if let Some(back) = &target.back {
+        s.back = back.clone();
+    }
     Ok(render(&DateStep {
         c,
         s,
@@ -413,6 +452,8 @@ async fn date_step(
         date_label: chosen.map(|day| long_date(t, day.date)),
         date_iso: d.get("date").to_owned(),
         sessions,
+        action: target.path.clone(),
+        post: target.post,
     }))
 }
 
