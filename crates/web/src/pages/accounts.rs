@@ -60,7 +60,11 @@ fn login_form(ctx: &PageCtx, email: &str, next: &str) -> FormPage {
         "/login",
         vec![
             Field::new(t, "email", "email", "email").value(email),
-            Field::new(t, "password", "password", "current-password"),
+            // The length hint is for choosing a password, not for typing one's own.
+            Field {
+                hint: String::new(),
+                ..Field::new(t, "password", "password", "current-password")
+            },
         ],
     );
     p.hidden.push(("next", next.to_owned()));
