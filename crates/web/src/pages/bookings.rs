@@ -11,7 +11,7 @@ use loket_domain::booking::{check_cancel, check_reschedule};
 use loket_store::Booking;
 use uuid::Uuid;
 
-use super::format::{clock, date_time, long_date, rupiah};
+use super::format::{clock, date_time, hours, long_date, rupiah};
 use super::forms::{CheckedForm, Tokened};
 use super::session::SignedIn;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
@@ -153,13 +153,9 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     let session = office.session(&b.slot.session_code);
     let when = match session {
         Some(s) => format!(
-            "{}, {}–{}",
+            "{}, {}",
             long_date(t, b.slot.service_date),
-            clock(t, s.start, zone)
-                .split(' ')
-                .next()
-                .unwrap_or_default(),
-            clock(t, s.end, zone)
+            hours(t, s.start, s.end, zone)
         ),
         None => long_date(t, b.slot.service_date),
     };

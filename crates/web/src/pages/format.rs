@@ -62,6 +62,13 @@ pub fn clock(t: Tr, time: NaiveTime, zone: Tz) -> String {
     )
 }
 
+/// A session's hours with one zone label: `08.00–10.00 WIB` / `08:00–10:00 WIB`.
+pub fn hours(t: Tr, start: NaiveTime, end: NaiveTime, zone: Tz) -> String {
+    let from = clock(t, start, zone);
+    let from = from.split(' ').next().unwrap_or_default();
+    format!("{from}–{}", clock(t, end, zone))
+}
+
 /// An instant as a date and time in `zone`: `Kamis, 26 November 2026, 08.00 WIB`.
 pub fn date_time(t: Tr, at: DateTime<Utc>, zone: Tz) -> String {
     let local = at.with_timezone(&zone);
@@ -153,6 +160,15 @@ mod tests {
                 chrono_tz::Asia::Makassar
             ),
             "13.30 WITA"
+        );
+        let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+        assert_eq!(
+            hours(ID, eight, ten, chrono_tz::Asia::Jakarta),
+            "08.00–10.00 WIB"
+        );
+        assert_eq!(
+            hours(EN, eight, ten, chrono_tz::Asia::Jakarta),
+            "08:00–10:00 WIB"
         );
         let at = "2026-11-26T01:00:00Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!(

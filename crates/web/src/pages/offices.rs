@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Deserialize;
 
-use super::format::{clock, date_time, long_date, month_year, weekday_abbrs};
+use super::format::{date_time, hours, long_date, month_year, weekday_abbrs};
 use super::{Chrome, PageCtx, PageResult, render};
 use crate::i18n::{Lang, Tr};
 use crate::planning::iso_date;
@@ -246,14 +246,7 @@ fn chosen_view(t: Tr, a: &Availability, d: &Day) -> Chosen {
                 let left = s.online_left();
                 SessionRow {
                     code: s.session.code.clone(),
-                    hours: format!(
-                        "{}–{}",
-                        clock(t, s.session.start, zone)
-                            .split(' ')
-                            .next()
-                            .unwrap_or_default(),
-                        clock(t, s.session.end, zone)
-                    ),
+                    hours: hours(t, s.session.start, s.session.end, zone),
                     left,
                     places: if left > 0 {
                         t.f("calendar.places_left", &[("n", &left.to_string())])

@@ -10,7 +10,7 @@ use loket_store::Applicant;
 
 use super::{Draft, FieldErrors, Step};
 use crate::i18n::Tr;
-use crate::pages::format::{clock, long_date, month_year, rupiah, weekday_abbrs};
+use crate::pages::format::{hours, long_date, month_year, rupiah, weekday_abbrs};
 use crate::pages::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::planning::{self, iso_date};
 use crate::state::AppState;
@@ -411,14 +411,7 @@ pub async fn date_step(
                         let left = s.classes.iter().find(|c| c.class == class)?.remaining;
                         (left > 0).then(|| Choice {
                             value: s.session.code.clone(),
-                            label: format!(
-                                "{}–{}",
-                                clock(t, s.session.start, zone)
-                                    .split(' ')
-                                    .next()
-                                    .unwrap_or_default(),
-                                clock(t, s.session.end, zone)
-                            ),
+                            label: hours(t, s.session.start, s.session.end, zone),
                             hint: t.f("calendar.places_left", &[("n", &left.to_string())]),
                             checked: d.get("session") == s.session.code,
                         })
@@ -535,13 +528,9 @@ pub async fn check_view(
         Answer {
             label: t.s("book.check.date").to_owned(),
             value: format!(
-                "{}, {}–{}",
+                "{}, {}",
                 long_date(t, date),
-                clock(t, session.start, zone)
-                    .split(' ')
-                    .next()
-                    .unwrap_or_default(),
-                clock(t, session.end, zone)
+                hours(t, session.start, session.end, zone)
             ),
             href: change(Step::Date),
         },
