@@ -71,7 +71,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bookings/{id}", get(bookings::show))
         .route("/bookings/{id}/receipt", get(receipt::receipt))
         .route("/bookings/{id}/receipt.ics", get(receipt::calendar))
-        .route(receipt::WORKER_PATH, get(receipt::worker))
+        .route("/bookings/receipt-worker.js", get(receipt::worker))
         .route(
             "/bookings/{id}/reschedule",
             get(bookings::reschedule_page).post(bookings::reschedule),

@@ -26,9 +26,6 @@ use crate::planning;
 use crate::state::AppState;
 use crate::usecases::{applicants, bookings};
 
-/// Where the receipt's service worker is served; its scope is `/bookings/`.
-pub const WORKER_PATH: &str = "/bookings/receipt-worker.js";
-
 /// Whether a booking in this state has a receipt: it is paid and not yet over.
 pub fn has_receipt(state: BookingState) -> bool {
     state == BookingState::Paid
