@@ -7,6 +7,7 @@ pub mod booking;
 pub mod calendar;
 pub mod catalogue;
 pub mod nik;
+pub mod notice;
 pub mod office;
 pub mod quota;
 pub mod release;

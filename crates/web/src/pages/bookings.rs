@@ -11,10 +11,10 @@ use loket_domain::booking::{check_cancel, check_reschedule};
 use loket_store::Booking;
 use uuid::Uuid;
 
-use super::format::{clock, date_time, hours, long_date, rupiah};
 use super::forms::{CheckedForm, Tokened};
 use super::session::SignedIn;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
+use crate::format::{appointment, clock, date_time, grouped_code, long_date, rupiah};
 use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;
@@ -151,21 +151,9 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         .await
         .map_err(crate::usecases::Refusal::from)?;
     let session = office.session(&b.slot.session_code);
-    let when = match session {
-        Some(s) => format!(
-            "{}, {}",
-            long_date(t, b.slot.service_date),
-            hours(t, s.start, s.end, zone)
-        ),
-        None => long_date(t, b.slot.service_date),
-    };
+    let when = appointment(t, b.slot.service_date, session, zone);
     let code = b.billing_code.as_str();
-    let grouped = code
-        .as_bytes()
-        .chunks(5)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let grouped = grouped_code(code);
     let todo = match effective {
         BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
             "booking.todo.pay",
