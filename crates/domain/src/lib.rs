@@ -8,6 +8,7 @@ pub mod booking_code;
 pub mod calendar;
 pub mod catalogue;
 pub mod nik;
+pub mod notice;
 pub mod office;
 pub mod quota;
 pub mod release;

@@ -1,6 +1,7 @@
 //! Background workers that `loket serve` runs beside the HTTP service: the sweep that marks
 //! lapsed holds expired and paid bookings whose day passed no-shows (safe on many
-//! instances: each row moves once, by a conditional update), and the mail outbox.
+//! instances: each row moves once, by a conditional update), the booking mail (notices:
+//! each claimed once, in the transaction that queues it), and the mail outbox.
 
 use std::time::Duration;
 
@@ -11,10 +12,14 @@ use tokio::task::JoinHandle;
 
 use loket_web::config::parse_smtp_url;
 use loket_web::state::AppState;
+use loket_web::usecases::notices::Sweeper;
 
 /// Starts the workers; they stop when `stop` turns true.
 pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    let mut workers = vec![tokio::spawn(expiry(state.clone(), stop.clone()))];
+    let mut workers = vec![
+        tokio::spawn(expiry(state.clone(), stop.clone())),
+        tokio::spawn(notices(state.clone(), stop.clone())),
+    ];
     if let Some(url) = state.settings.smtp_url.clone() {
         workers.push(tokio::spawn(mail(state, url, stop)));
     }
@@ -84,6 +89,36 @@ async fn mail(state: AppState, url: String, mut stop: watch::Receiver<bool>) {
         tokio::select! {
             _ = stop.changed() => return,
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
+}
+
+/// Turns booking changes into mail in the outbox (see `usecases::notices`): right away
+/// while there is more waiting, else every `notice_interval_seconds`. Safe on every
+/// instance: the store claims each notice once.
+async fn notices(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_secs(state.settings.notice_interval_seconds.max(1));
+    let mut sweeper = Sweeper::default();
+    loop {
+        match sweeper.pass(&state).await {
+            Ok(p) => {
+                if p.mailed > 0 {
+                    // Counts only: the mail itself names people.
+                    tracing::info!(
+                        notices.seen = p.seen,
+                        notices.mailed = p.mailed,
+                        "booking mail queued"
+                    );
+                }
+                if p.more && !*stop.borrow() {
+                    continue;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "booking mail pass failed; will retry"),
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(every) => {}
         }
     }
 }

@@ -139,10 +139,13 @@ fn the_start_up_banner_says_which_mode_runs() {
 
     let prod = banner(
         &["serve", "--bind", "127.0.0.1:0"],
-        &[(
-            "LOKET_PAYMENT_WEBHOOK_SECRET",
-            "0123456789abcdef0123456789abcdef-test",
-        )],
+        &[
+            (
+                "LOKET_PAYMENT_WEBHOOK_SECRET",
+                "0123456789abcdef0123456789abcdef-test",
+            ),
+            ("LOKET_PUBLIC_URL", "https://loket.example.go.id"),
+        ],
     );
     assert!(prod.contains("Mode: production"), "{prod}");
     assert!(!prod.contains("DEV-ONLY"), "{prod}");

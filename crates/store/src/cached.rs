@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::ttl::TtlMap;
 use crate::types::*;
 use crate::{
-    AccountStore, BookingStore, DynStore, OutboxStore, QuotaStore, ReferenceStore, Store,
-    StoreError, StoreResult,
+    AccountStore, BookingStore, DynStore, NoticeStore, OutboxStore, QuotaStore, ReferenceStore,
+    Store, StoreError, StoreResult,
 };
 
 /// How long each cache keeps a copy; zero turns that cache off.
@@ -391,6 +391,14 @@ wrap!(OutboxStore {
     fn claim_mail(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Mail>>;
     fn mark_mail(&self, id: Uuid, result: Result<DateTime<Utc>, String>) -> StoreResult<()>;
     fn recent_mail(&self, to: Option<&str>, limit: i64) -> StoreResult<Vec<Mail>>;
+});
+
+// Notices change no copy kept here (an event's mark and a notice row are read by nobody else).
+wrap!(NoticeStore {
+    fn unnoticed_events(&self, limit: i64) -> StoreResult<Vec<BookingEvent>>;
+    fn holds_to_notice(&self, after: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    fn reminders_due(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    fn record_notices(&self, notices: &[Notice], now: DateTime<Utc>) -> StoreResult<u64>;
 });
 
 /// The wrapper is used wherever a store is: `state.store.get_booking(..)` reads through it

@@ -43,7 +43,15 @@ pub type DynStore = Arc<dyn Store>;
 /// traits below; a `dyn Store` calls them all without importing them.
 #[async_trait]
 pub trait Store:
-    ReferenceStore + QuotaStore + BookingStore + AccountStore + OutboxStore + Send + Sync + 'static
+    ReferenceStore
+    + QuotaStore
+    + BookingStore
+    + AccountStore
+    + OutboxStore
+    + NoticeStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which engine backs this store ("sqlite" or "postgres").
     fn backend_name(&self) -> &'static str;
@@ -305,7 +313,28 @@ pub trait OutboxStore: Send + Sync {
     async fn recent_mail(&self, to: Option<&str>, limit: i64) -> StoreResult<Vec<Mail>>;
 }
 
+/// Mail about bookings, derived after the fact from the recorded changes and from sweeps
+/// over bookings. Each notice is claimed once by its key, in the transaction that queues its
+/// mail, so that none is lost or sent twice, whichever instance records it.
+#[async_trait]
+pub trait NoticeStore: Send + Sync {
+    /// Recorded state changes not yet noticed, oldest first.
+    async fn unnoticed_events(&self, limit: i64) -> StoreResult<Vec<BookingEvent>>;
+    /// Holds whose deadline is after `after` (and so still running if `after` is not
+    /// before now) with no notice of their own yet, soonest deadline first.
+    async fn holds_to_notice(&self, after: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// Paid bookings whose service date is tomorrow in their office's zone, as of `now`,
+    /// not yet reminded of that date.
+    async fn reminders_due(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// Claims each notice by its key and queues the mail of those it claimed, all in one
+    /// transaction; a notice already claimed (by an earlier call or another instance) is
+    /// left alone. Returns how many mails were queued.
+    async fn record_notices(&self, notices: &[Notice], now: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// Everything a caller holding a concrete `SqlStore` imports to call store methods.
 pub mod prelude {
-    pub use crate::{AccountStore, BookingStore, OutboxStore, QuotaStore, ReferenceStore, Store};
+    pub use crate::{
+        AccountStore, BookingStore, NoticeStore, OutboxStore, QuotaStore, ReferenceStore, Store,
+    };
 }

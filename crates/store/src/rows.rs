@@ -132,6 +132,19 @@ pub(crate) fn mail_from_row(r: &Row) -> StoreResult<Mail> {
     })
 }
 
+pub(crate) fn event_from_row(r: &Row) -> StoreResult<BookingEvent> {
+    let state = |s: &str| BookingState::parse(s).ok_or_else(|| corrupt("event state"));
+    Ok(BookingEvent {
+        id: r.i64("id")?,
+        booking_id: r.uuid("booking_id")?,
+        at: r.time("at")?,
+        from: r.opt_text("from_state")?.map(|s| state(&s)).transpose()?,
+        to: state(&r.text("to_state")?)?,
+        actor: r.text("actor")?,
+        detail: r.text("detail")?,
+    })
+}
+
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing our own plain structs cannot fail; an empty object keeps the row readable.
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())

@@ -246,6 +246,22 @@ pub const BOOKING_BY_BILLING_CODE: &str = booking_select!("WHERE billing_code = 
 pub const LIST_BOOKINGS: &str =
     booking_select!("WHERE account_id = $1 ORDER BY created_at DESC, id");
 
+/// Holds whose deadline is after $1 with no notice of their own (kind $2), soonest deadline
+/// first: a range of `bookings_unpaid_deadline`, whose condition this repeats verbatim.
+pub const HOLDS_TO_NOTICE: &str = booking_select!(
+    "b WHERE b.state = 'awaiting_payment' AND b.payment_deadline > $1 \
+    AND NOT EXISTS (SELECT 1 FROM booking_notices n WHERE n.booking_id = b.id AND n.kind = $2) \
+    ORDER BY b.payment_deadline LIMIT $3"
+);
+/// Paid bookings on $1 at offices of zone $2 with no notice of kind $3 about $4 (the date
+/// as text): a range of `bookings_paid_service_date`, whose condition this repeats.
+pub const REMINDERS_DUE: &str = booking_select!(
+    "b WHERE b.state = 'paid' AND b.service_date = $1 \
+    AND b.office_code IN (SELECT code FROM offices WHERE time_zone = $2) \
+    AND NOT EXISTS (SELECT 1 FROM booking_notices n WHERE n.booking_id = b.id AND n.kind = $3 \
+    AND n.about = $4) ORDER BY b.id LIMIT $5"
+);
+
 pub const SET_BOOKING_STATE: &str = "UPDATE bookings SET state = $2, updated_at = $3 WHERE id = $1";
 /// A payment that arrived: the booking becomes $2 (paid, or refund_due when it came too
 /// late for its place) and keeps the bank's payment time.
@@ -351,6 +367,17 @@ pub const RECENT_MAIL: &str = "SELECT id, to_address, subject, body, created_at,
 pub const RECENT_MAIL_TO: &str = "SELECT id, to_address, subject, body, created_at, sent_at FROM outbox \
     WHERE to_address = $1 ORDER BY created_at DESC LIMIT $2";
 
+/// Recorded changes not yet noticed, oldest first: the partial index
+/// `booking_events_unnoticed` holds exactly these (its condition is repeated verbatim).
+pub const UNNOTICED_EVENTS: &str = "SELECT id, booking_id, at, from_state, to_state, actor, detail \
+    FROM booking_events WHERE noticed_at IS NULL ORDER BY id LIMIT $1";
+/// Claims a recorded change for its notice: one row changes for exactly one caller.
+pub const MARK_EVENT_NOTICED: &str =
+    "UPDATE booking_events SET noticed_at = $2 WHERE id = $1 AND noticed_at IS NULL";
+/// Claims a booking's own notice (kind $2, about $3): a row is inserted for exactly one caller.
+pub const INSERT_BOOKING_NOTICE: &str = "INSERT INTO booking_notices (booking_id, kind, about, noticed_at) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
 /// Every statement with the same text on both engines, for the prepare test.
 pub const SHARED: &[&str] = &[
     PING,
@@ -444,6 +471,11 @@ pub const SHARED: &[&str] = &[
     MARK_MAIL_FAILED,
     RECENT_MAIL,
     RECENT_MAIL_TO,
+    HOLDS_TO_NOTICE,
+    REMINDERS_DUE,
+    UNNOTICED_EVENTS,
+    MARK_EVENT_NOTICED,
+    INSERT_BOOKING_NOTICE,
 ];
 
 /// Statements that differ per engine.

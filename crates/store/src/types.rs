@@ -408,3 +408,61 @@ pub struct Mail {
     /// Sent at.
     pub sent_at: Option<DateTime<Utc>>,
 }
+
+/// One recorded state change of a booking (`booking_events`), as the notices read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookingEvent {
+    /// Sequence number.
+    pub id: i64,
+    /// The booking.
+    pub booking_id: Uuid,
+    /// When the change was made.
+    pub at: DateTime<Utc>,
+    /// State before (none for a booking's first state).
+    pub from: Option<BookingState>,
+    /// State after.
+    pub to: BookingState,
+    /// Who made it: "applicant", "bank" or "system".
+    pub actor: String,
+    /// What happened, in words for the history.
+    pub detail: String,
+}
+
+/// What one notice is about, and so what makes it happen once.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NoticeKey {
+    /// A recorded state change (its `booking_events` id): noticed once.
+    Event(i64),
+    /// A hold: noticed once per booking.
+    Held(Uuid),
+    /// The day-before reminder: once per booking and service date.
+    Reminder(Uuid, NaiveDate),
+}
+
+/// A mail to queue in the outbox.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+impl std::fmt::Debug for OutgoingMail {
+    // The address and the body are personal data: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingMail").finish_non_exhaustive()
+    }
+}
+
+/// A notice to record: claimed once by its key, with its mail, or with none when nothing
+/// needs saying (the claim then only marks it done).
+#[derive(Clone, Debug)]
+pub struct Notice {
+    /// What it is about.
+    pub key: NoticeKey,
+    /// The mail, if one is to be sent.
+    pub mail: Option<OutgoingMail>,
+}

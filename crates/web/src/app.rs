@@ -100,7 +100,7 @@ pub struct Application {
 
 impl Application {
     /// Opens the store (migrated, with its reference data) and binds.
-    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+    pub async fn build(mut settings: Settings) -> Result<Self, StartError> {
         // Checked here as well as at load, so no caller can start production unsafely.
         settings.validate_for_serving()?;
         let sqlite_lock = lock_sqlite_file(&settings.database_url)?;
@@ -112,6 +112,13 @@ impl Application {
                     addr: settings.bind.clone(),
                     source,
                 })?;
+        if settings.public_url.is_none()
+            && settings.mode.dev_tools()
+            && let Ok(addr) = listener.local_addr()
+        {
+            // Dev and demo mail links point at this server (production must name its own).
+            settings.public_url = Some(format!("http://{addr}"));
+        }
         let store: DynStore = Arc::new(store);
         Ok(Self {
             listener,

@@ -133,6 +133,15 @@ pub struct Settings {
     pub login_max_failures: u32,
     /// Minutes the failures are counted over, and the lockout lasts.
     pub login_lockout_minutes: i64,
+    /// The address applicants open Loket at, e.g. `https://loket.example.go.id`: booking
+    /// mails link to it. Production needs it (https); dev and demo use the address they
+    /// listen on when it is unset.
+    pub public_url: Option<String>,
+    /// Seconds between passes of the booking mail (notices) worker.
+    pub notice_interval_seconds: u64,
+    /// Hours after which a booking change no longer gets its mail (after an outage of the
+    /// worker, say): it is marked noticed without one.
+    pub notice_max_age_hours: i64,
 }
 
 impl Default for Settings {
@@ -162,6 +171,9 @@ impl Default for Settings {
             mail_from: "Loket <noreply@loket.invalid>".into(),
             login_max_failures: 10,
             login_lockout_minutes: 15,
+            public_url: None,
+            notice_interval_seconds: 5,
+            notice_max_age_hours: 6,
         }
     }
 }
@@ -304,6 +316,17 @@ impl Settings {
                 self.mail_from
             )));
         }
+        if let Some(u) = &self.public_url
+            && let Some(problem) = public_url_problem(u)
+        {
+            return Err(ConfigError::Invalid(format!("public_url {u:?} {problem}")));
+        }
+        if self.notice_interval_seconds == 0 || !(1..=24 * 7).contains(&self.notice_max_age_hours) {
+            return Err(ConfigError::Invalid(
+                "notice_interval_seconds must be at least 1 and notice_max_age_hours between 1 and 168"
+                    .into(),
+            ));
+        }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError::Invalid(format!(
                 "bind {:?} is not HOST:PORT",
@@ -320,8 +343,29 @@ impl Settings {
         self.validate()?;
         if self.mode == Mode::Production {
             check_production_secret(self.payment_webhook_secret.as_ref())?;
+            match &self.public_url {
+                Some(u) if u.starts_with("https://") => {}
+                Some(u) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "public_url {u:?} must start with https:// in production: applicants follow it from their mail"
+                    )));
+                }
+                None => {
+                    return Err(ConfigError::Invalid(
+                        "production mode needs public_url (LOKET_PUBLIC_URL): the https address applicants open, e.g. https://loket.example.go.id; booking mails link to it".into(),
+                    ));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Where booking mails link to, without a trailing slash: `public_url`, or nothing
+    /// (links are then bare paths; `Application::build` fills it in for dev and demo).
+    pub fn public_base(&self) -> &str {
+        self.public_url
+            .as_deref()
+            .map_or("", |u| u.trim_end_matches('/'))
     }
 
     /// The defaults as TOML, for `loket default-config`.
@@ -343,6 +387,24 @@ pub fn parse_smtp_url(url: &str) -> Option<(String, u16)> {
         None => (rest.trim_end_matches('/'), 25),
     };
     (!host.is_empty()).then(|| (host.to_owned(), port))
+}
+
+/// What is wrong with a public URL, if anything: an http(s) address with a host, and no
+/// query or fragment (paths are appended to it).
+fn public_url_problem(u: &str) -> Option<&'static str> {
+    let Some(rest) = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+    else {
+        return Some("must start with https:// (or http:// outside production)");
+    };
+    if rest.split('/').next().unwrap_or_default().is_empty() {
+        Some("has no host")
+    } else if u.contains(['?', '#']) || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("must be a plain address, without spaces, a query or a fragment")
+    } else {
+        None
+    }
 }
 
 /// Production needs a webhook secret of its own: set, unpublished, and long enough that it
@@ -402,6 +464,8 @@ fn toml_lines(s: &Settings) -> String {
         ("Log format: json or pretty.", "log_format", q(&s.log_format)),
         ("Failed logins of one email or staff username before its logins are refused for a while (per instance).", "login_max_failures", s.login_max_failures.to_string()),
         ("Minutes failed logins are counted over, and the lockout lasts.", "login_lockout_minutes", s.login_lockout_minutes.to_string()),
+        ("Seconds between passes of the booking mail worker (held, paid, reminder, reschedule, cancel, refund, expiry).", "notice_interval_seconds", s.notice_interval_seconds.to_string()),
+        ("Hours after which a booking change no longer gets its mail (after an outage of the worker, say).", "notice_max_age_hours", s.notice_max_age_hours.to_string()),
     ]
     .iter()
     .map(|(doc, k, v)| format!("# {doc}\n{k} = {v}\n"))
@@ -409,6 +473,7 @@ fn toml_lines(s: &Settings) -> String {
         format!("# HMAC-SHA256 key of bank payment notifications: required in production, {MIN_WEBHOOK_SECRET_BYTES}+ bytes of your own\n# (e.g. `openssl rand -hex 32`). Dev and demo use a public key when unset.\n# payment_webhook_secret = \"...\"\n"),
         "# SMTP relay for the outbox (plain SMTP to a local relay). Unset: mail stays in the outbox.\n# smtp_url = \"smtp://127.0.0.1:25\"\n".to_owned(),
         format!("# Sender of outgoing mail.\nmail_from = {}\n", q(&s.mail_from)),
+        "# The https address applicants open Loket at; booking mails link to it. Required in production;\n# dev and demo use the address they listen on when unset.\n# public_url = \"https://loket.example.go.id\"\n".to_owned(),
     ])
     .collect()
 }
@@ -449,6 +514,7 @@ mod tests {
         Settings {
             mode: Mode::Production,
             payment_webhook_secret: secret.map(|s| Secret(s.to_owned())),
+            public_url: Some("https://loket.example.go.id".into()),
             ..Settings::default()
         }
     }
@@ -553,6 +619,46 @@ mod tests {
         .unwrap();
         assert_eq!(ok.mode, Mode::Production);
         assert!(!ok.mode.dev_tools());
+    }
+
+    #[test]
+    fn production_needs_an_https_public_url_and_any_mode_a_well_formed_one() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let e = Settings {
+            public_url: None,
+            ..production(Some(secret))
+        }
+        .validate_for_serving()
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("LOKET_PUBLIC_URL"), "{e}");
+        let e = Settings {
+            public_url: Some("http://loket.example.go.id".into()),
+            ..production(Some(secret))
+        }
+        .validate_for_serving()
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("must start with https://"), "{e}");
+        for bad in [
+            "loket.example.go.id",
+            "https://",
+            "https://x.id/?a=1",
+            "https://x .id",
+        ] {
+            let s = Settings {
+                public_url: Some(bad.into()),
+                ..Settings::default()
+            };
+            assert!(s.validate().is_err(), "{bad:?} passed");
+        }
+        let s = Settings {
+            public_url: Some("https://loket.example.go.id/".into()),
+            ..Settings::default()
+        };
+        s.validate().unwrap();
+        assert_eq!(s.public_base(), "https://loket.example.go.id");
+        assert_eq!(Settings::default().public_base(), "");
     }
 
     #[test]

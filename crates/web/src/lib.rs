@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod format;
 pub mod i18n;
 pub mod mail;
 pub mod pages;

@@ -1,6 +1,7 @@
 //! The texts of the mail Loket sends, one template per message and language under
 //! `templates/mail/` (compiled into the binary): the first line is the subject, the rest
-//! the body, `{name}` a value filled in. Indonesian unless the account chose English.
+//! the body, `{name}` a value filled in. Indonesian unless the account chose English. The
+//! booking mails (notices) are written by `usecases::notices`.
 
 /// A message Loket sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -9,20 +10,58 @@ pub enum Template {
     Verification,
     /// The one-time code that lets an applicant set a new password.
     PasswordReset,
+    /// A place is held: billing code, amount, deadline.
+    BookingHeld,
+    /// The payment arrived: the booking is paid.
+    BookingPaid,
+    /// The paid booking is tomorrow.
+    BookingReminder,
+    /// The booking moved to a new date or session.
+    BookingRescheduled,
+    /// The booking is cancelled.
+    BookingCancelled,
+    /// The money came too late for the place: refunded, or the booking may be moved.
+    BookingRefundDue,
+    /// The deadline passed unpaid: the place went back to the quota.
+    BookingExpired,
+}
+
+impl Template {
+    /// Every template.
+    pub const ALL: [Template; 9] = [
+        Template::Verification,
+        Template::PasswordReset,
+        Template::BookingHeld,
+        Template::BookingPaid,
+        Template::BookingReminder,
+        Template::BookingRescheduled,
+        Template::BookingCancelled,
+        Template::BookingRefundDue,
+        Template::BookingExpired,
+    ];
+}
+
+macro_rules! texts {
+    ($($template:ident => $file:literal),+ $(,)?) => {
+        &[$((
+            Template::$template,
+            include_str!(concat!("../templates/mail/", $file, ".id.txt")),
+            include_str!(concat!("../templates/mail/", $file, ".en.txt")),
+        )),+]
+    };
 }
 
 /// Both languages of every template: (template, Indonesian, English).
-const TEXTS: &[(Template, &str, &str)] = &[
-    (
-        Template::Verification,
-        include_str!("../templates/mail/verification.id.txt"),
-        include_str!("../templates/mail/verification.en.txt"),
-    ),
-    (
-        Template::PasswordReset,
-        include_str!("../templates/mail/password_reset.id.txt"),
-        include_str!("../templates/mail/password_reset.en.txt"),
-    ),
+const TEXTS: &[(Template, &str, &str)] = texts![
+    Verification => "verification",
+    PasswordReset => "password_reset",
+    BookingHeld => "booking_held",
+    BookingPaid => "booking_paid",
+    BookingReminder => "booking_reminder",
+    BookingRescheduled => "booking_rescheduled",
+    BookingCancelled => "booking_cancelled",
+    BookingRefundDue => "booking_refund_due",
+    BookingExpired => "booking_expired",
 ];
 
 /// The subject and body of `template` in `locale` ("en", else Indonesian), with each
@@ -33,12 +72,39 @@ pub fn render(template: Template, locale: &str, values: &[(&str, &str)]) -> (Str
         .find(|(t, _, _)| *t == template)
         .map_or(("", ""), |(_, id, en)| (*id, *en));
     let text = if locale == "en" { en } else { id };
-    let mut filled = text.to_owned();
-    for (name, value) in values {
-        filled = filled.replace(&format!("{{{name}}}"), value);
-    }
+    let filled = fill(text, values);
     let (subject, body) = filled.split_once('\n').unwrap_or((filled.as_str(), ""));
     (subject.trim().to_owned(), body.trim_end().to_owned())
+}
+
+/// `text` with each `{name}` replaced by its value, in one pass: a value that itself
+/// contains `{…}` (a name someone typed) is left as it is. Unknown names stay as written.
+fn fill(text: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v, close))
+        });
+        match value {
+            Some((v, close)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -58,7 +124,14 @@ mod tests {
 
     #[test]
     fn every_template_has_a_subject_and_a_body_in_both_languages() {
-        assert_eq!(TEXTS.len(), 2);
+        for t in Template::ALL {
+            assert_eq!(
+                TEXTS.iter().filter(|(x, _, _)| *x == t).count(),
+                1,
+                "{t:?} has one pair of texts"
+            );
+        }
+        assert_eq!(TEXTS.len(), Template::ALL.len());
         for (t, id, en) in TEXTS {
             for text in [id, en] {
                 let (subject, body) = text.split_once('\n').unwrap_or((text, ""));
@@ -67,6 +140,26 @@ mod tests {
                     "{t:?}"
                 );
             }
+            let names = |s: &str| -> Vec<String> {
+                let mut v: Vec<String> = s
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned()))
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            };
+            assert_eq!(names(id), names(en), "{t:?}: the same placeholders");
         }
+    }
+
+    #[test]
+    fn values_are_filled_in_once_and_unknown_names_stay() {
+        assert_eq!(
+            fill("{a} and {b} {c}", &[("a", "{b}"), ("b", "x")]),
+            "{b} and x {c}"
+        );
+        assert_eq!(fill("no { close", &[("close", "x")]), "no { close");
     }
 }

@@ -86,6 +86,12 @@ pub struct TestDb {
 impl TestDb {
     /// Creates and migrates a database of `engine`.
     pub async fn create(engine: Engine) -> TestDb {
+        Self::create_at(engine, None).await
+    }
+
+    /// Creates a database of `engine` migrated up to `version` (all migrations if none): a
+    /// database as an older release left it.
+    pub async fn create_at(engine: Engine, version: Option<i64>) -> TestDb {
         let id = Uuid::new_v4().simple().to_string();
         let (url, sqlite_path, pg_name) =
             match engine {
@@ -113,7 +119,31 @@ impl TestDb {
         let store = SqlStore::connect(&url, &StoreOptions::default())
             .await
             .expect("connect to the test database");
-        store.migrate().await.expect("migrations apply");
+        match version {
+            None => store.migrate().await.expect("migrations apply"),
+            Some(v) => {
+                let older = |mut m: sqlx::migrate::Migrator| {
+                    m.migrations = m
+                        .migrations
+                        .iter()
+                        .filter(|x| x.version <= v)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .into();
+                    m
+                };
+                match store.pool() {
+                    Pool::Sqlite(p) => older(sqlx::migrate!("./migrations/sqlite"))
+                        .run(p)
+                        .await
+                        .expect("older migrations apply"),
+                    Pool::Postgres(p) => older(sqlx::migrate!("./migrations/postgres"))
+                        .run(p)
+                        .await
+                        .expect("older migrations apply"),
+                }
+            }
+        }
         TestDb {
             store,
             url,

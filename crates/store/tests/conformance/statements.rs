@@ -195,16 +195,23 @@ async fn both_engines_end_up_with_the_same_tables_columns_and_indexes() {
 /// Tables that grow with every booking (or account) and must never be read in full on a
 /// request's path: a lookup, count or sweep on them goes through an index.
 /// The statements' aliases count too (`bookings b`, `auth_tokens t`, `accounts a`).
-const GROWING_TABLES: [&str; 8] = [
+const GROWING_TABLES: [&str; 10] = [
     "bookings",
     "applicants",
     "accounts",
     "auth_tokens",
     "booking_events",
+    "booking_notices",
     "b",
     "t",
     "a",
+    "n",
 ];
+
+/// Partial indexes that hold only the rows a worker has still to handle: handling a row
+/// takes it out (the notices worker marks each event it notices), so a scan of one reads
+/// the backlog, never the table.
+const BACKLOG_INDEXES: [&str; 1] = ["booking_events_unnoticed"];
 
 /// The SQLite plans of every statement: a full scan of a growing table is a bug that only
 /// shows under load. This guards the 0003 migration, which dropped indexes that the
@@ -233,7 +240,10 @@ async fn no_statement_reads_a_growing_table_in_full_on_sqlite() {
             if verb == Some("SEARCH") && (table == "bookings" || table == "b") {
                 searched += 1;
             }
-            if verb == Some("SCAN") && GROWING_TABLES.contains(&table) {
+            let backlog = BACKLOG_INDEXES
+                .iter()
+                .any(|i| d.ends_with(&format!("USING INDEX {i}")));
+            if verb == Some("SCAN") && GROWING_TABLES.contains(&table) && !backlog {
                 scans.push(format!("{d}\n    in: {sql}"));
             }
         }

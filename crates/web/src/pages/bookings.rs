@@ -11,10 +11,10 @@ use loket_domain::booking::{check_cancel, check_reschedule};
 use loket_store::Booking;
 use uuid::Uuid;
 
-use super::format::{clock, date_time, hours, long_date, rupiah};
 use super::forms::{CheckedForm, Tokened};
 use super::session::SignedIn;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
+use crate::format::{appointment, clock, date_time, grouped_code, long_date, rupiah};
 use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;
@@ -74,15 +74,6 @@ pub fn state_key(s: BookingState) -> &'static str {
         BookingState::RefundDue => "status.refund_due",
         BookingState::NoShow => "status.no_show",
     }
-}
-
-/// A billing code in groups of five, as people read it out: `82011 60000 12345`.
-pub fn grouped(code: &str) -> String {
-    code.as_bytes()
-        .chunks(5)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A step of the status timeline.
@@ -160,14 +151,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     let effective = b.effective_state(now);
     let applicant = applicants::own(state, b.account_id, b.applicant_id).await?;
     let session = office.session(&b.slot.session_code);
-    let when = match session {
-        Some(s) => format!(
-            "{}, {}",
-            long_date(t, b.slot.service_date),
-            hours(t, s.start, s.end, zone)
-        ),
-        None => long_date(t, b.slot.service_date),
-    };
+    let when = appointment(t, b.slot.service_date, session, zone);
     let code = b.billing_code.as_str();
     let todo = match effective {
         BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
@@ -185,7 +169,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         status: t.s(state_key(effective)).to_owned(),
         state: effective.as_str(),
         awaiting: effective == BookingState::AwaitingPayment,
-        billing_code: grouped(code),
+        billing_code: grouped_code(code),
         booking_code: loket_domain::BookingCode::of(b.id).to_string(),
         has_receipt: super::receipt::has_receipt(effective),
         code: code.to_owned(),

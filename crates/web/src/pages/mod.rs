@@ -11,7 +11,6 @@ pub mod bank;
 pub mod book;
 pub mod bookings;
 mod context;
-pub mod format;
 pub mod forms;
 mod ics;
 pub mod offices;

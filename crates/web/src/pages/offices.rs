@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Deserialize;
 
-use super::format::{date_time, hours, long_date, month_year, weekday_abbrs};
 use super::{Chrome, PageCtx, PageResult, render};
+use crate::format::{date_time, hours, long_date, month_year, weekday_abbrs};
 use crate::i18n::{Lang, Tr};
 use crate::planning::iso_date;
 use crate::state::AppState;

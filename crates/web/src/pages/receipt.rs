@@ -17,7 +17,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use uuid::Uuid;
 
 use super::book::{document_words, service_words};
-use super::format::{date_time, hours, long_date, office_hours, rupiah};
+use crate::format::{appointment, date_time, grouped_code, office_hours, rupiah};
 use super::ics::{self, Appointment};
 use super::session::SignedIn;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
@@ -141,10 +141,7 @@ async fn load(
     let applicant = applicants::own(state, b.account_id, b.applicant_id).await?;
     let session = office.session(&b.slot.session_code);
     let date = b.slot.service_date;
-    let when = match session {
-        Some(s) => format!("{}, {}", long_date(t, date), hours(t, s.start, s.end, zone)),
-        None => long_date(t, date),
-    };
+    let when = appointment(t, date, session, zone);
     let code = BookingCode::of(b.id).to_string();
     let qr = qr_svg(
         &qr_payload(b.id),
@@ -171,7 +168,7 @@ async fn load(
         when,
         documents: document_words(t, b.service.kind, is_child),
         amount: rupiah(b.fee_total),
-        billing_code: super::bookings::grouped(b.billing_code.as_str()),
+        billing_code: grouped_code(b.billing_code.as_str()),
         paid_at: b.paid_at.map(|p| date_time(t, p, zone)).unwrap_or_default(),
         script: super::assets::receipt_js_href(),
     };

@@ -6,8 +6,8 @@ use axum::extract::Query;
 use axum::extract::State;
 use serde::Deserialize;
 
-use super::format::long_date;
 use super::{Chrome, PageCtx, PageResult, render};
+use crate::format::long_date;
 use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::usecases::availability::{OfficeNext, next_free_dates};

@@ -490,6 +490,7 @@ async fn the_simulated_bank_page_pays_in_demo_mode_and_does_not_exist_in_product
     assert_eq!(app.booking(&a.token, &held["id"]).await["state"], "paid");
     let prod = TestApp::spawn_with(backend, |s| {
         s.mode = loket_web::config::Mode::Production;
+        s.public_url = Some("https://loket.example.go.id".into());
         s.payment_webhook_secret = Some(loket_web::config::Secret(format!(
             "{}{}",
             uuid::Uuid::new_v4(),

@@ -406,6 +406,7 @@ async fn every_documented_operation_is_served_and_the_dev_ones_only_in_dev_mode(
     // Outside dev and demo mode the dev routes are not served at all.
     let prod = TestApp::spawn_with(backend, |s| {
         s.mode = loket_web::config::Mode::Production;
+        s.public_url = Some("https://loket.example.go.id".into());
         s.payment_webhook_secret = Some(loket_web::config::Secret(format!(
             "{}{}",
             Uuid::new_v4(),

@@ -52,9 +52,42 @@ async fn production_without_a_webhook_secret_refuses_to_start() {
     }
 }
 
+#[tokio::test]
+async fn production_without_an_https_public_url_refuses_to_start_and_dev_links_to_itself() {
+    for url in [None, Some("http://loket.example.go.id")] {
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            database_url: temp_sqlite(),
+            mode: Mode::Production,
+            payment_webhook_secret: Some(Secret("k".repeat(48))),
+            public_url: url.map(str::to_owned),
+            ..Settings::default()
+        };
+        let e = match Application::build(settings).await {
+            Ok(_) => panic!("production started with public_url {url:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains("public_url"), "{e}");
+    }
+    let dev = Application::build(Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: temp_sqlite(),
+        mode: Mode::Dev,
+        ..Settings::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        dev.state().settings.public_base(),
+        format!("http://{}", dev.address()),
+        "dev mail links point at the server itself, with its real port"
+    );
+}
+
 async fn production_with_a_real_secret_serves_no_dev_routes(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| {
         s.mode = Mode::Production;
+        s.public_url = Some("https://loket.example.go.id".into());
         s.payment_webhook_secret = Some(Secret("k".repeat(48)));
     })
     .await;

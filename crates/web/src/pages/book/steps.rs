@@ -10,8 +10,8 @@ use loket_domain::catalogue::{
 use loket_store::Applicant;
 
 use super::{Draft, FieldErrors, Step};
+use crate::format::{appointment, hours, long_date, month_year, rupiah, weekday_abbrs};
 use crate::i18n::Tr;
-use crate::pages::format::{hours, long_date, month_year, rupiah, weekday_abbrs};
 use crate::pages::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::planning::{self, iso_date};
 use crate::state::AppState;
@@ -542,11 +542,7 @@ pub async fn check_view(
         },
         Answer {
             label: t.s("book.check.date").to_owned(),
-            value: format!(
-                "{}, {}",
-                long_date(t, date),
-                hours(t, session.start, session.end, zone)
-            ),
+            value: appointment(t, date, Some(session), zone),
             href: change(Step::Date),
         },
     ];

@@ -148,16 +148,17 @@ async fn send_code(
     let now = state.now();
     let (hash, expires_at) = (hash_token(&code), now + Duration::minutes(CODE_MINUTES));
     match template {
-        Template::Verification => {
-            state
-                .store
-                .put_verification(account, &hash, expires_at)
-                .await?
-        }
         Template::PasswordReset => {
             state
                 .store
                 .put_password_reset(account, &hash, expires_at)
+                .await?
+        }
+        // Only the two code mails come here.
+        _ => {
+            state
+                .store
+                .put_verification(account, &hash, expires_at)
                 .await?
         }
     }

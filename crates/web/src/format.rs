@@ -1,11 +1,11 @@
-//! How pages write money, dates and times (shared/PAGES.md): `Rp350.000` in both
-//! languages; `Kamis, 26 November 2026` and `Thursday 26 November 2026`; `08.00 WIB` and
-//! `08:00 WIB`, always in the office's zone with its label. Day and month names come from
-//! the locale files.
+//! How Loket writes money, dates and times, on the pages and in the mail (shared/PAGES.md):
+//! `Rp350.000` in both languages; `Kamis, 26 November 2026` and `Thursday 26 November
+//! 2026`; `08.00 WIB` and `08:00 WIB`, always in the office's zone with its label. Day and
+//! month names come from the locale files.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use loket_domain::Office;
+use loket_domain::{Office, SessionWindow};
 use loket_domain::office::zone_label;
 use loket_domain::weekday;
 
@@ -69,6 +69,24 @@ pub fn hours(t: Tr, start: NaiveTime, end: NaiveTime, zone: Tz) -> String {
     let from = clock(t, start, zone);
     let from = from.split(' ').next().unwrap_or_default();
     format!("{from}–{}", clock(t, end, zone))
+}
+
+/// A service date and its session's hours: `Senin, 7 Desember 2026, 08.00–10.00 WIB`; the
+/// date alone when the session is not known.
+pub fn appointment(t: Tr, date: NaiveDate, session: Option<&SessionWindow>, zone: Tz) -> String {
+    match session {
+        Some(s) => format!("{}, {}", long_date(t, date), hours(t, s.start, s.end, zone)),
+        None => long_date(t, date),
+    }
+}
+
+/// A billing code in groups of five digits, as people read it out: `12345 67890 12345`.
+pub fn grouped_code(code: &str) -> String {
+    code.as_bytes()
+        .chunks(5)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// An instant as a date and time in `zone`: `Kamis, 26 November 2026, 08.00 WIB`.
@@ -241,6 +259,23 @@ mod tests {
             hours(EN, eight, ten, chrono_tz::Asia::Jakarta),
             "08:00–10:00 WIB"
         );
+        let session = SessionWindow {
+            code: "s1".into(),
+            name: "Sesi 1".into(),
+            start: eight,
+            end: ten,
+            weekdays: loket_domain::calendar::WeekdaySet::mon_to_fri(),
+        };
+        let d = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert_eq!(
+            appointment(ID, d, Some(&session), chrono_tz::Asia::Jakarta),
+            "Senin, 7 Desember 2026, 08.00–10.00 WIB"
+        );
+        assert_eq!(
+            appointment(EN, d, None, chrono_tz::Asia::Jakarta),
+            "Monday 7 December 2026"
+        );
+        assert_eq!(grouped_code("123456789012345"), "12345 67890 12345");
         let at = "2026-11-26T01:00:00Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!(
             date_time(ID, at, chrono_tz::Asia::Jayapura),

@@ -1,0 +1,134 @@
+//! Notices: the recorded changes not yet noticed, the holds and the reminders due, and the
+//! one transaction that claims notices and queues their mail (see `NoticeStore`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use loket_domain::notice::{NoticeKind, reminder_date};
+use loket_domain::office::parse_time_zone;
+use loket_domain::release::local_date;
+use uuid::Uuid;
+
+use super::SqlStore;
+use crate::NoticeStore;
+use crate::args;
+use crate::error::StoreResult;
+use crate::rows::*;
+use crate::sql::*;
+use crate::types::*;
+
+/// The order claims are taken in, the same on every instance (recorded changes by id, then
+/// bookings by id), so that two instances recording overlapping batches never wait on each
+/// other in a cycle.
+fn claim_order(key: &NoticeKey) -> (u8, i64, Uuid, Option<NaiveDate>) {
+    match key {
+        NoticeKey::Event(id) => (0, *id, Uuid::nil(), None),
+        NoticeKey::Held(b) => (1, 0, *b, None),
+        NoticeKey::Reminder(b, d) => (2, 0, *b, Some(*d)),
+    }
+}
+
+#[async_trait]
+impl NoticeStore for SqlStore {
+    #[tracing::instrument(level = "debug", name = "store.unnoticed_events", skip_all)]
+    async fn unnoticed_events(&self, limit: i64) -> StoreResult<Vec<BookingEvent>> {
+        self.pool
+            .fetch_all(UNNOTICED_EVENTS, args![limit])
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.holds_to_notice", skip_all)]
+    async fn holds_to_notice(&self, after: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {
+        self.pool
+            .fetch_all(
+                HOLDS_TO_NOTICE,
+                args![after, NoticeKind::Held.as_str(), limit],
+            )
+            .await?
+            .iter()
+            .map(booking_from_row)
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.reminders_due", skip_all)]
+    async fn reminders_due(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {
+        let mut due = Vec::new();
+        // Tomorrow is a different date in each zone: one range of the paid bookings' index
+        // per zone (a handful).
+        for z in self.pool.fetch_all(OFFICE_ZONES, args![]).await? {
+            let zone = z.text("time_zone")?;
+            let left = limit - due.len() as i64;
+            let (Some(tz), true) = (parse_time_zone(&zone), left > 0) else {
+                continue;
+            };
+            let Some(tomorrow) = reminder_date(local_date(now, tz)) else {
+                continue;
+            };
+            let rows = self
+                .pool
+                .fetch_all(
+                    REMINDERS_DUE,
+                    args![
+                        tomorrow,
+                        zone,
+                        NoticeKind::Reminder.as_str(),
+                        tomorrow.to_string(),
+                        left
+                    ],
+                )
+                .await?;
+            for r in &rows {
+                due.push(booking_from_row(r)?);
+            }
+        }
+        Ok(due)
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.record_notices", skip_all, fields(notices = notices.len()))]
+    async fn record_notices(&self, notices: &[Notice], now: DateTime<Utc>) -> StoreResult<u64> {
+        if notices.is_empty() {
+            return Ok(0);
+        }
+        let mut ordered: Vec<&Notice> = notices.iter().collect();
+        ordered.sort_by_key(|n| claim_order(&n.key));
+        let mut tx = self.begin_write().await?;
+        let mut queued = 0;
+        for n in ordered {
+            let claimed = match &n.key {
+                NoticeKey::Event(id) => tx.execute(MARK_EVENT_NOTICED, args![*id, now]).await?,
+                NoticeKey::Held(b) => {
+                    tx.execute(
+                        INSERT_BOOKING_NOTICE,
+                        args![*b, NoticeKind::Held.as_str(), "", now],
+                    )
+                    .await?
+                }
+                NoticeKey::Reminder(b, date) => {
+                    tx.execute(
+                        INSERT_BOOKING_NOTICE,
+                        args![*b, NoticeKind::Reminder.as_str(), date.to_string(), now],
+                    )
+                    .await?
+                }
+            } == 1;
+            if let (true, Some(m)) = (claimed, &n.mail) {
+                tx.execute(
+                    INSERT_MAIL,
+                    args![
+                        Uuid::now_v7(),
+                        m.to.as_str(),
+                        m.subject.as_str(),
+                        m.body.as_str(),
+                        now
+                    ],
+                )
+                .await?;
+                queued += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+}

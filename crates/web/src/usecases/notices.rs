@@ -1,0 +1,304 @@
+//! Booking mail (notices): the applicant hears, in their account's language, that a place
+//! is held, the payment arrived, the day is tomorrow, the booking moved, was cancelled, is
+//! owed a refund or expired. Nothing here runs inside a booking's own transaction (least of
+//! all the hold, the rush's hot path): a worker derives the mail afterwards from the
+//! recorded state changes (`booking_events`) and from two sweeps, over the running holds
+//! (a hold writes no event) and over tomorrow's paid bookings. The store claims each notice
+//! by its key in the transaction that queues its mail, so a crash neither loses nor doubles
+//! one and two instances never both send it.
+//!
+//! What is not mailed: a change that calls for no message (a payment being confirmed, a
+//! no-show), a change overtaken by a later one before it was sent (an expiry undone by a
+//! late payment), and a change older than `notice_max_age_hours` when the worker reaches it
+//! (after an outage). The changes recorded before this existed were marked noticed by the
+//! migration that added it, so a first start sends no mail about the past.
+
+use chrono::{DateTime, Duration, Utc};
+use loket_domain::notice::NoticeKind;
+use loket_domain::{BookingState, Office};
+use loket_store::{Booking, BookingEvent, Notice, NoticeKey, OutgoingMail, StoreError};
+
+use crate::format::{appointment, date_time, grouped_code, rupiah};
+use crate::i18n::{Lang, Tr};
+use crate::mail::{self, Template};
+use crate::state::AppState;
+
+/// Notices read and recorded per store call.
+pub const BATCH: i64 = 100;
+
+/// How far behind the newest deadline seen the next sweep of holds starts again. A hold
+/// commits within seconds of the instant its deadline was counted from (the request
+/// timeout bounds it), so one committed late still falls inside the range swept next.
+const HELD_OVERLAP: Duration = Duration::minutes(2);
+
+/// How often the sweep of holds starts from now again, over every running hold: the net
+/// under `HELD_OVERLAP` (a hold that took longer than that to commit is mailed then).
+const HELD_FULL_SWEEP: Duration = Duration::minutes(10);
+
+/// How often tomorrow's paid bookings are looked at for reminders.
+const REMINDER_SWEEP: Duration = Duration::minutes(1);
+
+/// What a pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Notices looked at (each is now claimed, by this pass or another instance).
+    pub seen: u64,
+    /// Mails queued in the outbox.
+    pub mailed: u64,
+    /// Whether a batch came back full: there may be more waiting.
+    pub more: bool,
+}
+
+impl Pass {
+    fn add(&mut self, other: Pass) {
+        self.seen += other.seen;
+        self.mailed += other.mailed;
+        self.more |= other.more;
+    }
+}
+
+/// One worker's place in the sweeps: where the sweep of holds goes on from, and when the
+/// full sweep and the reminders last ran. Kept in memory only: a fresh worker starts with a
+/// full sweep, so a restart loses nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Sweeper {
+    holds_from: Option<DateTime<Utc>>,
+    full_sweep_at: Option<DateTime<Utc>>,
+    reminders_at: Option<DateTime<Utc>>,
+    reminders_more: bool,
+}
+
+impl Sweeper {
+    /// One pass: the recorded changes, the holds, and (once a minute) the reminders.
+    #[tracing::instrument(name = "usecase.notices.pass", skip_all)]
+    pub async fn pass(&mut self, state: &AppState) -> Result<Pass, StoreError> {
+        let now = state.now();
+        let mut pass = notice_events(state, BATCH).await?;
+
+        let full = self
+            .full_sweep_at
+            .is_none_or(|t| now - t >= HELD_FULL_SWEEP);
+        let from = match self.holds_from {
+            Some(f) if !full => f.max(now),
+            _ => {
+                self.full_sweep_at = Some(now);
+                now
+            }
+        };
+        let (held, latest) = notice_holds(state, from, BATCH).await?;
+        if let Some(latest) = latest {
+            let next = latest - HELD_OVERLAP;
+            self.holds_from = Some(self.holds_from.map_or(next, |f| f.max(next)));
+        }
+        pass.add(held);
+
+        if self.reminders_more || self.reminders_at.is_none_or(|t| now - t >= REMINDER_SWEEP) {
+            self.reminders_at = Some(now);
+            let reminded = remind(state, BATCH).await?;
+            self.reminders_more = reminded.more;
+            pass.add(reminded);
+        }
+        metrics::counter!("loket_notice_mails_total").increment(pass.mailed);
+        Ok(pass)
+    }
+}
+
+/// Notices the recorded state changes not yet noticed, oldest first, at most `limit`.
+pub async fn notice_events(state: &AppState, limit: i64) -> Result<Pass, StoreError> {
+    let now = state.now();
+    let too_old = now - Duration::hours(state.settings.notice_max_age_hours);
+    let events = state.store.unnoticed_events(limit).await?;
+    let mut notices = Vec::with_capacity(events.len());
+    for e in &events {
+        let kind = NoticeKind::for_change(e.from, e.to).filter(|_| e.at >= too_old);
+        let mail = match (kind, state.store.get_booking(e.booking_id).await?) {
+            (Some(kind), Some(b)) if kind.still_current(b.effective_state(now)) => {
+                compose(state, kind, &b, Some(e)).await?
+            }
+            _ => None,
+        };
+        notices.push(Notice {
+            key: NoticeKey::Event(e.id),
+            mail,
+        });
+    }
+    record(state, notices, limit, now).await
+}
+
+/// Notices the holds whose deadline is after `from` (and after now) that have none yet,
+/// soonest deadline first, at most `limit`; also returns the latest deadline among them.
+pub async fn notice_holds(
+    state: &AppState,
+    from: DateTime<Utc>,
+    limit: i64,
+) -> Result<(Pass, Option<DateTime<Utc>>), StoreError> {
+    let now = state.now();
+    let holds = state.store.holds_to_notice(from.max(now), limit).await?;
+    let latest = holds.iter().map(|b| b.payment_deadline).max();
+    let mut notices = Vec::with_capacity(holds.len());
+    for b in &holds {
+        notices.push(Notice {
+            key: NoticeKey::Held(b.id),
+            mail: compose(state, NoticeKind::Held, b, None).await?,
+        });
+    }
+    Ok((record(state, notices, limit, now).await?, latest))
+}
+
+/// Reminds the paid bookings whose day is tomorrow in their office's zone, once per
+/// booking and date (a booking moved to another day is reminded of that day too).
+pub async fn remind(state: &AppState, limit: i64) -> Result<Pass, StoreError> {
+    let now = state.now();
+    let due = state.store.reminders_due(now, limit).await?;
+    let mut notices = Vec::with_capacity(due.len());
+    for b in &due {
+        notices.push(Notice {
+            key: NoticeKey::Reminder(b.id, b.slot.service_date),
+            mail: compose(state, NoticeKind::Reminder, b, None).await?,
+        });
+    }
+    record(state, notices, limit, now).await
+}
+
+async fn record(
+    state: &AppState,
+    notices: Vec<Notice>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Pass, StoreError> {
+    let seen = notices.len() as u64;
+    let mailed = state.store.record_notices(&notices, now).await?;
+    Ok(Pass {
+        seen,
+        mailed,
+        more: seen >= limit.max(1) as u64,
+    })
+}
+
+/// The mail of one notice about `b`, in its account's language; none when the account or
+/// the office is gone.
+async fn compose(
+    state: &AppState,
+    kind: NoticeKind,
+    b: &Booking,
+    event: Option<&BookingEvent>,
+) -> Result<Option<OutgoingMail>, StoreError> {
+    let Some(account) = state.store.get_account(b.account_id).await? else {
+        return Ok(None);
+    };
+    let Some(office) = state.store.get_office(&b.slot.office_code).await? else {
+        return Ok(None);
+    };
+    let applicant = state
+        .store
+        .get_applicant(b.account_id, b.applicant_id)
+        .await?
+        .map(|a| a.full_name)
+        .unwrap_or_else(|| b.nik.masked());
+    let t = Tr(Lang::parse(&account.locale).unwrap_or_default());
+    let (subject, body) = render(
+        t,
+        kind,
+        &Facts {
+            booking: b,
+            office: &office,
+            applicant: &applicant,
+            base: state.settings.public_base(),
+            from: event.and_then(|e| e.from),
+            now: state.now(),
+        },
+    );
+    Ok(Some(OutgoingMail {
+        to: account.email,
+        subject,
+        body,
+    }))
+}
+
+/// What a booking mail says, gathered.
+struct Facts<'a> {
+    booking: &'a Booking,
+    office: &'a Office,
+    applicant: &'a str,
+    /// Where links point (no trailing slash).
+    base: &'a str,
+    /// The state the change came from, for a recorded change.
+    from: Option<BookingState>,
+    now: DateTime<Utc>,
+}
+
+fn template(kind: NoticeKind) -> Template {
+    match kind {
+        NoticeKind::Held => Template::BookingHeld,
+        NoticeKind::PaymentReceived => Template::BookingPaid,
+        NoticeKind::Reminder => Template::BookingReminder,
+        NoticeKind::Rescheduled => Template::BookingRescheduled,
+        NoticeKind::Cancelled => Template::BookingCancelled,
+        NoticeKind::RefundDue => Template::BookingRefundDue,
+        NoticeKind::Expired => Template::BookingExpired,
+    }
+}
+
+/// The subject and body of a booking mail.
+fn render(t: Tr, kind: NoticeKind, f: &Facts<'_>) -> (String, String) {
+    let b = f.booking;
+    let zone = f.office.time_zone;
+    let when = appointment(
+        t,
+        b.slot.service_date,
+        f.office.session(&b.slot.session_code),
+        zone,
+    );
+    let code = grouped_code(b.billing_code.as_str());
+    let amount = rupiah(b.fee_total);
+    let deadline = date_time(t, b.payment_deadline, zone);
+    let next = match (f.from, b.effective_state(f.now)) {
+        (Some(BookingState::RefundDue), _) => t.s("mail.booking.next_refund_applied").to_owned(),
+        (_, BookingState::Paid) => t.s("mail.booking.next_come").to_owned(),
+        _ => t.f(
+            "mail.booking.next_pay",
+            &[
+                ("code", &code),
+                ("amount", &amount),
+                ("deadline", &deadline),
+            ],
+        ),
+    };
+    let money = match b.paid_at {
+        Some(_) => t.f("mail.booking.paid_refund", &[("amount", &amount)]),
+        None => t.f("mail.booking.unpaid_no_fee", &[("code", &code)]),
+    };
+    let reason = match f.from {
+        Some(BookingState::Cancelled) => t.s("mail.booking.refund_reason_cancelled").to_owned(),
+        _ => t.f("mail.booking.refund_reason_late", &[("when", &when)]),
+    };
+    // Where to come: the office and its street address, when it has one.
+    let place = match &f.office.address {
+        Some(a) => format!("{}, {a}", f.office.name),
+        None => f.office.name.clone(),
+    };
+    let link = format!("{}/bookings/{}", f.base, b.id);
+    let book_link = format!("{}/offices/{}", f.base, f.office.code);
+    mail::render(
+        template(kind),
+        t.lang().code(),
+        &[
+            ("applicant", f.applicant),
+            ("office", &f.office.name),
+            ("place", &place),
+            ("when", &when),
+            ("code", &code),
+            ("amount", &amount),
+            ("deadline", &deadline),
+            ("next", &next),
+            ("money", &money),
+            ("reason", &reason),
+            ("link", &link),
+            ("book_link", &book_link),
+        ],
+    )
+}
+
+#[cfg(test)]
+#[path = "notices_tests.rs"]
+mod tests;
