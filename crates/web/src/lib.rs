@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod limits;
 pub mod mail;
 pub mod pages;
 pub mod planning;
