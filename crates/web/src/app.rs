@@ -151,7 +151,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = router(self.state.clone());
+        // The peer address is what the per-client limits count (crate::limits).
+        let app = router(self.state.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;

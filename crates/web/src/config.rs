@@ -142,6 +142,28 @@ pub struct Settings {
     /// Hours after which a booking change no longer gets its mail (after an outage of the
     /// worker, say): it is marked noticed without one.
     pub notice_max_age_hours: i64,
+    /// Wrong one-time codes (email verification and password reset) entered for one email
+    /// address before codes for it are refused for `code_lockout_minutes`, even the right
+    /// one (counted per instance).
+    pub code_max_failures: u32,
+    /// Minutes wrong codes are counted over, and the lockout lasts.
+    pub code_lockout_minutes: i64,
+    /// Codes mailed to one email address (registration, a new code, a password reset)
+    /// within `address_mail_window_minutes` (counted per instance).
+    pub address_max_mails: u32,
+    /// Minutes the mails to one address are counted over.
+    pub address_mail_window_minutes: i64,
+    /// Registrations and code requests from one client address (IPv6: its /64) within
+    /// `client_request_window_minutes` (counted per instance). Behind carrier-grade NAT many
+    /// people share one address, so keep it generous.
+    pub client_max_requests: u32,
+    /// Minutes the requests of one client address are counted over.
+    pub client_request_window_minutes: i64,
+    /// Reverse proxies in front of Loket that append the address they saw to
+    /// `X-Forwarded-For`: 0 (default) takes the connection's peer as the client; N takes
+    /// the N-th entry from the right. Only set it when Loket cannot be reached but through
+    /// those proxies, or anyone can pick the address they are counted under.
+    pub trusted_proxy_hops: u8,
 }
 
 impl Default for Settings {
@@ -174,6 +196,13 @@ impl Default for Settings {
             public_url: None,
             notice_interval_seconds: 5,
             notice_max_age_hours: 6,
+            code_max_failures: 5,
+            code_lockout_minutes: 15,
+            address_max_mails: 5,
+            address_mail_window_minutes: 60,
+            client_max_requests: 30,
+            client_request_window_minutes: 60,
+            trusted_proxy_hops: 0,
         }
     }
 }
@@ -291,10 +320,41 @@ impl Settings {
                 "payment_window_minutes must be between 1 and 1440".into(),
             ));
         }
-        if self.login_max_failures == 0 || !(1..=24 * 60).contains(&self.login_lockout_minutes) {
+        for (max_key, max, minutes_key, minutes) in [
+            (
+                "login_max_failures",
+                self.login_max_failures,
+                "login_lockout_minutes",
+                self.login_lockout_minutes,
+            ),
+            (
+                "code_max_failures",
+                self.code_max_failures,
+                "code_lockout_minutes",
+                self.code_lockout_minutes,
+            ),
+            (
+                "address_max_mails",
+                self.address_max_mails,
+                "address_mail_window_minutes",
+                self.address_mail_window_minutes,
+            ),
+            (
+                "client_max_requests",
+                self.client_max_requests,
+                "client_request_window_minutes",
+                self.client_request_window_minutes,
+            ),
+        ] {
+            if max == 0 || !(1..=24 * 60).contains(&minutes) {
+                return Err(ConfigError::Invalid(format!(
+                    "{max_key} must be at least 1 and {minutes_key} between 1 and 1440"
+                )));
+            }
+        }
+        if self.trusted_proxy_hops > 5 {
             return Err(ConfigError::Invalid(
-                "login_max_failures must be at least 1 and login_lockout_minutes between 1 and 1440"
-                    .into(),
+                "trusted_proxy_hops must be between 0 and 5".into(),
             ));
         }
         if self.request_timeout_seconds == 0 || self.request_body_timeout_seconds == 0 {
@@ -466,6 +526,13 @@ fn toml_lines(s: &Settings) -> String {
         ("Minutes failed logins are counted over, and the lockout lasts.", "login_lockout_minutes", s.login_lockout_minutes.to_string()),
         ("Seconds between passes of the booking mail worker (held, paid, reminder, reschedule, cancel, refund, expiry).", "notice_interval_seconds", s.notice_interval_seconds.to_string()),
         ("Hours after which a booking change no longer gets its mail (after an outage of the worker, say).", "notice_max_age_hours", s.notice_max_age_hours.to_string()),
+        ("Wrong one-time codes (email verification, password reset) for one email address before its codes are refused for a while, even the right one (per instance).", "code_max_failures", s.code_max_failures.to_string()),
+        ("Minutes wrong codes are counted over, and the lockout lasts.", "code_lockout_minutes", s.code_lockout_minutes.to_string()),
+        ("Codes mailed to one email address (registration, new code, password reset) per window, so nobody's mailbox can be flooded (per instance).", "address_max_mails", s.address_max_mails.to_string()),
+        ("Minutes the mails to one address are counted over.", "address_mail_window_minutes", s.address_mail_window_minutes.to_string()),
+        ("Registrations and code requests from one client address (IPv6: its /64) per window (per instance). Many phones share one address behind carrier-grade NAT: keep it generous.", "client_max_requests", s.client_max_requests.to_string()),
+        ("Minutes the requests of one client address are counted over.", "client_request_window_minutes", s.client_request_window_minutes.to_string()),
+        ("Reverse proxies in front of Loket that append the client's address to X-Forwarded-For (0: the connection's peer is the client). Set it only if Loket cannot be reached except through them.", "trusted_proxy_hops", s.trusted_proxy_hops.to_string()),
     ]
     .iter()
     .map(|(doc, k, v)| format!("# {doc}\n{k} = {v}\n"))
@@ -659,6 +726,34 @@ mod tests {
         s.validate().unwrap();
         assert_eq!(s.public_base(), "https://loket.example.go.id");
         assert_eq!(Settings::default().public_base(), "");
+    }
+
+    #[test]
+    fn every_limit_needs_at_least_one_try_and_a_window_of_a_minute_to_a_day() {
+        type Tweak = fn(&mut Settings);
+        let tweaks: [(&str, Tweak); 6] = [
+            ("code_max_failures", |s| s.code_max_failures = 0),
+            ("code_lockout_minutes", |s| s.code_lockout_minutes = 0),
+            ("address_max_mails", |s| s.address_max_mails = 0),
+            ("address_mail_window_minutes", |s| {
+                s.address_mail_window_minutes = 24 * 60 + 1
+            }),
+            ("client_max_requests", |s| s.client_max_requests = 0),
+            ("login_lockout_minutes", |s| s.login_lockout_minutes = -5),
+        ];
+        for (key, tweak) in tweaks {
+            let mut s = Settings::default();
+            tweak(&mut s);
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains(key), "{key}: {e}");
+        }
+        let proxies = Settings {
+            trusted_proxy_hops: 6,
+            ..Settings::default()
+        };
+        let e = proxies.validate().unwrap_err().to_string();
+        assert!(e.contains("trusted_proxy_hops"), "{e}");
+        Settings::default().validate().unwrap();
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::usecases::payments::SIGNATURE_HEADER;
-use crate::usecases::{FieldProblem, Login, Refusal};
+use crate::usecases::{Attempts, FieldProblem, Login, Refusal};
 
 /// One field's validation failure.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -356,18 +356,51 @@ impl From<Refusal> for ApiError {
             }),
             Refusal::EmailNotVerified => Self::email_not_verified()
                 .detail("enter the code we emailed you, or ask for a new one"),
-            Refusal::TooManyLoginAttempts {
+            Refusal::TooManyAttempts {
+                what,
                 retry_after_seconds,
-            } => Self::new(
-                S::TOO_MANY_REQUESTS,
-                "too-many-login-attempts",
-                "Too many failed logins",
-            )
-            .detail(format!(
-                "logins for this account are paused; try again in {} minutes",
-                (retry_after_seconds + 59) / 60
-            ))
-            .with("retry_after_seconds", retry_after_seconds),
+            } => {
+                let (problem, paused) = match what {
+                    Attempts::Logins => (
+                        Self::new(
+                            S::TOO_MANY_REQUESTS,
+                            "too-many-login-attempts",
+                            "Too many failed logins",
+                        ),
+                        "logins for this account are paused",
+                    ),
+                    Attempts::Codes => (
+                        Self::new(
+                            S::TOO_MANY_REQUESTS,
+                            "too-many-code-attempts",
+                            "Too many wrong codes",
+                        ),
+                        "codes for this email address are not taken, not even the right one",
+                    ),
+                    Attempts::Mails => (
+                        Self::new(
+                            S::TOO_MANY_REQUESTS,
+                            "too-many-codes-sent",
+                            "Too many codes were sent to this address",
+                        ),
+                        "no more codes are sent to this address for now; use the latest one",
+                    ),
+                    Attempts::Requests => (
+                        Self::new(
+                            S::TOO_MANY_REQUESTS,
+                            "too-many-account-requests",
+                            "Too many registrations or code requests from this client",
+                        ),
+                        "registrations and code requests from this network address are paused",
+                    ),
+                };
+                problem
+                    .detail(format!(
+                        "{paused}; try again in {} minutes",
+                        (retry_after_seconds + 59) / 60
+                    ))
+                    .with("retry_after_seconds", retry_after_seconds)
+            }
             Refusal::NotLoggedIn => Self::unauthorized(),
             Refusal::InvalidSignature => Self::new(
                 S::UNAUTHORIZED,

@@ -65,6 +65,12 @@ impl From<QueryRejection> for ApiError {
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "loket_session";
 
+/// Seconds the browser keeps the session cookie: a week longer than the session itself, so
+/// a page reached after the session ended can say so (the stale token opens nothing).
+pub fn session_cookie_max_age(settings: &crate::config::Settings) -> i64 {
+    (settings.session_hours + 7 * 24) * 3600
+}
+
 /// The token of a request: from `Authorization: Bearer`, else the session cookie (then
 /// the flag is true).
 pub fn token_from(headers: &axum::http::HeaderMap) -> Option<(String, bool)> {

@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use loket_domain::{Office, SessionWindow};
 use loket_domain::office::zone_label;
 use loket_domain::weekday;
+use loket_domain::{Office, SessionWindow};
 
 use crate::i18n::{Lang, Tr};
 

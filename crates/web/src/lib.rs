@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod format;
 pub mod i18n;
+pub mod limits;
 pub mod mail;
 pub mod pages;
 pub mod planning;

@@ -150,6 +150,26 @@ pub const TOO_MANY_LOGIN_ATTEMPTS: ProblemType = p(
     "too-many-login-attempts",
     "Too many failed logins",
 );
+/// 429: codes for this email address are refused after too many wrong ones
+/// (`Retry-After`).
+pub const TOO_MANY_CODE_ATTEMPTS: ProblemType = p(
+    S::TOO_MANY_REQUESTS,
+    "too-many-code-attempts",
+    "Too many wrong codes",
+);
+/// 429: enough codes went to this email address for now (`Retry-After`).
+pub const TOO_MANY_CODES_SENT: ProblemType = p(
+    S::TOO_MANY_REQUESTS,
+    "too-many-codes-sent",
+    "Too many codes were sent to this address",
+);
+/// 429: registrations and code requests from this client address are paused
+/// (`Retry-After`).
+pub const TOO_MANY_ACCOUNT_REQUESTS: ProblemType = p(
+    S::TOO_MANY_REQUESTS,
+    "too-many-account-requests",
+    "Too many registrations or code requests from this client",
+);
 
 // Applicants.
 /// 409: an account applies for at most five people.
@@ -256,6 +276,9 @@ pub const ALL: &[ProblemType] = &[
     USERNAME_TAKEN,
     VERIFICATION_FAILED,
     TOO_MANY_LOGIN_ATTEMPTS,
+    TOO_MANY_CODE_ATTEMPTS,
+    TOO_MANY_CODES_SENT,
+    TOO_MANY_ACCOUNT_REQUESTS,
     APPLICANT_LIMIT_REACHED,
     APPLICANT_EXISTS,
     INVALID_NIK,

@@ -1,5 +1,5 @@
 //! Application state shared by every handler: the store (behind its caches), the settings,
-//! the clock, the login guard and the rendered availability.
+//! the clock, the limits on repeated attempts and the rendered availability.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -92,63 +92,6 @@ impl<K: Eq + Hash, V: Clone> Coalesced<K, V> {
     }
 }
 
-/// Failed logins per identity ("account:EMAIL" or "staff:USERNAME"), so that a password
-/// cannot be guessed by trying: after `max` failures within `window` of the first, that
-/// identity's logins are refused until the window ends, without checking the password (which
-/// also spares the argon2 work). A success clears the count. Kept in memory per instance:
-/// with N instances behind a balancer an attacker gets at most N times `max` tries per
-/// window. Times are the service clock's, so the dev clock moves them too.
-pub struct LoginGuard {
-    max: u32,
-    window: chrono::Duration,
-    failures: std::sync::Mutex<HashMap<String, (DateTime<Utc>, u32)>>,
-}
-
-/// Entries kept before expired ones are dropped.
-const LOGIN_GUARD_ENTRIES: usize = 100_000;
-
-impl LoginGuard {
-    /// A guard allowing `max` failures per `window`.
-    pub fn new(max: u32, window: chrono::Duration) -> Self {
-        Self {
-            max,
-            window,
-            failures: std::sync::Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// When `who` may try again, if its logins are refused at `now`.
-    pub fn locked_until(&self, who: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let map = self.failures.lock().ok()?;
-        let (first, count) = map.get(who)?;
-        let until = *first + self.window;
-        (*count >= self.max && now < until).then_some(until)
-    }
-
-    /// Records a failed login of `who` at `now`.
-    pub fn failed(&self, who: &str, now: DateTime<Utc>) {
-        let Ok(mut map) = self.failures.lock() else {
-            return;
-        };
-        let window = self.window;
-        if map.len() >= LOGIN_GUARD_ENTRIES {
-            map.retain(|_, (first, _)| now < *first + window);
-        }
-        let entry = map.entry(who.to_owned()).or_insert((now, 0));
-        if now >= entry.0 + window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-    }
-
-    /// Clears `who`'s failures after a successful login.
-    pub fn succeeded(&self, who: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(who);
-        }
-    }
-}
-
 /// The reference data's version, an office, and the first and last date of a range.
 pub type AvailabilityKey = (u64, String, NaiveDate, NaiveDate);
 
@@ -166,8 +109,8 @@ pub struct Shared {
     pub settings: Settings,
     /// Clock.
     pub clock: Clock,
-    /// Failed logins.
-    pub logins: LoginGuard,
+    /// Failed logins, wrong codes, mails per address, requests per client.
+    pub limits: crate::limits::Limits,
     /// Rendered availability (JSON) per (reference version, office, first date, last date).
     pub availability: Coalesced<AvailabilityKey, axum::body::Bytes>,
     /// Every office with its next free date, for the start page, per reference version.
@@ -194,15 +137,12 @@ impl AppState {
             reference: ms(settings.reference_cache_ms),
         };
         let availability = ms(settings.availability_cache_ms);
-        let logins = LoginGuard::new(
-            settings.login_max_failures,
-            chrono::Duration::minutes(settings.login_lockout_minutes),
-        );
+        let limits = crate::limits::Limits::new(&settings);
         Self(Arc::new(Shared {
             store: CachedStore::new(store, caches),
             settings,
             clock: Clock::default(),
-            logins,
+            limits,
             availability: Coalesced::new(availability, 10_000),
             office_summaries: Coalesced::new(availability, 1),
             calendars: Coalesced::new(availability, 10_000),

@@ -7,14 +7,15 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::forms::{CheckedForm, Field, FormPage, Radio, Tokened, message};
+use super::forms::{CheckedForm, Field, FormPage, Radio, Tokened, message, too_many_message};
 use super::session::{SignedIn, encode, safe_next};
 use super::{CSRF_COOKIE, PageCtx, PageResult, render_with};
-use crate::extract::SESSION_COOKIE;
+use crate::extract::{SESSION_COOKIE, session_cookie_max_age};
 use crate::i18n::Tr;
+use crate::limits::ClientAddr;
 use crate::state::AppState;
 use crate::usecases::applicants::{self, NewApplicant};
-use crate::usecases::{Refusal, accounts};
+use crate::usecases::{Attempts, Refusal, accounts};
 
 /// Every field any of these forms sends; absent ones are empty.
 #[derive(Deserialize, Default)]
@@ -44,12 +45,14 @@ impl Tokened for AccountForm {
     }
 }
 
-/// The `?next=` and `?email=` of the GET pages.
+/// The `?next=` and `?email=` of the GET pages, and what the login page is to say.
 #[derive(Deserialize, Default)]
 pub struct Return {
     next: Option<String>,
     email: Option<String>,
     verified: Option<String>,
+    /// Set when a signed-in page sent the browser here because its session had ended.
+    ended: Option<String>,
 }
 
 fn login_form(ctx: &PageCtx, email: &str, next: &str) -> FormPage {
@@ -92,6 +95,8 @@ pub async fn login_page(ctx: PageCtx, Query(q): Query<Return>) -> Response {
     let mut p = login_form(&ctx, q.email.as_deref().unwrap_or(""), &next);
     if q.verified.is_some() {
         p.notice = Some(t.s("login.verified").to_owned());
+    } else if q.ended.is_some() {
+        p.notice = Some(t.s("session.ended").to_owned());
     }
     render_with(axum::http::StatusCode::OK, &p)
 }
@@ -123,7 +128,7 @@ pub async fn login(
         Ok(s) => {
             let mut res = Redirect::to(&next).into_response();
             let attrs = ctx.cookie_attributes();
-            let max_age = state.settings.session_hours * 3600;
+            let max_age = session_cookie_max_age(&state.settings);
             let new_csrf = hex::encode(rand::random::<[u8; 32]>());
             for c in [
                 format!(
@@ -145,17 +150,21 @@ pub async fn login(
             axum::http::StatusCode::OK,
             &page.error(t.s("login.wrong").to_owned()),
         )),
-        Err(Refusal::TooManyLoginAttempts {
+        Err(Refusal::TooManyAttempts {
+            what,
             retry_after_seconds,
-        }) => {
-            let minutes = (retry_after_seconds + 59) / 60;
-            Ok(render_with(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                &page.error(t.f("login.locked", &[("minutes", &minutes.to_string())])),
-            ))
-        }
+        }) => too_many(t, page, what, retry_after_seconds),
         Err(r) => Err(r.into()),
     }
+}
+
+/// `page` again (what was typed kept, never a password or a code) with a refusal of too
+/// many attempts in words: what happened, and in how many minutes to try again.
+fn too_many(t: Tr, page: FormPage, what: Attempts, retry_after_seconds: i64) -> PageResult {
+    Ok(render_with(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        &page.error(too_many_message(t, what, retry_after_seconds)),
+    ))
 }
 
 /// `POST /logout`.
@@ -230,6 +239,7 @@ pub async fn register_page(ctx: PageCtx) -> Response {
 pub async fn register(
     State(state): State<AppState>,
     ctx: PageCtx,
+    ClientAddr(client): ClientAddr,
     CheckedForm(f): CheckedForm<AccountForm>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
@@ -244,7 +254,7 @@ pub async fn register(
         locale: ctx.lang.code().to_owned(),
     };
     let page = register_form(&ctx, &f);
-    match accounts::register(&state, r).await {
+    match accounts::register(&state, client, r).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/verify?email={}",
             encode(AccountForm::get(&f.email).trim())
@@ -258,6 +268,10 @@ pub async fn register(
             axum::http::StatusCode::OK,
             &page.field_error(t, "email", "taken"),
         )),
+        Err(Refusal::TooManyAttempts {
+            what,
+            retry_after_seconds,
+        }) => too_many(t, page, what, retry_after_seconds),
         Err(r) => Err(r.into()),
     }
 }
@@ -316,31 +330,52 @@ pub async fn verify(
             axum::http::StatusCode::OK,
             &page.field_error(t, "code", "wrong"),
         )),
+        Err(Refusal::TooManyAttempts {
+            what,
+            retry_after_seconds,
+        }) => too_many(t, page, what, retry_after_seconds),
         Err(r) => Err(r.into()),
     }
+}
+
+/// The one-field form that asks for a code by email: a new verification code (`resend`)
+/// or a password reset code (`reset`).
+fn email_form(ctx: &PageCtx, key: &str, action: &str, email: &str) -> FormPage {
+    let t = Tr(ctx.lang);
+    FormPage::new(
+        ctx,
+        key,
+        action,
+        vec![Field::new(t, "email", "email", "email").value(email)],
+    )
 }
 
 /// `GET /verify/resend?email=…`: a page with one button (sending mail changes state, so
 /// it is a POST).
 pub async fn resend_page(ctx: PageCtx, Query(q): Query<Return>) -> Response {
-    let t = Tr(ctx.lang);
-    let p = FormPage::new(
-        &ctx,
-        "resend",
-        "/verify/resend",
-        vec![Field::new(t, "email", "email", "email").value(q.email.as_deref().unwrap_or(""))],
-    );
+    let email = q.email.as_deref().unwrap_or("");
+    let p = email_form(&ctx, "resend", "/verify/resend", email);
     render_with(axum::http::StatusCode::OK, &p)
 }
 
 /// `POST /verify/resend`. Says the same whether or not the address is registered.
 pub async fn resend(
     State(state): State<AppState>,
+    ctx: PageCtx,
+    ClientAddr(client): ClientAddr,
     CheckedForm(f): CheckedForm<AccountForm>,
 ) -> PageResult {
+    let t = Tr(ctx.lang);
     let email = AccountForm::get(&f.email).trim().to_owned();
-    match accounts::resend_code(&state, &email).await {
+    match accounts::resend_code(&state, client, &email).await {
         Ok(()) | Err(Refusal::NotFound(_)) | Err(Refusal::Invalid(_)) => {}
+        Err(Refusal::TooManyAttempts {
+            what,
+            retry_after_seconds,
+        }) => {
+            let page = email_form(&ctx, "resend", "/verify/resend", &email);
+            return too_many(t, page, what, retry_after_seconds);
+        }
         Err(r) => return Err(r.into()),
     }
     Ok(Redirect::to(&format!("/verify?verified=sent&email={}", encode(&email))).into_response())
@@ -412,23 +447,30 @@ pub async fn add_applicant(
 
 /// `GET /reset`: ask for a reset code.
 pub async fn reset_request_page(ctx: PageCtx, Query(q): Query<Return>) -> Response {
-    let t = Tr(ctx.lang);
-    let p = FormPage::new(
-        &ctx,
-        "reset",
-        "/reset",
-        vec![Field::new(t, "email", "email", "email").value(q.email.as_deref().unwrap_or(""))],
-    );
+    let p = email_form(&ctx, "reset", "/reset", q.email.as_deref().unwrap_or(""));
     render_with(axum::http::StatusCode::OK, &p)
 }
 
 /// `POST /reset`: mails a code if the address is registered, and says the same either way.
 pub async fn reset_request(
     State(state): State<AppState>,
+    ctx: PageCtx,
+    ClientAddr(client): ClientAddr,
     CheckedForm(f): CheckedForm<AccountForm>,
 ) -> PageResult {
+    let t = Tr(ctx.lang);
     let email = AccountForm::get(&f.email).trim().to_owned();
-    accounts::request_password_reset(&state, &email).await?;
+    match accounts::request_password_reset(&state, client, &email).await {
+        Ok(()) => {}
+        Err(Refusal::TooManyAttempts {
+            what,
+            retry_after_seconds,
+        }) => {
+            let page = email_form(&ctx, "reset", "/reset", &email);
+            return too_many(t, page, what, retry_after_seconds);
+        }
+        Err(r) => return Err(r.into()),
+    }
     Ok(Redirect::to(&format!("/reset/code?email={}", encode(&email))).into_response())
 }
 
@@ -482,6 +524,10 @@ pub async fn reset(
             axum::http::StatusCode::OK,
             &page.field_error(t, "code", "wrong"),
         )),
+        Err(Refusal::TooManyAttempts {
+            what,
+            retry_after_seconds,
+        }) => too_many(t, page, what, retry_after_seconds),
         Err(r) => Err(r.into()),
     }
 }

@@ -1,6 +1,6 @@
 //! The simulated bank (dev and demo only): the page a demo applicant pays a billing code
 //! on. It pays through the same signed notification path as a real bank, then goes back
-//! to the booking.
+//! to the booking, saying what became of the payment (`?paid=`).
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -75,7 +75,11 @@ pub async fn pay(
             StatusCode::OK,
             &form(&ctx, &code, &back).field_error(t, "billing_code", "unknown"),
         )),
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
+        Ok(outcome) => {
+            // The booking's page says what happened to a late payment.
+            let sep = if back.contains('?') { '&' } else { '?' };
+            Ok(Redirect::to(&format!("{back}{sep}paid={}", outcome.as_str())).into_response())
+        }
         Err(r) => Err(r.into()),
     }
 }

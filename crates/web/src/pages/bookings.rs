@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use chrono::{DateTime, Utc};
 use loket_domain::BookingState;
+use loket_domain::availability::{DayStatus, Unbookable};
 use loket_domain::booking::{check_cancel, check_reschedule};
 use loket_store::Booking;
 use uuid::Uuid;
@@ -141,6 +142,12 @@ pub struct View {
     pub can_reschedule: bool,
     /// Whether the simulated bank is on (dev and demo).
     pub demo_bank: bool,
+    /// What happens to a payment that comes after the deadline (shown once it lapsed).
+    pub late_payment: Option<String>,
+    /// A new booking with the same applicant, service and office, once this one ended.
+    pub rebook: Option<String>,
+    /// That the simulated bank just paid this booking late and its place was kept.
+    pub paid_late: Option<String>,
 }
 
 async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
@@ -160,7 +167,10 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         ),
         BookingState::Paid => t.f("booking.todo.come", &[("when", &when)]),
         BookingState::RefundDue => t.s("booking.todo.refund").to_owned(),
-        BookingState::Expired => t.s("booking.todo.expired").to_owned(),
+        BookingState::Expired => t.f(
+            "booking.lapsed.body",
+            &[("deadline", &date_time(t, b.payment_deadline, zone))],
+        ),
         BookingState::Cancelled => t.s("booking.todo.cancelled").to_owned(),
         BookingState::NoShow => t.s("booking.todo.no_show").to_owned(),
     };
@@ -206,7 +216,26 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         )
         .is_ok(),
         demo_bank: state.settings.mode.dev_tools(),
+        late_payment: (effective == BookingState::Expired)
+            .then(|| t.s("booking.lapsed.late").to_owned()),
+        rebook: matches!(
+            effective,
+            BookingState::Expired | BookingState::Cancelled | BookingState::NoShow
+        )
+        .then(|| format!("/book?{}", draft_of(b, None, None, None).query(&[]))),
+        paid_late: None,
     })
+}
+
+/// The page's title for a booking in state `s`.
+fn title_key(s: BookingState) -> &'static str {
+    match s {
+        BookingState::AwaitingPayment => "booking.title_billing",
+        BookingState::Expired => "booking.lapsed.title",
+        BookingState::RefundDue => "booking.refund.title",
+        s if super::receipt::has_receipt(s) => "receipt.title_paid",
+        _ => "booking.title",
+    }
 }
 
 /// The steps from the hold to collection; an ending other than collection (expired,
@@ -229,7 +258,13 @@ fn timeline(t: Tr, b: &Booking, s: BookingState, zone: chrono_tz::Tz) -> Vec<Tim
         }
         BookingState::Paid => {}
         other => {
-            out.push(step(state_key(other), at(b.updated_at), "current"));
+            // A hold lapses at its deadline, whenever the sweep gets to record it.
+            let when = if other == BookingState::Expired {
+                b.payment_deadline
+            } else {
+                b.updated_at
+            };
+            out.push(step(state_key(other), at(when), "current"));
             return out;
         }
     }
@@ -251,26 +286,33 @@ fn timeline(t: Tr, b: &Booking, s: BookingState, zone: chrono_tz::Tz) -> Vec<Tim
     out
 }
 
+/// `?paid=…`: what the simulated bank just did (`PaymentOutcome::as_str`).
+#[derive(serde::Deserialize)]
+pub struct ShowQuery {
+    paid: Option<String>,
+}
+
 /// `GET /bookings/{id}`.
 pub async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
     who: SignedIn,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ShowQuery>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
     let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
     let b = bookings::own(&state, who.account_id, id).await?;
-    let v = view(&state, t, &b).await?;
-    let title = if v.awaiting {
-        t.s("booking.title_billing")
-    } else if v.has_receipt {
-        t.s("receipt.title_paid")
-    } else {
-        t.s("booking.title")
-    };
+    let mut v = view(&state, t, &b).await?;
+    let effective = b.effective_state(state.now());
+    // A late payment that kept its place looks like any paid booking, so the page says
+    // what happened; only when the booking shows it (a made-up `paid=` says nothing). A
+    // refund due says so in its title and its next step already.
+    v.paid_late = (q.paid.as_deref() == Some("restored")
+        && matches!(effective, BookingState::Paid | BookingState::PaymentPending))
+    .then(|| t.s("booking.paid_late.restored").to_owned());
     Ok(render(&ShowPage {
-        c: Chrome::new(&ctx, title.to_owned()),
+        c: Chrome::new(&ctx, t.s(title_key(effective)).to_owned()),
         b: v,
     }))
 }
@@ -410,22 +452,31 @@ pub async fn reschedule(
     let date = f.date.as_deref().and_then(planning::iso_date);
     let session = f.session.clone().unwrap_or_default();
     let refused = match date {
-        None => "book.error.date",
-        Some(_) if session.is_empty() => "book.error.session",
+        None => t.s("book.error.date").to_owned(),
+        Some(_) if session.is_empty() => t.s("book.error.session").to_owned(),
         Some(date) => {
             match bookings::reschedule(&state, who.account_id, id, date, &session).await {
                 Ok(_) => return Ok(Redirect::to(&format!("/bookings/{id}")).into_response()),
                 Err(Refusal::Store(loket_store::StoreError::QuotaFull)) => {
-                    "book.error.session_full"
+                    t.s("book.error.session_full").to_owned()
                 }
-                Err(Refusal::SameSlot) => "reschedule.same",
-                Err(Refusal::Transition(_)) => "reschedule.not_now",
-                Err(Refusal::Unbookable { .. }) => "book.error.date_closed",
+                Err(Refusal::SameSlot) => t.s("reschedule.same").to_owned(),
+                Err(Refusal::Transition(_)) => t.s("reschedule.not_now").to_owned(),
+                Err(Refusal::Unbookable {
+                    why: Unbookable::Day(DayStatus::NotReleased(at)),
+                    ..
+                }) => {
+                    let zone = planning::office(&state, &b.slot.office_code)
+                        .await?
+                        .time_zone;
+                    super::book::not_released(t, at, zone)
+                }
+                Err(Refusal::Unbookable { .. }) => t.s("book.error.date_closed").to_owned(),
                 Err(r) => return Err(r.into()),
             }
         }
     };
     let d = draft_of(&b, f.date, f.session, f.month);
-    let errors = vec![("date", t.s(refused).to_owned())];
+    let errors = vec![("date", refused)];
     super::book::date_step(&state, &ctx, t, &d, errors, &reschedule_target(id)).await
 }

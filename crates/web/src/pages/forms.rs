@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::{Chrome, PageCtx};
 use crate::i18n::Tr;
-use crate::usecases::FieldProblem;
+use crate::usecases::{Attempts, FieldProblem};
 
 /// A radio choice.
 pub struct Radio {
@@ -173,6 +173,24 @@ pub fn message(t: Tr, field: &str, code: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// The words for a refusal of too many attempts of `what`: what happened and in how many
+/// minutes (rounded up) to try again, `limited.<what>` with `{wait}`.
+pub fn too_many_message(t: Tr, what: Attempts, retry_after_seconds: i64) -> String {
+    let minutes = (retry_after_seconds.max(1) + 59) / 60;
+    let wait = if minutes == 1 {
+        t.s("limited.minute").to_owned()
+    } else {
+        t.f("limited.minutes", &[("n", &minutes.to_string())])
+    };
+    let key = match what {
+        Attempts::Logins => "limited.logins",
+        Attempts::Codes => "limited.codes",
+        Attempts::Mails => "limited.mails",
+        Attempts::Requests => "limited.requests",
+    };
+    t.f(key, &[("wait", &wait)])
 }
 
 /// A form whose token was checked: its fields, from a POST that came from our own pages

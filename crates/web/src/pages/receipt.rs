@@ -17,10 +17,10 @@ use qrcode::{Color, EcLevel, QrCode};
 use uuid::Uuid;
 
 use super::book::{document_words, service_words};
-use crate::format::{appointment, date_time, grouped_code, office_hours, rupiah};
 use super::ics::{self, Appointment};
 use super::session::SignedIn;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
+use crate::format::{appointment, date_time, grouped_code, office_hours, rupiah};
 use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;

@@ -1,13 +1,17 @@
 //! Who is logged in on a page: the session cookie's account. A page that needs an
-//! applicant sends everyone else to the login page, with the way back in `next`.
+//! applicant sends everyone else to the login page, with the way back in `next`; when the
+//! browser still holds a session that has ended (it outlived its hours, or a password reset
+//! ended it), the login page says so, and the stale cookie is dropped.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use loket_store::Principal;
 use uuid::Uuid;
 
 use super::{PageCtx, PageError};
+use crate::extract::SESSION_COOKIE;
 use crate::state::AppState;
 use crate::usecases::accounts;
 
@@ -17,24 +21,79 @@ pub struct SignedIn {
     pub account_id: Uuid,
 }
 
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = Response;
+/// Why a page that needs an applicant was not shown, and where it sends the browser.
+pub struct NotSignedIn {
+    why: Why,
+    /// The page to come back to after the login.
+    next: String,
+    cookie_attributes: &'static str,
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+enum Why {
+    /// No session cookie (or a staff one).
+    Anonymous,
+    /// The browser sent a session that no longer opens anything.
+    Ended,
+    /// The account's address is not verified yet.
+    Unverified,
+    /// The session could not be looked up.
+    Failed(PageError),
+}
+
+impl NotSignedIn {
+    /// The same refusal, coming back to `next` after the login instead of this request's
+    /// own address (a form whose answers travel in its body, not in its address).
+    pub fn returning_to(mut self, next: String) -> Self {
+        self.next = next;
+        self
+    }
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self.why {
+            Why::Anonymous => Redirect::to(&login_href(&self.next)).into_response(),
+            Why::Ended => {
+                let mut res =
+                    Redirect::to(&format!("{}&ended=1", login_href(&self.next))).into_response();
+                let gone = format!(
+                    "{SESSION_COOKIE}=; {}; HttpOnly; Max-Age=0",
+                    self.cookie_attributes
+                );
+                if let Ok(v) = HeaderValue::from_str(&gone) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
+                res
+            }
+            Why::Unverified => Redirect::to("/verify").into_response(),
+            Why::Failed(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, NotSignedIn> {
         let ctx = PageCtx::from_request_parts(parts, state)
             .await
             .unwrap_or_else(|never| match never {});
-        let login = || Redirect::to(&login_href(&ctx.here)).into_response();
+        let refuse = |why| NotSignedIn {
+            why,
+            next: ctx.here.clone(),
+            cookie_attributes: ctx.cookie_attributes(),
+        };
         let Some(token) = ctx.session.as_deref() else {
-            return Err(login());
+            return Err(refuse(Why::Anonymous));
         };
         match accounts::principal(state, token).await {
             Ok(Some(Principal::Account { id, verified: true })) => Ok(Self { account_id: id }),
             Ok(Some(Principal::Account {
                 verified: false, ..
-            })) => Err(Redirect::to("/verify").into_response()),
-            Ok(_) => Err(login()),
-            Err(r) => Err(PageError::from(r).into_response()),
+            })) => Err(refuse(Why::Unverified)),
+            Ok(Some(Principal::Staff(_))) => Err(refuse(Why::Anonymous)),
+            Ok(None) => Err(refuse(Why::Ended)),
+            Err(r) => Err(refuse(Why::Failed(PageError::from(r)))),
         }
     }
 }

@@ -15,14 +15,15 @@ use uuid::Uuid;
 
 use super::schemas::{LocaleSchema, SexSchema};
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, CurrentAccount, SESSION_COOKIE, token_from};
+use crate::extract::{ApiJson, CurrentAccount, SESSION_COOKIE, session_cookie_max_age, token_from};
+use crate::limits::ClientAddr;
 use crate::problems::problem_responses;
 use crate::state::AppState;
 use crate::usecases::accounts::{self, Registration};
 
-problem_responses!(RegisterProblems: JSON_BODY, &[EMAIL_TAKEN]);
-problem_responses!(VerifyProblems: JSON_BODY, &[VERIFICATION_FAILED]);
-problem_responses!(ResendCodeProblems: JSON_BODY);
+problem_responses!(RegisterProblems: JSON_BODY, &[EMAIL_TAKEN, TOO_MANY_ACCOUNT_REQUESTS, TOO_MANY_CODES_SENT]);
+problem_responses!(VerifyProblems: JSON_BODY, &[VERIFICATION_FAILED, TOO_MANY_CODE_ATTEMPTS]);
+problem_responses!(ResendCodeProblems: JSON_BODY, &[TOO_MANY_ACCOUNT_REQUESTS, TOO_MANY_CODES_SENT]);
 problem_responses!(LoginProblems: JSON_BODY, &[INVALID_CREDENTIALS, EMAIL_NOT_VERIFIED, TOO_MANY_LOGIN_ATTEMPTS]);
 problem_responses!(LogoutProblems: ANY);
 problem_responses!(MeProblems: APPLICANT);
@@ -79,10 +80,12 @@ pub struct Registered {
     responses((status = 201, description = "registered; verify the email address next", body = Registered), RegisterProblems))]
 async fn register(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(b): ApiJson<RegisterBody>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
     let registered = accounts::register(
         &state,
+        client,
         Registration {
             email: b.email.unwrap_or_default(),
             password: b.password.unwrap_or_default(),
@@ -144,9 +147,10 @@ pub struct ResendBody {
     responses((status = 202, description = "a code is on its way if the address waits for one"), ResendCodeProblems))]
 async fn resend_code(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(b): ApiJson<ResendBody>,
 ) -> ApiResult<StatusCode> {
-    accounts::resend_code(&state, b.email.as_deref().unwrap_or_default()).await?;
+    accounts::resend_code(&state, client, b.email.as_deref().unwrap_or_default()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -177,7 +181,7 @@ pub struct TokenView {
 pub fn token_response(state: &AppState, token: String, expires_at: DateTime<Utc>) -> Response {
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-        state.settings.session_hours * 3600
+        session_cookie_max_age(&state.settings)
     );
     let mut res = Json(TokenView {
         token,

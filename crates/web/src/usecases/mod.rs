@@ -17,4 +17,4 @@ mod refusal;
 #[cfg(test)]
 mod testing;
 
-pub use refusal::{FieldProblem, Login, Refusal, UseCaseResult};
+pub use refusal::{Attempts, FieldProblem, Login, Refusal, UseCaseResult};

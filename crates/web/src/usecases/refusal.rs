@@ -2,6 +2,7 @@
 //! (which field, when a date opens, how many places are taken), never an HTTP status or a
 //! sentence in one language. `From<Refusal> for ApiError` is the API's one rendering.
 
+use chrono::{DateTime, Utc};
 use loket_domain::availability::Unbookable;
 use loket_domain::booking::TransitionError;
 use loket_domain::nik::NikError;
@@ -43,8 +44,11 @@ pub enum Refusal {
     InvalidCredentials(Login),
     /// The account's email address is not verified yet.
     EmailNotVerified,
-    /// Logins of this identity are paused after too many failures.
-    TooManyLoginAttempts {
+    /// Too many attempts of one kind (see [`Attempts`]): refused, whatever they carry,
+    /// until the limit's window ends.
+    TooManyAttempts {
+        /// What was tried too often.
+        what: Attempts,
         /// Seconds until the next try is taken.
         retry_after_seconds: i64,
     },
@@ -66,6 +70,30 @@ pub enum Login {
     Email,
     /// A staff member's username.
     Username,
+}
+
+/// What a [`Refusal::TooManyAttempts`] counted (`crate::limits::Limits` has one limiter
+/// each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attempts {
+    /// Failed logins of one email address or staff username.
+    Logins,
+    /// Wrong one-time codes entered for one email address.
+    Codes,
+    /// Codes mailed to one email address.
+    Mails,
+    /// Registrations and code requests from one client address.
+    Requests,
+}
+
+impl Refusal {
+    /// Refused for `what` until `until` (at least a second from `now`).
+    pub fn too_many(what: Attempts, until: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        Refusal::TooManyAttempts {
+            what,
+            retry_after_seconds: (until - now).num_seconds().max(1),
+        }
+    }
 }
 
 /// One field's problem: which field, a stable code (a translation key for pages), and the

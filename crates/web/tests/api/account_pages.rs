@@ -1,19 +1,17 @@
 //! Accounts through the pages: register (errors in words, what was typed kept, never the
 //! password), verify with the mailed code, log in (a new session and a new form token),
-//! a wrong password, log out; adding an applicant with a message for each NIK rule; the
-//! simulated bank page in demo mode only.
-
-use reqwest::Method;
+//! a wrong password, log out, a forgotten password; too many wrong codes or code requests
+//! said in words with the minutes to wait.
 
 use crate::helpers::{Backend, TestApp};
-use crate::pages::{Page, browser_request, page, post_form};
+use crate::pages::{Page, page, post_form};
 
 api_tests!(
     a_person_registers_verifies_and_logs_in_through_the_pages,
     a_wrong_login_says_so_and_a_logout_ends_the_session,
-    each_broken_nik_rule_gets_its_own_message_and_the_form_keeps_what_was_typed,
-    the_simulated_bank_page_pays_in_demo_mode_and_does_not_exist_in_production,
     a_forgotten_password_is_replaced_with_the_mailed_code,
+    too_many_wrong_codes_are_said_in_the_pages_language_and_the_address_is_kept,
+    asking_for_codes_too_often_says_when_to_try_again_and_keeps_what_was_typed,
 );
 
 async fn a_forgotten_password_is_replaced_with_the_mailed_code(backend: Backend) {
@@ -111,7 +109,7 @@ async fn a_forgotten_password_is_replaced_with_the_mailed_code(backend: Backend)
 }
 
 /// The form token the page set, and the cookies to send back.
-async fn fresh_form(app: &TestApp, path: &str, cookie: &str) -> (Page, String, String) {
+pub(crate) async fn fresh_form(app: &TestApp, path: &str, cookie: &str) -> (Page, String, String) {
     let p = page(app, path, (!cookie.is_empty()).then_some(cookie)).await;
     let token = p.attr("main form input[name=csrf]", "value").remove(0);
     let set = cookies(&p);
@@ -124,7 +122,7 @@ async fn fresh_form(app: &TestApp, path: &str, cookie: &str) -> (Page, String, S
 }
 
 /// The `name=value` pairs the answer set, as a Cookie header.
-fn cookies(p: &Page) -> String {
+pub(crate) fn cookies(p: &Page) -> String {
     p.reply
         .headers
         .get_all("set-cookie")
@@ -356,168 +354,136 @@ async fn a_wrong_login_says_so_and_a_logout_ends_the_session(backend: Backend) {
     );
 }
 
-async fn each_broken_nik_rule_gets_its_own_message_and_the_form_keeps_what_was_typed(
+async fn too_many_wrong_codes_are_said_in_the_pages_language_and_the_address_is_kept(
     backend: Backend,
 ) {
     let app = TestApp::spawn(backend).await;
-    let a = app.account(0).await;
-    let csrf = "ab".repeat(32);
-    let cookie = format!("loket_session={}; loket_csrf={csrf}", a.token);
-    let person = crate::helpers::Person::fresh();
-    let birth = person.birth_date.to_string();
-    let sex = person.sex.as_str();
-    let other_sex = if sex == "male" { "female" } else { "male" };
-    let cases = [
-        ("16710157089", sex, "NIK harus 16 angka"),
-        ("1671O15708900001", sex, "hanya berisi angka"),
-        (
-            person.nik.as_str(),
-            other_sex,
-            "tidak cocok dengan jenis kelamin",
-        ),
-        (
-            &person.nik[..].replacen("16", "99", 1),
-            sex,
-            "bukan kode provinsi",
-        ),
-    ];
-    for (nik, s, words) in cases {
-        let p = post_form(
-            &app,
-            "/applicants/new",
-            &cookie,
-            &[
-                ("csrf", &csrf),
-                ("nik", nik),
-                ("full_name", "Dewi"),
-                ("birth_date", &birth),
-                ("sex", s),
-                ("next", "/book"),
-            ],
-        )
-        .await;
-        assert_eq!(p.reply.status, 200, "{nik}");
-        let msg = p.one(".field-error:has(#nik) .error-text");
-        assert!(msg.contains(words), "{nik}: {msg}");
-        assert_eq!(p.attr("input#nik", "value"), [nik.to_owned()]);
-        assert_eq!(p.attr("input#full_name", "value"), ["Dewi"]);
+    let (_, csrf, cookie) = fresh_form(&app, "/verify", "").await;
+    let email = "kode-salah@example.id";
+    let code = crate::accounts::register(&app, email).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let verify = |code: String, cookie: String| {
+        let (app, csrf) = (&app, &csrf);
+        async move {
+            post_form(
+                app,
+                "/verify",
+                &cookie,
+                &[("csrf", csrf), ("email", email), ("code", &code)],
+            )
+            .await
+        }
+    };
+    for _ in 0..4 {
+        let p = verify(wrong.into(), cookie.clone()).await;
+        assert_eq!(p.reply.status, 200);
+        assert_eq!(p.attr(".error-summary a", "href"), ["#code"]);
     }
-    let ok = post_form(
-        &app,
-        "/applicants/new",
-        &cookie,
-        &[
-            ("csrf", &csrf),
-            ("nik", &person.nik),
-            ("full_name", "Dewi"),
-            ("birth_date", &birth),
-            ("sex", sex),
-            ("next", "/book"),
-        ],
-    )
-    .await;
-    assert_eq!(ok.reply.status, 303);
-    assert_eq!(ok.reply.header("location"), Some("/book"));
-    let again = post_form(
-        &app,
-        "/applicants/new",
-        &cookie,
-        &[
-            ("csrf", &csrf),
-            ("nik", &person.nik),
-            ("full_name", "Dewi"),
-            ("birth_date", &birth),
-            ("sex", sex),
-        ],
-    )
-    .await;
+    let fifth = verify(wrong.into(), cookie.clone()).await;
+    assert_eq!(fifth.reply.status, 429);
+    assert!(fifth.one("title").starts_with("Galat:"));
+    let said = fifth.one(".error-summary");
     assert!(
-        again
-            .one(".field-error .error-text")
-            .contains("sudah ada di akun Anda")
+        said.contains("Terlalu banyak kode salah") && said.contains("15 menit"),
+        "{said}"
     );
-    let list = app
-        .get("/api/v1/applicants", Some(&a.token))
-        .await
-        .expect(200);
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(fifth.attr("input#email", "value"), [email]);
+    assert_eq!(
+        fifth.attr("input#code", "value"),
+        [""],
+        "a code is never sent back"
+    );
+    // The right code too, and in English on an English page.
+    let english = verify(code.clone(), format!("{cookie}; loket_lang=en")).await;
+    assert_eq!(english.reply.status, 429);
+    let said = english.one(".error-summary");
+    assert!(
+        said.contains("Too many wrong codes") && said.contains("15 minutes"),
+        "{said}"
+    );
+    // A password reset code for the address is refused the same way.
+    let reset = post_form(
+        &app,
+        "/reset/code",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", email),
+            ("code", &code),
+            ("password", "baru-sekali-123"),
+        ],
+    )
+    .await;
+    assert_eq!(reset.reply.status, 429);
+    assert!(
+        reset
+            .one(".error-summary")
+            .contains("Terlalu banyak kode salah")
+    );
+    assert_eq!(reset.attr("input#email", "value"), [email]);
+    assert_eq!(reset.attr("input#password", "value"), [""]);
+    assert_eq!(reset.attr("input#code", "value"), [""]);
 }
 
-async fn the_simulated_bank_page_pays_in_demo_mode_and_does_not_exist_in_production(
+async fn asking_for_codes_too_often_says_when_to_try_again_and_keeps_what_was_typed(
     backend: Backend,
 ) {
-    let app = TestApp::spawn(backend).await;
-    let a = app.account(1).await;
-    let date = crate::pages::first_open_date(&app).await;
-    let held = app
-        .book(&a.token, a.people[0].id, date, "s1")
-        .await
-        .expect(201);
-    let code = held["billing_code"].as_str().unwrap().to_owned();
-    let csrf = "ab".repeat(32);
-    let cookie = format!("loket_session={}; loket_csrf={csrf}", a.token);
-    let back = format!("/bookings/{}", held["id"].as_str().unwrap());
-    let bank = page(
-        &app,
-        &format!("/dev/bank?code={code}&back={back}"),
-        Some(&cookie),
-    )
-    .await;
-    assert_eq!(
-        bank.attr("input#billing_code", "value"),
-        std::slice::from_ref(&code)
+    // Seven requests from this client; five mails to one address.
+    let app = TestApp::spawn_with(backend, |s| s.client_max_requests = 7).await;
+    let (_, csrf, cookie) = fresh_form(&app, "/verify/resend", "").await;
+    let email = "banjir@example.id";
+    let ask = |path: &'static str| {
+        let (app, csrf, cookie) = (&app, &csrf, &cookie);
+        async move { post_form(app, path, cookie, &[("csrf", csrf), ("email", email)]).await }
+    };
+    for _ in 0..5 {
+        assert_eq!(ask("/verify/resend").await.reply.status, 303);
+    }
+    let sixth = ask("/verify/resend").await;
+    assert_eq!(sixth.reply.status, 429);
+    assert!(sixth.one("title").starts_with("Galat:"));
+    let said = sixth.one(".error-summary");
+    assert!(
+        said.contains("sudah beberapa kali mengirim kode") && said.contains("60 menit"),
+        "{said}"
     );
-    let unknown = post_form(
+    assert_eq!(sixth.attr("input#email", "value"), [email]);
+    let reset = ask("/reset").await;
+    assert_eq!(reset.reply.status, 429);
+    assert!(reset.one(".error-summary").contains("sudah beberapa kali"));
+    assert_eq!(reset.attr("input#email", "value"), [email]);
+    // The client's seven requests are used up: a registration is refused before any work,
+    // with everything typed kept but the password.
+    let register = post_form(
         &app,
-        "/dev/bank",
+        "/register",
         &cookie,
         &[
             ("csrf", &csrf),
-            ("billing_code", "123451234512345"),
-            ("back", &back),
+            ("full_name", "Rina Wati"),
+            ("email", "rina-baru@example.id"),
+            ("phone", "081234567890"),
+            ("birth_date", "1990-08-17"),
+            ("sex", "female"),
+            ("password", "rahasia-rina"),
         ],
     )
     .await;
-    assert!(unknown.one(".error-summary").contains("tidak dikenal"));
-    let paid = post_form(
-        &app,
-        "/dev/bank",
-        &cookie,
-        &[("csrf", &csrf), ("billing_code", &code), ("back", &back)],
-    )
-    .await;
-    assert_eq!(paid.reply.header("location"), Some(back.as_str()));
-    assert_eq!(app.booking(&a.token, &held["id"]).await["state"], "paid");
-    let prod = TestApp::spawn_with(backend, |s| {
-        s.mode = loket_web::config::Mode::Production;
-        s.public_url = Some("https://loket.example.go.id".into());
-        s.payment_webhook_secret = Some(loket_web::config::Secret(format!(
-            "{}{}",
-            uuid::Uuid::new_v4(),
-            uuid::Uuid::new_v4()
-        )));
-    })
-    .await;
-    let none = app_get(&prod, "/dev/bank").await;
-    assert_eq!(none, 404);
-    // Production cookies carry Secure.
-    let start = page(&prod, "/", None).await;
-    let set: Vec<String> = start
-        .reply
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    assert_eq!(register.reply.status, 429);
+    let said = register.one(".error-summary");
     assert!(
-        !set.is_empty() && set.iter().all(|c| c.contains("; Secure")),
-        "{set:?}"
+        said.contains("jaringan Anda") && said.contains("menit"),
+        "{said}"
     );
-}
-
-async fn app_get(app: &TestApp, path: &str) -> u16 {
-    app.send(browser_request(app, Method::GET, path))
-        .await
-        .status
-        .as_u16()
+    assert_eq!(register.attr("input#full_name", "value"), ["Rina Wati"]);
+    assert_eq!(
+        register.attr("input#email", "value"),
+        ["rina-baru@example.id"]
+    );
+    assert_eq!(register.attr("input#birth_date", "value"), ["1990-08-17"]);
+    assert_eq!(register.attr("input#password", "value"), [""]);
+    assert_eq!(
+        register.attr("input[name=sex][checked]", "value"),
+        ["female"]
+    );
 }

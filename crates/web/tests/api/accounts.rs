@@ -36,7 +36,7 @@ fn registration(email: &str) -> Value {
 }
 
 /// The first run of six digits in a text (the code in the verification mail).
-fn six_digits(text: &str) -> Option<String> {
+pub(crate) fn six_digits(text: &str) -> Option<String> {
     let b = text.as_bytes();
     (0..b.len().saturating_sub(5))
         .find(|&i| {
@@ -48,7 +48,7 @@ fn six_digits(text: &str) -> Option<String> {
 }
 
 /// Registers over HTTP and returns the code from the dev mailbox.
-async fn register(app: &TestApp, email: &str) -> String {
+pub(crate) async fn register(app: &TestApp, email: &str) -> String {
     app.post("/api/v1/accounts", None, &registration(email))
         .await
         .expect(201);

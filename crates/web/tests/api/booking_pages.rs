@@ -110,7 +110,7 @@ async fn a_booking_is_moved_once_to_another_session_through_its_calendar(backend
 }
 
 /// A fixed form token in the browser's cookie, and the session of `a`.
-fn browser(a: &Account) -> (String, String) {
+pub(crate) fn browser(a: &Account) -> (String, String) {
     let csrf = "ab".repeat(32);
     (
         format!("loket_session={}; loket_csrf={csrf}", a.token),
@@ -118,7 +118,11 @@ fn browser(a: &Account) -> (String, String) {
     )
 }
 
-fn draft(a: &Account, date: chrono::NaiveDate, session: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn draft(
+    a: &Account,
+    date: chrono::NaiveDate,
+    session: &str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("applicant", a.people[0].id.to_string()),
         ("kind", "new".into()),
@@ -132,13 +136,13 @@ fn draft(a: &Account, date: chrono::NaiveDate, session: &str) -> Vec<(&'static s
     ]
 }
 
-fn query(pairs: &[(&str, String)]) -> String {
+pub(crate) fn query(pairs: &[(&str, String)]) -> String {
     let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     encode_form(&borrowed)
 }
 
 /// The hidden fields and their values of the page's first form with `action`.
-fn form_fields(p: &Page, method: &str) -> Vec<(String, String)> {
+pub(crate) fn form_fields(p: &Page, method: &str) -> Vec<(String, String)> {
     let sel = scraper::Selector::parse(&format!("main form[method={method}] input[type=hidden]"))
         .unwrap();
     p.html
@@ -152,7 +156,7 @@ fn form_fields(p: &Page, method: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn hold(app: &TestApp, cookie: &str, fields: &[(String, String)]) -> Page {
+pub(crate) async fn hold(app: &TestApp, cookie: &str, fields: &[(String, String)]) -> Page {
     let borrowed: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -367,6 +371,13 @@ async fn a_refused_hold_gets_a_page_that_says_what_happened_and_what_to_do_next(
         "NIK ini sudah memiliki janji aktif"
     );
     assert_eq!(nik.attr(".error-summary a", "href"), ["/bookings"]);
+    // What to do next, in words: pay, move or cancel the booking there.
+    assert!(
+        nik.one(".error-summary")
+            .contains("bayar, jadwal ulang, atau batalkan"),
+        "{}",
+        nik.one(".error-summary")
+    );
     // A session filled up while the applicant was checking the answers.
     let b = app.account(1).await;
     let (b_cookie, b_csrf) = browser(&b);
@@ -380,6 +391,12 @@ async fn a_refused_hold_gets_a_page_that_says_what_happened_and_what_to_do_next(
     full.push(("key".into(), "three".into()));
     let gone = hold(&app, &b_cookie, &full).await;
     assert_eq!(gone.one("#refusal-title"), "Sesi ini baru saja penuh");
+    assert!(
+        gone.one(".error-summary")
+            .contains("Pilih sesi atau tanggal lain"),
+        "{}",
+        gone.one(".error-summary")
+    );
     let next = gone.attr(".error-summary a", "href");
     assert!(
         next[0].starts_with("/book?") && next[0].ends_with("change=date"),

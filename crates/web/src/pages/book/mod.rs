@@ -10,6 +10,8 @@ mod steps;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
+use chrono_tz::Tz;
+use loket_domain::availability::{DayStatus, Unbookable};
 use loket_domain::catalogue::check_validity;
 use loket_store::{Applicant, StoreError};
 use sha2::{Digest, Sha256};
@@ -18,8 +20,9 @@ pub use draft::{Draft, Step};
 use steps::{CheckView, check_view, step_page};
 pub use steps::{DateTarget, date_step, document_words, service_words};
 
+use crate::format::date_time;
 use super::forms::{CheckedForm, Tokened};
-use super::session::SignedIn;
+use super::session::{NotSignedIn, SignedIn};
 use super::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -139,8 +142,17 @@ async fn slot_problem(state: &AppState, t: Tr, d: &Draft) -> Result<Option<Strin
         (DayKind::Open, Some(n)) if n > 0 => None,
         (DayKind::Open | DayKind::Full, Some(_)) => Some(t.s("book.error.session_full").to_owned()),
         (DayKind::Open | DayKind::Full, None) => Some(t.s("book.error.session").to_owned()),
+        (DayKind::NotReleased(at), _) => Some(not_released(t, *at, a.office.time_zone)),
         _ => Some(t.s("book.error.date_closed").to_owned()),
     })
+}
+
+/// A date step's message for a date whose places open at `at`: when, in the office's zone.
+pub fn not_released(t: Tr, at: chrono::DateTime<chrono::Utc>, zone: Tz) -> String {
+    t.f(
+        "book.refused.not_released.step",
+        &[("at", &date_time(t, at, zone))],
+    )
 }
 
 /// The check page, or the same page with a refusal from the hold.
@@ -193,15 +205,25 @@ impl Tokened for HoldForm {
     }
 }
 
-/// `POST /book`: holds the place, then shows the billing page.
+/// `POST /book`: holds the place, then shows the billing page. A session that ended while
+/// the applicant was checking the answers sends them to log in and back to this check
+/// page, every answer kept.
 pub async fn hold(
     State(state): State<AppState>,
     ctx: PageCtx,
-    who: SignedIn,
+    who: Result<SignedIn, NotSignedIn>,
     CheckedForm(f): CheckedForm<HoldForm>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
     let d = f.draft;
+    let who = match who {
+        Ok(who) => who,
+        Err(not) => {
+            return Ok(not
+                .returning_to(format!("/book?{}", d.query(&[])))
+                .into_response());
+        }
+    };
     let (Some(applicant_id), Some(service), Some(date)) = (d.applicant_id(), d.service(), d.date())
     else {
         return Ok(Redirect::to(&format!("/book?{}", d.query(&[]))).into_response());
@@ -226,7 +248,10 @@ pub async fn hold(
             Ok(Redirect::to(&format!("/bookings/{}", b.id)).into_response())
         }
         Err(refusal) => {
-            let panel = refusal_panel(t, &d, refusal)?;
+            let zone = crate::planning::office(&state, d.get("office"))
+                .await?
+                .time_zone;
+            let panel = refusal_panel(t, &d, zone, refusal)?;
             let applicants = crate::usecases::applicants::list(&state, who.account_id).await?;
             let view = check_view(&state, t, &d, &applicants).await?;
             Ok(render(&CheckPage::new(&ctx, t, view, Some(panel))))
@@ -234,8 +259,9 @@ pub async fn hold(
     }
 }
 
-/// The words and the way on for a refusal of the hold; faults stay faults.
-fn refusal_panel(t: Tr, d: &Draft, r: Refusal) -> Result<RefusalPanel, PageError> {
+/// The words and the way on for a refusal of the hold (times in the office's `zone`);
+/// faults stay faults.
+fn refusal_panel(t: Tr, d: &Draft, zone: Tz, r: Refusal) -> Result<RefusalPanel, PageError> {
     let change = |step: Step| format!("/book?{}", d.query(&[("change", step.as_str())]));
     let panel = |key: &str, href: String, link: &str| RefusalPanel {
         title: t.s(&format!("book.refused.{key}.title")).to_owned(),
@@ -250,6 +276,20 @@ fn refusal_panel(t: Tr, d: &Draft, r: Refusal) -> Result<RefusalPanel, PageError
         Refusal::Store(StoreError::NikHasActiveBooking) => {
             panel("nik", "/bookings".to_owned(), "book.refused.see_bookings")
         }
+        Refusal::Unbookable {
+            why: Unbookable::Day(DayStatus::NotReleased(at)),
+            ..
+        } => RefusalPanel {
+            body: t.f(
+                "book.refused.not_released.body",
+                &[("at", &date_time(t, at, zone))],
+            ),
+            ..panel(
+                "not_released",
+                change(Step::Date),
+                "book.refused.not_released.link",
+            )
+        },
         Refusal::Unbookable { .. } => {
             panel("closed", change(Step::Date), "book.refused.other_date")
         }
@@ -270,7 +310,14 @@ fn refusal_panel(t: Tr, d: &Draft, r: Refusal) -> Result<RefusalPanel, PageError
 }
 
 /// The locale keys the refusal panels use (built from parts above), for the key test.
-pub const REFUSAL_KEYS: [&str; 5] = ["full", "nik", "closed", "validity", "applicant"];
+pub const REFUSAL_KEYS: [&str; 6] = [
+    "full",
+    "nik",
+    "not_released",
+    "closed",
+    "validity",
+    "applicant",
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,17 +1,24 @@
 //! Applicant accounts: registering, verifying the email address with a one-time code (and
 //! sending a new one), the profile, and, in files of their own, sessions (logging in and
 //! out, the staff login) and password resets. Tokens and codes are stored only as hashes.
+//! Every request that mails a code counts against its client and its address, and every
+//! wrong code against its address (`crate::limits`).
 
-use chrono::Duration;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
 use loket_store::{Account, NewAccount, StoreError};
 use uuid::Uuid;
 
 use super::fields::{Fields, checked, clean};
-use super::{Refusal, UseCaseResult};
+use super::{Attempts, Refusal, UseCaseResult};
 use crate::auth::{hash_password, hash_token, new_code};
+use crate::limits::client_key;
 use crate::mail::{self, Template};
 use crate::state::AppState;
 
+#[cfg(test)]
+mod limit_tests;
 mod password_reset;
 mod sessions;
 
@@ -89,9 +96,15 @@ async fn password_hash(password: String) -> UseCaseResult<String> {
         .map_err(|e| Refusal::Internal(e.to_string()))
 }
 
-/// Registers an applicant account and emails it a verification code.
+/// Registers an applicant account and emails it a verification code. A registration whose
+/// fields are right counts as a request of `client` and a mail to its address, whether or
+/// not the address is taken.
 #[tracing::instrument(name = "usecase.accounts.register", skip_all)]
-pub async fn register(state: &AppState, r: Registration) -> UseCaseResult<Registered> {
+pub async fn register(
+    state: &AppState,
+    client: Option<IpAddr>,
+    r: Registration,
+) -> UseCaseResult<Registered> {
     let today = state.now().date_naive();
     let mut f = Fields::default();
     let email = normalize_email(&f.text("email", &r.email, 254));
@@ -116,6 +129,7 @@ pub async fn register(state: &AppState, r: Registration) -> UseCaseResult<Regist
     };
     f.finish()?;
     let (birth_date, sex) = (checked(birth_date)?, checked(sex)?);
+    count_mail_request(state, client, &email, state.now())?;
     let password_hash = password_hash(r.password).await?;
     let account_id = state
         .store
@@ -134,6 +148,65 @@ pub async fn register(state: &AppState, r: Registration) -> UseCaseResult<Regist
         .await?;
     send_code(state, Template::Verification, account_id, &email, locale).await?;
     Ok(Registered { account_id })
+}
+
+/// Counts a request that may mail a code to `email` from `client` at `now`, or refuses it
+/// when the client's requests or the address's mails are used up.
+fn count_mail_request(
+    state: &AppState,
+    client: Option<IpAddr>,
+    email: &str,
+    now: DateTime<Utc>,
+) -> UseCaseResult<()> {
+    let limits = &state.limits;
+    if let Some(ip) = client {
+        limits
+            .requests
+            .take(&client_key(ip), now)
+            .map_err(|until| Refusal::too_many(Attempts::Requests, until, now))?;
+    }
+    if !email.is_empty() {
+        limits
+            .mails
+            .take(email, now)
+            .map_err(|until| Refusal::too_many(Attempts::Mails, until, now))?;
+    }
+    Ok(())
+}
+
+/// Checks a one-time code of `email` with `check` (the store's verify or reset, given the
+/// address's account), unless the address's wrong codes are used up: then even the right
+/// code is refused, unchecked. A wrong code, or an address without an account, counts; the
+/// one that uses the address's codes up is refused as too many, so the person learns at
+/// once that they have to wait. A right code clears the count.
+async fn check_code<F, Fut>(state: &AppState, email: &str, check: F) -> UseCaseResult<()>
+where
+    F: FnOnce(Uuid) -> Fut,
+    Fut: Future<Output = UseCaseResult<()>>,
+{
+    let codes = &state.limits.codes;
+    let now = state.now();
+    if let Some(until) = codes.blocked_until(email, now) {
+        return Err(Refusal::too_many(Attempts::Codes, until, now));
+    }
+    let checked = match state.store.account_auth(email).await? {
+        Some(account) => check(account.id).await,
+        None => Err(StoreError::VerificationFailed.into()),
+    };
+    match checked {
+        Ok(()) => {
+            codes.clear(email);
+            Ok(())
+        }
+        Err(Refusal::Store(StoreError::VerificationFailed)) => {
+            codes.count(email, now);
+            match codes.blocked_until(email, now) {
+                Some(until) => Err(Refusal::too_many(Attempts::Codes, until, now)),
+                None => Err(StoreError::VerificationFailed.into()),
+            }
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Mails a fresh one-time code of `template`'s kind, after storing its hash.
@@ -181,30 +254,33 @@ async fn locale_of(state: &AppState, account: Uuid) -> UseCaseResult<String> {
 }
 
 /// Verifies an account's email address with the code it was sent (at most 5 tries per
-/// code).
+/// code, and `code_max_failures` wrong codes per address and window, see [`check_code`]).
 #[tracing::instrument(name = "usecase.accounts.verify_email", skip_all)]
 pub async fn verify_email(state: &AppState, email: &str, code: &str) -> UseCaseResult<()> {
     let mut f = Fields::default();
     let email = normalize_email(&f.text("email", email, 254));
     let code = f.text("code", code, 6);
     f.finish()?;
-    let account = state
-        .store
-        .account_auth(&email)
-        .await?
-        .ok_or(StoreError::VerificationFailed)?;
-    state
-        .store
-        .verify_email(account.id, &hash_token(&code), state.now())
-        .await?;
-    Ok(())
+    check_code(state, &email, |account| async move {
+        Ok(state
+            .store
+            .verify_email(account, &hash_token(&code), state.now())
+            .await?)
+    })
+    .await
 }
 
-/// Sends a new verification code to an address that waits for one. Succeeds the same
-/// whether or not the address is known, so nobody learns who has an account.
+/// Sends a new verification code to an address that waits for one. Succeeds (and counts
+/// against `client` and the address) the same whether or not the address is known, so
+/// nobody learns who has an account.
 #[tracing::instrument(name = "usecase.accounts.resend_code", skip_all)]
-pub async fn resend_code(state: &AppState, email: &str) -> UseCaseResult<()> {
+pub async fn resend_code(
+    state: &AppState,
+    client: Option<IpAddr>,
+    email: &str,
+) -> UseCaseResult<()> {
     let email = normalize_email(email);
+    count_mail_request(state, client, &email, state.now())?;
     if let Some(a) = state.store.account_auth(&email).await?
         && !a.verified
     {
@@ -234,6 +310,7 @@ pub(super) mod fixtures {
     pub async fn verified_account(state: &AppState) -> Uuid {
         let r = register(
             state,
+            None,
             Registration {
                 email: EMAIL.into(),
                 password: "rahasia-lama".into(),

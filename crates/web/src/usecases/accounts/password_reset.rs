@@ -1,10 +1,13 @@
 //! Password resets: a one-time code mailed to a registered address, and a new password set
 //! with it, which ends every session of the account.
 
-use loket_store::StoreError;
+use std::net::IpAddr;
 
 use super::sessions::account_login;
-use super::{Template, check_password, locale_of, normalize_email, password_hash, send_code};
+use super::{
+    Template, check_code, check_password, count_mail_request, locale_of, normalize_email,
+    password_hash, send_code,
+};
 use crate::auth::hash_token;
 use crate::state::AppState;
 use crate::usecases::UseCaseResult;
@@ -21,11 +24,17 @@ pub struct PasswordReset {
     pub password: String,
 }
 
-/// Mails a password reset code to a registered address. Succeeds the same whether or not
-/// the address is known, so nobody learns who has an account.
+/// Mails a password reset code to a registered address. Succeeds (and counts against
+/// `client` and the address) the same whether or not the address is known, so nobody
+/// learns who has an account.
 #[tracing::instrument(name = "usecase.accounts.request_password_reset", skip_all)]
-pub async fn request_password_reset(state: &AppState, email: &str) -> UseCaseResult<()> {
+pub async fn request_password_reset(
+    state: &AppState,
+    client: Option<IpAddr>,
+    email: &str,
+) -> UseCaseResult<()> {
     let email = normalize_email(email);
+    count_mail_request(state, client, &email, state.now())?;
     if let Some(a) = state.store.account_auth(&email).await? {
         let locale = locale_of(state, a.id).await?;
         send_code(state, Template::PasswordReset, a.id, &email, &locale).await?;
@@ -33,9 +42,10 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> UseCaseRes
     Ok(())
 }
 
-/// Sets a new password with the code the reset mail carried (at most 5 tries per code).
-/// Every session of the account ends, the address counts as verified (the code came by
-/// mail), and failed logins are forgotten so the new password works at once.
+/// Sets a new password with the code the reset mail carried (at most 5 tries per code,
+/// and the address's wrong codes limited as for verification, see `check_code`). Every
+/// session of the account ends, the address counts as verified (the code came by mail),
+/// and failed logins are forgotten so the new password works at once.
 #[tracing::instrument(name = "usecase.accounts.reset_password", skip_all)]
 pub async fn reset_password(state: &AppState, r: PasswordReset) -> UseCaseResult<()> {
     let mut f = Fields::default();
@@ -43,17 +53,15 @@ pub async fn reset_password(state: &AppState, r: PasswordReset) -> UseCaseResult
     let code = f.text("code", &r.code, 6);
     check_password(&mut f, "password", &r.password);
     f.finish()?;
-    let account = state
-        .store
-        .account_auth(&email)
-        .await?
-        .ok_or(StoreError::VerificationFailed)?;
-    let password_hash = password_hash(r.password).await?;
-    state
-        .store
-        .reset_password(account.id, &hash_token(&code), &password_hash, state.now())
-        .await?;
-    state.logins.succeeded(&account_login(&email));
+    check_code(state, &email, |account| async move {
+        let password_hash = password_hash(r.password).await?;
+        Ok(state
+            .store
+            .reset_password(account, &hash_token(&code), &password_hash, state.now())
+            .await?)
+    })
+    .await?;
+    state.limits.logins.clear(&account_login(&email));
     Ok(())
 }
 
@@ -62,7 +70,8 @@ mod tests {
     use super::super::fixtures::{EMAIL, verified_account};
     use super::super::{login, principal};
     use super::*;
-    use crate::usecases::{Login, Refusal, testing};
+    use crate::usecases::{Attempts, Login, Refusal, testing};
+    use loket_store::StoreError;
 
     fn reset(code: &str, password: &str) -> PasswordReset {
         PasswordReset {
@@ -80,7 +89,7 @@ mod tests {
         let old = login(state, EMAIL, "rahasia-lama").await.unwrap();
         assert_eq!(old.account_id, id);
         assert!(principal(state, &old.token).await.unwrap().is_some());
-        request_password_reset(state, EMAIL).await.unwrap();
+        request_password_reset(state, None, EMAIL).await.unwrap();
         let mail = state.store.recent_mail(Some(EMAIL), 1).await.unwrap();
         assert_eq!(mail[0].subject, "Reset your Loket password");
         let code = testing::mailed_code(state, EMAIL).await;
@@ -118,7 +127,7 @@ mod tests {
     async fn a_reset_is_refused_field_by_field_and_unknown_addresses_learn_nothing() {
         let t = testing::state().await;
         let state = &t.state;
-        request_password_reset(state, "nobody@example.org")
+        request_password_reset(state, None, "nobody@example.org")
             .await
             .unwrap();
         assert!(state.store.recent_mail(None, 10).await.unwrap().is_empty());
@@ -162,9 +171,12 @@ mod tests {
         }
         assert!(matches!(
             login(state, EMAIL, "rahasia-lama").await,
-            Err(Refusal::TooManyLoginAttempts { .. })
+            Err(Refusal::TooManyAttempts {
+                what: Attempts::Logins,
+                ..
+            })
         ));
-        request_password_reset(state, EMAIL).await.unwrap();
+        request_password_reset(state, None, EMAIL).await.unwrap();
         let code = testing::mailed_code(state, EMAIL).await;
         reset_password(state, reset(&code, "rahasia-baru"))
             .await

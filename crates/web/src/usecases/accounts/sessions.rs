@@ -1,6 +1,6 @@
 //! Sessions: an applicant's or a staff member's login, which begins a session token (sent
 //! back as a bearer token or a cookie), resolving a token to who holds it, and logout. A
-//! login that fails too often is paused (`LoginGuard`), without checking the password.
+//! login that fails too often is paused (`Limits::logins`), without checking the password.
 
 use chrono::{DateTime, Duration, Utc};
 use loket_store::{Principal, Staff};
@@ -10,7 +10,7 @@ use super::normalize_email;
 use crate::auth::{hash_token, new_token, verify_password};
 use crate::state::AppState;
 use crate::usecases::fields::clean;
-use crate::usecases::{Login, Refusal, UseCaseResult};
+use crate::usecases::{Attempts, Login, Refusal, UseCaseResult};
 
 /// A session begun: the token to send back (as a bearer token or a cookie) and when it
 /// stops working.
@@ -112,23 +112,21 @@ async fn password_matches<T>(
     let ok = verify_password(password.to_owned(), stored).await;
     match found.filter(|_| ok) {
         Some(f) => {
-            state.logins.succeeded(who);
+            state.limits.logins.clear(who);
             Ok(f)
         }
         None => {
-            state.logins.failed(who, now);
+            state.limits.logins.count(who, now);
             Err(Refusal::InvalidCredentials(login))
         }
     }
 }
 
-/// Refused while `who` is locked out after too many failed logins (see `LoginGuard`).
+/// Refused while `who` is locked out after too many failed logins.
 fn check_not_locked(state: &AppState, who: &str, now: DateTime<Utc>) -> UseCaseResult<()> {
-    match state.logins.locked_until(who, now) {
+    match state.limits.logins.blocked_until(who, now) {
         None => Ok(()),
-        Some(until) => Err(Refusal::TooManyLoginAttempts {
-            retry_after_seconds: (until - now).num_seconds().max(1),
-        }),
+        Some(until) => Err(Refusal::too_many(Attempts::Logins, until, now)),
     }
 }
 
