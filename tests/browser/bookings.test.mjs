@@ -45,7 +45,7 @@ test('reschedule once: pay at the demo bank from the billing page, move to anoth
   await check('bank', { both: true });
   await follow(page, () => page.locator('main form').getByRole('button', { name: tr(lang, 'bank.submit') }).click());
   assert.equal(pathOf(page), `/bookings/${booking.id}`);
-  assert.equal(await h1(page), tr(lang, 'booking.title'));
+  assert.equal(await h1(page), tr(lang, 'receipt.title_paid'));
   assert.equal(await statusOf(page), tr(lang, 'status.paid'));
   assert.ok((await whenOf(page)).startsWith(longDate(lang, from)), `the booking's date: ${await whenOf(page)}`);
   await check('paid', { both: true });
@@ -126,7 +126,7 @@ test('the open billing page turns to paid by itself within 10 s of a payment mad
   const seconds = (Date.now() - paidAt) / 1000;
   t.diagnostic(`the billing page turned to paid ${seconds.toFixed(1)} s after the payment`);
   assert.equal(await statusOf(page), tr(lang, 'status.paid'));
-  assert.equal(await h1(page), tr(lang, 'booking.title'));
+  assert.equal(await h1(page), tr(lang, 'receipt.title_paid'));
   assert.equal(await page.locator('#billing-code').count(), 0, 'the paid page still shows the billing code to pay');
   await bank.close();
   await checkPage(t, page, lang, 'bookings-live-2-paid');

@@ -15,7 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, checkAxe, launch, noHorizontalScroll, open, phonePage, shot } from './lib.mjs';
-import { api, cancelAll, checker, follow, h1, newAccount as newAccountIn } from './app.mjs';
+import { api, cancelAll, checkPage, checker, follow, h1, newAccount as newAccountIn } from './app.mjs';
 
 const browser = await launch();
 
@@ -322,3 +322,80 @@ test('the session cookie of the API login opens the journey (the demo applicant,
   await shot(page, 'journey-api-billing');
   await listAndCancel(page, T, id, async () => {});
 });
+
+for (const lang of ['id', 'en']) {
+  const R = {
+    id: { bank: 'Bayar di bank simulasi (demo)', pay: 'Bayar penuh', paid: 'Pembayaran diterima', open: 'Lihat tanda terima', receipt: 'Tanda terima janji', print: 'Cetak tanda terima', qr: 'Kode QR janji' },
+    en: { bank: 'Pay at the simulated bank (demo)', pay: 'Pay in full', paid: 'Payment received', open: 'See the receipt', receipt: 'Booking receipt', print: 'Print the receipt', qr: 'QR code of booking' },
+  }[lang];
+  test(`after payment, the receipt in ${lang}: code, QR, print layout, .ics, and offline (screenshots receipt-${lang}-*.png)`, async (t) => {
+    const account = await newAccount(`receipt-${lang}`);
+    t.after(() => cancelAll(account.token));
+    const { page, context } = await phonePage(t, browser);
+    await open(page, lang === 'en' ? '/?lang=en' : '/');
+    const T = await walkToCheck(page, { lang, account, check: async () => {} });
+    const id = await holdAndCheckBilling(page, T);
+
+    // Pay at the demo bank, which comes back to the booking: paid, with the booking code.
+    await follow(page, () => page.getByRole('link', { name: R.bank }).click());
+    await follow(page, () => page.getByRole('button', { name: R.pay }).click());
+    assert.equal(new URL(page.url()).pathname, `/bookings/${id}`);
+    assert.equal(await h1(page), R.paid);
+    const code = (await page.locator('#booking-code').innerText()).trim();
+    assert.match(code, /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/, `the booking code: ${code}`);
+    await checkPage(t, page, lang, `receipt-${lang}-01-paid`);
+
+    await follow(page, () => page.getByRole('link', { name: R.open }).click());
+    assert.equal(new URL(page.url()).pathname, `/bookings/${id}/receipt`);
+    assert.equal(await h1(page), R.receipt);
+    assert.equal((await page.locator('#booking-code').innerText()).trim(), code);
+    assert.equal(await page.locator('svg.qr').getAttribute('aria-label'), `${R.qr} ${code}`);
+    const applicant = await page.locator('#receipt-applicant').innerText();
+    assert.match(applicant, /\d{4}\*{8}\d{4}/, `the NIK is not masked: ${applicant}`);
+    assert.match(await page.locator('#receipt-when').innerText(), /(WIB|WITA|WIT)$/);
+    // The print button comes with the script, and the worker takes over the receipts.
+    assert.ok(await page.getByRole('button', { name: R.print }).isVisible(), 'no print button');
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(
+      async (path) => !!(await (await caches.open('loket-receipts-v1')).match(path)),
+      `/bookings/${id}/receipt`,
+    );
+    await checkPage(t, page, lang, `receipt-${lang}-02-receipt`);
+
+    // The print layout: no header links, footer or buttons; the code and QR stay.
+    await page.emulateMedia({ media: 'print' });
+    for (const hidden of ['header nav', 'footer', '#print']) {
+      assert.equal(await page.locator(hidden).isVisible(), false, `${hidden} shows in print`);
+    }
+    assert.ok(await page.locator('svg.qr').isVisible(), 'no QR code in print');
+    await shot(page, `receipt-${lang}-03-print`);
+    await page.emulateMedia({ media: 'screen' });
+
+    // The calendar file, as the browser downloads it.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator(`a[href="/bookings/${id}/receipt.ics"]`).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `loket-${code}.ics`);
+    const ics = await (await import('node:fs/promises')).readFile(await download.path(), 'utf8');
+    assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
+    assert.match(ics, /\r\nDTSTART:\d{8}T\d{6}Z\r\n/);
+
+    // No network: the receipt still opens, in a new tab of the same browser.
+    await context.setOffline(true);
+    try {
+      const offline = await context.newPage();
+      const res = await offline.goto(`${BASE}/bookings/${id}/receipt`);
+      assert.equal(res?.status(), 200, 'the receipt did not open offline');
+      assert.equal((await offline.locator('#booking-code').innerText()).trim(), code);
+      assert.ok(
+        await offline.evaluate(() => getComputedStyle(document.querySelector('.panel')).textAlign === 'center'),
+        'the stylesheet did not come along offline',
+      );
+      await shot(offline, `receipt-${lang}-04-offline`);
+      await offline.close();
+    } finally {
+      await context.setOffline(false);
+    }
+  });
+}

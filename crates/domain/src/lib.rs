@@ -4,6 +4,7 @@
 
 pub mod availability;
 pub mod booking;
+pub mod booking_code;
 pub mod calendar;
 pub mod catalogue;
 pub mod nik;
@@ -14,6 +15,7 @@ pub mod staff;
 pub mod weekday;
 
 pub use booking::{BillingCode, BookingState, MAX_APPLICANTS_PER_ACCOUNT};
+pub use booking_code::BookingCode;
 pub use nik::{Nik, Sex};
 pub use office::{Office, SessionWindow};
 pub use quota::ServiceClass;

@@ -3,7 +3,7 @@
 //! rule by rule. Each POST checks the form token, and on success redirects to a GET page.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -179,6 +179,11 @@ pub async fn logout(
     if let Ok(v) = HeaderValue::from_str(&c) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
+    // The receipts kept for offline use go with the session (a shared phone).
+    res.headers_mut().insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cache\", \"storage\""),
+    );
     Ok(res)
 }
 

@@ -35,6 +35,12 @@ const FILES: &[(&str, &str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pages/booking.js"),
     ),
+    (
+        "receipt",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pages/receipt.js"),
+    ),
 ];
 
 fn assets() -> &'static [Asset] {
@@ -66,6 +72,13 @@ pub fn booking_js_href() -> &'static str {
     assets()
         .get(1)
         .map_or("/static/booking.js", |a| a.href.as_str())
+}
+
+/// The receipt page's script's fingerprinted address.
+pub fn receipt_js_href() -> &'static str {
+    assets()
+        .get(2)
+        .map_or("/static/receipt.js", |a| a.href.as_str())
 }
 
 /// The route of the static files.

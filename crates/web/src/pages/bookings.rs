@@ -18,7 +18,7 @@ use super::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;
-use crate::usecases::{Refusal, bookings};
+use crate::usecases::{Refusal, applicants, bookings};
 
 /// A booking as the list shows it.
 pub struct Row {
@@ -76,6 +76,15 @@ pub fn state_key(s: BookingState) -> &'static str {
     }
 }
 
+/// A billing code in groups of five, as people read it out: `82011 60000 12345`.
+pub fn grouped(code: &str) -> String {
+    code.as_bytes()
+        .chunks(5)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A step of the status timeline.
 pub struct TimelineStep {
     /// What it is.
@@ -105,6 +114,10 @@ pub struct View {
     pub awaiting: bool,
     /// The billing code in groups of five.
     pub billing_code: String,
+    /// The booking code, e.g. `7K3M-Q9XD`.
+    pub booking_code: String,
+    /// Whether the booking has a receipt now (it is paid).
+    pub has_receipt: bool,
     /// The billing code's digits.
     pub code: String,
     /// The amount.
@@ -145,11 +158,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     let now = state.now();
     let today = loket_domain::release::local_date(now, zone);
     let effective = b.effective_state(now);
-    let applicant = state
-        .store
-        .get_applicant(b.account_id, b.applicant_id)
-        .await
-        .map_err(crate::usecases::Refusal::from)?;
+    let applicant = applicants::own(state, b.account_id, b.applicant_id).await?;
     let session = office.session(&b.slot.session_code);
     let when = match session {
         Some(s) => format!(
@@ -160,12 +169,6 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         None => long_date(t, b.slot.service_date),
     };
     let code = b.billing_code.as_str();
-    let grouped = code
-        .as_bytes()
-        .chunks(5)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
     let todo = match effective {
         BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
             "booking.todo.pay",
@@ -182,7 +185,9 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         status: t.s(state_key(effective)).to_owned(),
         state: effective.as_str(),
         awaiting: effective == BookingState::AwaitingPayment,
-        billing_code: grouped,
+        billing_code: grouped(code),
+        booking_code: loket_domain::BookingCode::of(b.id).to_string(),
+        has_receipt: super::receipt::has_receipt(effective),
         code: code.to_owned(),
         amount: rupiah(b.fee_total),
         deadline: date_time(t, b.payment_deadline, zone),
@@ -275,6 +280,8 @@ pub async fn show(
     let v = view(&state, t, &b).await?;
     let title = if v.awaiting {
         t.s("booking.title_billing")
+    } else if v.has_receipt {
+        t.s("receipt.title_paid")
     } else {
         t.s("booking.title")
     };

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
+use loket_domain::Office;
 use loket_domain::office::zone_label;
+use loket_domain::weekday;
 
 use crate::i18n::{Lang, Tr};
 
@@ -79,6 +81,32 @@ pub fn date_time(t: Tr, at: DateTime<Utc>, zone: Tz) -> String {
     )
 }
 
+/// An office's opening days and hours, from its first session's start to its last one's
+/// end: `Senin–Jumat, 08.00–15.00 WIB`; days that do not follow one another are listed
+/// (`Senin, Rabu, Jumat, ...`). Empty when the office has no sessions.
+pub fn office_hours(t: Tr, office: &Office) -> String {
+    let (Some(start), Some(end)) = (
+        office.sessions.iter().map(|s| s.start).min(),
+        office.sessions.iter().map(|s| s.end).max(),
+    ) else {
+        return String::new();
+    };
+    let days: Vec<usize> = (0..7)
+        .filter_map(weekday::from_index)
+        .filter(|d| office.open_weekdays.contains(*d))
+        .map(|d| d.num_days_from_monday() as usize)
+        .collect();
+    let name = |i: usize| t.s(WEEKDAYS[i]);
+    let consecutive = days.windows(2).all(|w| w[1] == w[0] + 1);
+    let days = match (days.first(), days.last()) {
+        (Some(&first), Some(&last)) if consecutive && last > first + 1 => {
+            format!("{}–{}", name(first), name(last))
+        }
+        _ => days.iter().map(|&i| name(i)).collect::<Vec<_>>().join(", "),
+    };
+    format!("{days}, {}", hours(t, start, end, office.time_zone))
+}
+
 fn month_name(t: Tr, month: u32) -> &'static str {
     MONTHS
         .get(month.saturating_sub(1) as usize)
@@ -146,6 +174,49 @@ mod tests {
         assert_eq!(month_year(ID, d), "Agustus 2026");
         assert_eq!(short_date(EN, d), "17 August 2026");
         assert_eq!(weekday_abbrs(ID)[0], "Sen");
+    }
+
+    #[test]
+    fn office_hours_run_from_the_first_session_to_the_last_on_the_open_days() {
+        use loket_domain::calendar::WeekdaySet;
+        let mut office = bare_office();
+        assert_eq!(office_hours(ID, &office), "");
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        for (start, end) in [(10, 12), (8, 10), (13, 15)] {
+            office.sessions.push(loket_domain::SessionWindow {
+                code: format!("s{start}"),
+                name: String::new(),
+                start: t(start),
+                end: t(end),
+                weekdays: WeekdaySet::mon_to_fri(),
+            });
+        }
+        assert_eq!(office_hours(ID, &office), "Senin–Jumat, 08.00–15.00 WIB");
+        assert_eq!(office_hours(EN, &office), "Monday–Friday, 08:00–15:00 WIB");
+        office.open_weekdays = WeekdaySet::empty()
+            .with(chrono::Weekday::Mon)
+            .with(chrono::Weekday::Wed);
+        assert_eq!(office_hours(ID, &office), "Senin, Rabu, 08.00–15.00 WIB");
+    }
+
+    /// An office in Jakarta's zone, open Monday to Friday, with no sessions yet.
+    fn bare_office() -> Office {
+        Office {
+            code: "x".into(),
+            region_code: "r".into(),
+            name: "X".into(),
+            time_zone: chrono_tz::Asia::Jakarta,
+            address: None,
+            city: "X".into(),
+            open_weekdays: loket_domain::calendar::WeekdaySet::mon_to_fri(),
+            sessions: Vec::new(),
+            release: loket_domain::release::ReleaseRule::Rolling {
+                days_ahead: 30,
+                at: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            },
+            booking_horizon_days: 30,
+            allocation_policy: Default::default(),
+        }
     }
 
     #[test]

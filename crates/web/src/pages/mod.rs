@@ -13,7 +13,9 @@ pub mod bookings;
 mod context;
 pub mod format;
 pub mod forms;
+mod ics;
 pub mod offices;
+pub mod receipt;
 pub mod session;
 pub mod start;
 
@@ -67,6 +69,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/book", get(book::book).post(book::hold))
         .route("/bookings", get(bookings::list))
         .route("/bookings/{id}", get(bookings::show))
+        .route("/bookings/{id}/receipt", get(receipt::receipt))
+        .route("/bookings/{id}/receipt.ics", get(receipt::calendar))
+        .route("/bookings/receipt-worker.js", get(receipt::worker))
         .route(
             "/bookings/{id}/reschedule",
             get(bookings::reschedule_page).post(bookings::reschedule),

@@ -69,6 +69,10 @@ pub struct BookingView {
     /// 15-digit billing code to pay.
     #[schema(pattern = "^[0-9]{15}$")]
     pub billing_code: String,
+    /// The code on the receipt that the front desk reads or types, e.g. `7K3M-Q9XD`
+    /// (Crockford base32 of the id's last 40 bits).
+    #[schema(pattern = "^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")]
+    pub booking_code: String,
     /// Pay before this instant, or the place goes back to the quota.
     pub payment_deadline: DateTime<Utc>,
     /// Amount due in rupiah.
@@ -128,6 +132,7 @@ impl BookingView {
             applicant_id: b.applicant_id,
             nik_masked: b.nik.masked(),
             billing_code: b.billing_code.to_string(),
+            booking_code: loket_domain::BookingCode::of(b.id).to_string(),
             payment_deadline: b.payment_deadline,
             amount: b.fee_total,
             fee_table: b.fee_table_code.clone(),

@@ -56,3 +56,12 @@ pub async fn add(state: &AppState, account_id: Uuid, a: NewApplicant) -> UseCase
 pub async fn list(state: &AppState, account_id: Uuid) -> UseCaseResult<Vec<Applicant>> {
     Ok(state.store.list_applicants(account_id).await?)
 }
+
+/// One person on the account, if `applicant_id` is one of its people.
+pub async fn own(
+    state: &AppState,
+    account_id: Uuid,
+    applicant_id: Uuid,
+) -> UseCaseResult<Option<Applicant>> {
+    Ok(state.store.get_applicant(account_id, applicant_id).await?)
+}

@@ -40,6 +40,7 @@ mod openapi;
 mod pages;
 mod payments;
 mod quotas;
+mod receipt_pages;
 mod safety;
 mod staff_scope;
 mod strictness;

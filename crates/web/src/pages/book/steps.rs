@@ -4,7 +4,8 @@
 use askama::Template;
 use chrono::{Datelike, Months};
 use loket_domain::catalogue::{
-    ApplicationKind, PassportType, Processing, TravelPurpose, Validity, age_on, required_documents,
+    ApplicationKind, PassportType, Processing, ServiceRequest, TravelPurpose, Validity, age_on,
+    required_documents,
 };
 use loket_store::Applicant;
 
@@ -476,6 +477,26 @@ pub struct CheckView {
     pub window_minutes: i64,
 }
 
+/// A service in words: "Paspor baru, Paspor elektronik, 10 tahun, Reguler".
+pub fn service_words(t: Tr, r: &ServiceRequest) -> String {
+    let choice = |name: &str, code: &str| t.s(&format!("choice.{name}.{code}")).to_owned();
+    [
+        choice("kind", r.kind.as_str()),
+        choice("passport_type", r.passport_type.as_str()),
+        choice("validity", r.validity.as_str()),
+        choice("processing", r.processing.as_str()),
+    ]
+    .join(", ")
+}
+
+/// The documents to bring for a service, in words.
+pub fn document_words(t: Tr, kind: ApplicationKind, is_child: bool) -> Vec<String> {
+    required_documents(kind, is_child)
+        .into_iter()
+        .map(|k| t.s(&format!("doc.{k}")).to_owned())
+        .collect()
+}
+
 /// The check page's content for a complete draft.
 pub async fn check_view(
     state: &AppState,
@@ -506,13 +527,7 @@ pub async fn check_view(
         },
         Answer {
             label: t.s("book.check.service").to_owned(),
-            value: [
-                choice("kind", r.kind.as_str()),
-                choice("passport_type", r.passport_type.as_str()),
-                choice("validity", r.validity.as_str()),
-                choice("processing", r.processing.as_str()),
-            ]
-            .join(", "),
+            value: service_words(t, &r),
             href: change(Step::Service),
         },
         Answer {
@@ -549,10 +564,7 @@ pub async fn check_view(
             .map(|l| (t.s(&format!("fee.{}", l.item)).to_owned(), rupiah(l.amount)))
             .collect(),
         total: rupiah(quote.total),
-        documents: required_documents(r.kind, is_child)
-            .into_iter()
-            .map(|k| t.s(&format!("doc.{k}")).to_owned())
-            .collect(),
+        documents: document_words(t, r.kind, is_child),
         hidden: d.carried(Step::Check),
         window_minutes: state.settings.payment_window_minutes,
     })
