@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { BASE, checkAxe, launch, noHorizontalScroll, oneTimeCode, pageWeight, phonePage } from './lib.mjs';
+import { BASE, checkAxe, launch, noHorizontalScroll, nothingCutOff, oneTimeCode, pageWeight, phonePage } from './lib.mjs';
 
 const browser = await launch();
 
@@ -57,6 +57,32 @@ test('noHorizontalScroll fails on a page wider than the phone, or laid out witho
   await assert.rejects(noHorizontalScroll(page), /scrolls sideways at 320 px[\s\S]*div#wide/);
   await fixture(page, '/__harness/no-viewport', GOOD, { head: '<title>Harness</title>' });
   await assert.rejects(noHorizontalScroll(page), /laid out 980 px wide/);
+});
+
+test('nothingCutOff fails on text cut off by its box or sticking out of it, not on hidden text', async (t) => {
+  const { page } = await phonePage(t, browser, { width: 320 });
+  const sr = '<span style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap">a screen-reader text far longer than one pixel</span>';
+  const scroller = '<div style="overflow-x:auto"><table style="min-width:600px"><tr><td>a grid that scrolls in its box</td></tr></table></div>';
+  await fixture(page, '/__harness/whole', `${GOOD}<p>${sr}</p><input value="${'typed text that scrolls inside its field '.repeat(3)}">${scroller}`);
+  await nothingCutOff(page);
+  await fixture(page, '/__harness/cut', `${GOOD}<div id="cut" style="width:100px;overflow:hidden;white-space:nowrap">a line far too long for its box</div>`);
+  await assert.rejects(nothingCutOff(page), /div#cut "a line far too long for its box": \d+ px of its content cut off at the side/);
+  await fixture(page, '/__harness/sticks', `${GOOD}<div style="width:200px"><p id="sticks" style="width:60px">Pemberitahuan</p></div>`);
+  await assert.rejects(nothingCutOff(page), /p#sticks "Pemberitahuan": \d+ px of its content sticking out at the side/);
+  await fixture(page, '/__harness/short', `${GOOD}<div id="short" style="height:20px;overflow:hidden">one<br>two<br>three</div>`);
+  await assert.rejects(nothingCutOff(page), /div#short "onetwothree": \d+ px of its content cut off at the bottom/);
+});
+
+test('zoom: 2 is a 200% page zoom: half the CSS pixels each way, twice the device pixels, media queries follow', async (t) => {
+  const { page } = await phonePage(t, browser, { zoom: 2 });
+  await fixture(page, '/__harness/zoom', GOOD);
+  const seen = await page.evaluate(() => ({
+    width: document.documentElement.clientWidth,
+    height: window.innerHeight,
+    ratio: window.devicePixelRatio,
+    narrow: matchMedia('(max-width: 200px)').matches,
+  }));
+  assert.deepEqual(seen, { width: 195, height: 422, ratio: 4, narrow: true });
 });
 
 test('javaScriptEnabled: false runs no page script', async (t) => {

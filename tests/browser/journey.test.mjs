@@ -14,19 +14,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  BASE,
-  PAGE_BUDGET_BYTES,
-  checkAxe,
-  formatWeight,
-  launch,
-  noHorizontalScroll,
-  oneTimeCode,
-  open,
-  pageWeight,
-  phonePage,
-  shot,
-} from './lib.mjs';
+import { BASE, checkAxe, launch, noHorizontalScroll, open, phonePage, shot } from './lib.mjs';
+import { api, cancelAll, checkPage, checker, follow, h1, newAccount as newAccountIn } from './app.mjs';
 
 const browser = await launch();
 
@@ -77,135 +66,12 @@ const TEXT = {
 };
 
 const DEMO = { email: 'pemohon@demo.loket.id', password: 'demo-pemohon', applicant: 'Siti Rahmawati' };
-const PASSWORD = 'journey-password-1';
 
-// ---------------------------------------------------------------------------------------------
-// Accounts and applicants through the API
-
-/** A JSON request to the API; fails the test unless the answer has the expected status. */
-async function api(method, path, { body, token, status = 200 } = {}) {
-  const headers = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${BASE}/api/v1${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.equal(response.status, status, `${method} ${path} answered ${response.status}: ${text}`);
-  return { response, json: text ? JSON.parse(text) : null };
-}
-
-/**
- * A valid NIK of Palembang (1671), as crates/web/tests/api/helpers.rs `nik_for` builds it:
- * district, DDMMYY with 40 added to a woman's day, a 4-digit serial.
- */
-function nikFor(district, birth, sex, serial) {
-  const [y, m, d] = birth.split('-').map(Number);
-  const two = (n) => String(n).padStart(2, '0');
-  return `1671${two(district)}${two(d + (sex === 'female' ? 40 : 0))}${two(m)}${two(y % 100)}${String(serial).padStart(4, '0')}`;
-}
-
-// One NIK per test: the server is fresh for each run, the serial differs for each test.
-let serial = 0;
-
-/**
- * A new verified account with one adult applicant of its own (a NIK no other test uses):
- * { email, password, applicant (the name shown on the applicant step), token }.
- */
-async function newAccount(tag) {
-  serial += 1;
-  const email = `journey-${tag}-${process.pid}-${serial}@contoh.id`;
-  const sent = new Date(Date.now() - 1000);
-  await api('POST', '/accounts', {
-    status: 201,
-    body: {
-      email,
-      password: PASSWORD,
-      full_name: `Uji ${tag}`,
-      birth_date: '1990-05-15',
-      sex: 'male',
-      phone: '081234567890',
-    },
-  });
-  const code = await oneTimeCode(email, { after: sent });
-  await api('POST', '/accounts/verify', { status: 204, body: { email, code } });
-  const { json: login } = await api('POST', '/auth/login', { body: { email, password: PASSWORD } });
-  const applicant = `Pemohon ${tag} ${serial}`;
-  const birth = '1992-03-14';
-  await api('POST', '/applicants', {
-    status: 201,
-    token: login.token,
-    body: { nik: nikFor(2, birth, 'female', serial), full_name: applicant, birth_date: birth, sex: 'female', married: false },
-  });
-  return { email, password: PASSWORD, applicant, token: login.token };
-}
-
-/** Cancels, through the API, every booking of the account that is not over yet. */
-async function cancelAll(token) {
-  const { json } = await api('GET', '/bookings', { token });
-  for (const b of json) {
-    if (['awaiting_payment', 'payment_pending', 'paid'].includes(b.state)) {
-      await fetch(`${BASE}/api/v1/bookings/${b.id}/cancel`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}` },
-      });
-    }
-  }
-}
+/** A new verified account with one applicant; this file's NIKs are of district 02. */
+const newAccount = (tag) => newAccountIn(tag, { district: 2 });
 
 // ---------------------------------------------------------------------------------------------
 // Walking the pages
-
-/** Clicks (or presses) something that loads a new page, and waits for that page. */
-async function follow(page, action) {
-  await Promise.all([page.waitForEvent('load'), action()]);
-}
-
-/** The h1's text. */
-async function h1(page) {
-  const heading = page.locator('h1');
-  assert.equal(await heading.count(), 1, `the number of h1 elements on ${page.url()}`);
-  return (await heading.innerText()).trim();
-}
-
-/**
- * The checks every page of the journey passes: its language, one h1, no axe-core
- * violations, no sideways scrolling at the phone's width, nothing asked of another host,
- * a screenshot, and (weigh) at most the page budget, all resources together.
- */
-async function checkPage(t, page, lang, name, { weigh = true } = {}) {
-  const where = `${name} (${page.url()})`;
-  assert.equal(await page.locator('html').getAttribute('lang'), lang, `the language of ${where}`);
-  await h1(page);
-  await checkAxe(page);
-  await noHorizontalScroll(page);
-  await shot(page, name);
-  page.context().outside.assertNone();
-  if (weigh) {
-    // pageWeight loads the same address again (every page here is a GET) with the cache off;
-    // without its #fragment, else the browser would only scroll.
-    const url = new URL(page.url());
-    url.hash = '';
-    const weight = await pageWeight(page, url.href);
-    t.diagnostic(`${name}: ${weight.total} B`);
-    assert.ok(
-      weight.total <= PAGE_BUDGET_BYTES,
-      `${where} weighs ${weight.total} B, over the budget of ${PAGE_BUDGET_BYTES} B:\n${formatWeight(weight)}`,
-    );
-    page.context().outside.assertNone();
-  }
-}
-
-/** A check of each page as the walk reaches it; a no-op when the test only needs to get there. */
-function checker(t, page, lang, prefix, checks) {
-  let step = 0;
-  return async (label, options) => {
-    step += 1;
-    if (checks) await checkPage(t, page, lang, `${prefix}-${String(step).padStart(2, '0')}-${label}`, options);
-  };
-}
 
 /**
  * From the start page to the check page, by clicking: an office in the list, its calendar, a
@@ -341,7 +207,7 @@ for (const lang of ['id', 'en']) {
       await follow(page, () => page.locator('header a[href$="lang=en"]').click());
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     }
-    const check = checker(t, page, lang, `journey-${lang}`, true);
+    const check = checker(t, page, lang, `journey-${lang}`);
     const T = await walkToCheck(page, { lang, account, check });
     await check('check');
     const id = await holdAndCheckBilling(page, T);

@@ -67,16 +67,25 @@ export const NARROW_PHONE = { width: 320, height: 568 };
  * (context.outside, see abortOutsideRequests).
  *
  * options: javaScriptEnabled (default true); width 320 for the narrow phone (any other width
- * keeps 844 px of height); locale (default 'id-ID', as an Indonesian phone sends); any other
- * playwright context option is passed on.
+ * keeps 844 px of height); zoom (default 1): the page zoom of the phone's browser, see
+ * below; locale (default 'id-ID', as an Indonesian phone sends); any other playwright context
+ * option is passed on.
+ *
+ * zoom 2 is the phone's browser zoomed to 200% (Chrome's Settings > Accessibility > Page
+ * zoom, Safari's aA menu): the same screen holds half as many CSS pixels each way, each made
+ * of twice as many device pixels, and the page reflows to the narrower width, media queries
+ * included, as browser zoom does on a desktop. The 390x844 phone at 200% is a 195x422 CSS
+ * pixel viewport at deviceScaleFactor 4. (A pinch zoom is different: it magnifies without
+ * reflowing, so sideways scrolling is expected there.)
  */
 export async function phoneContext(browser, options = {}) {
-  const { width = PHONE.width, javaScriptEnabled = true, locale = 'id-ID', ...rest } = options;
+  const { width = PHONE.width, zoom = 1, javaScriptEnabled = true, locale = 'id-ID', ...rest } = options;
   const height = width === NARROW_PHONE.width ? NARROW_PHONE.height : PHONE.height;
+  const viewport = { width: Math.round(width / zoom), height: Math.round(height / zoom) };
   const context = await browser.newContext({
-    viewport: { width, height },
-    screen: { width, height },
-    deviceScaleFactor: 2,
+    viewport,
+    screen: viewport,
+    deviceScaleFactor: 2 * zoom,
     isMobile: true,
     hasTouch: true,
     javaScriptEnabled,
@@ -317,12 +326,66 @@ export async function noHorizontalScroll(page) {
   );
 }
 
-/** A full-page screenshot in SCREENSHOTS/<name>.png, once the network is idle; returns its path. */
-export async function shot(page, name) {
+/**
+ * Fails if anything on the page is cut off or sticks out of its box, naming it: content
+ * wider than an element that hides its overflow (cut off), or than one that lets it show
+ * (it runs over its neighbours, as a long word in a narrow table cell does); content taller
+ * than an element that hides it. Elements hidden on purpose (clipped, as the screen-reader
+ * texts are), form controls (whose text scrolls inside them) and boxes that scroll (overflow
+ * auto or scroll: their content is there, a swipe away, as a month grid may be at 200% zoom)
+ * are left out. Only the innermost of nested offenders is named.
+ */
+export async function nothingCutOff(page) {
+  const found = await page.evaluate(() => {
+    const describe = (el) => {
+      let s = el.tagName.toLowerCase();
+      if (el.id) s += `#${el.id}`;
+      for (const c of el.classList) s += `.${c}`;
+      const text = (el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40);
+      return text ? `${s} "${text}"` : s;
+    };
+    const clippedOnPurpose = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const s = getComputedStyle(e);
+        if (s.clip !== 'auto' || s.clipPath !== 'none') return true;
+      }
+      return false;
+    };
+    const skip = new Set(['INPUT', 'SELECT', 'TEXTAREA', 'OPTION', 'SCRIPT', 'STYLE', 'BR', 'HEAD']);
+    const offenders = [];
+    for (const el of [document.documentElement, document.body, ...document.body.querySelectorAll('*')]) {
+      if (skip.has(el.tagName)) continue;
+      const s = getComputedStyle(el);
+      // An inline box has no scroll size of its own; its block counts what it overflows.
+      if (s.display === 'none' || s.display === 'inline' || s.visibility === 'hidden') continue;
+      if (!el.getClientRects().length || clippedOnPurpose(el)) continue;
+      const wide = el.scrollWidth - el.clientWidth;
+      const tall = el.scrollHeight - el.clientHeight;
+      const hides = (v) => v !== 'visible';
+      const scrolls = (v) => v === 'auto' || v === 'scroll';
+      const why = [];
+      if (wide > 1 && !scrolls(s.overflowX)) why.push(`${wide} px of its content ${hides(s.overflowX) ? 'cut off' : 'sticking out'} at the side`);
+      if (tall > 1 && hides(s.overflowY) && !scrolls(s.overflowY)) why.push(`${tall} px of its content cut off at the bottom`);
+      if (why.length) offenders.push({ el, text: `${describe(el)}: ${why.join(', ')}` });
+    }
+    return offenders
+      .filter((o) => !offenders.some((inner) => inner !== o && o.el.contains(inner.el)))
+      .slice(0, 10)
+      .map((o) => o.text);
+  });
+  assert.deepEqual(found, [], `something is cut off or sticks out at ${page.viewportSize().width} px on ${page.url()}:\n  ${found.join('\n  ')}`);
+}
+
+/**
+ * A full-page screenshot in SCREENSHOTS/<name>.png, once the network is idle; returns its path.
+ * options go to playwright's page.screenshot (e.g. scale: 'css', one image pixel a CSS pixel,
+ * smaller and faster than the device's pixels).
+ */
+export async function shot(page, name, options = {}) {
   await page.waitForLoadState('networkidle');
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: true, ...options });
   return path;
 }
 

@@ -53,6 +53,7 @@ pub struct Return {
     verified: Option<String>,
     /// Set when a signed-in page sent the browser here because its session had ended.
     ended: Option<String>,
+    reset: Option<String>,
 }
 
 fn login_form(ctx: &PageCtx, email: &str, next: &str) -> FormPage {
@@ -97,6 +98,9 @@ pub async fn login_page(ctx: PageCtx, Query(q): Query<Return>) -> Response {
         p.notice = Some(t.s("login.verified").to_owned());
     } else if q.ended.is_some() {
         p.notice = Some(t.s("session.ended").to_owned());
+    }
+    if q.reset.is_some() {
+        p.notice = Some(t.s("reset_done.notice").to_owned());
     }
     render_with(axum::http::StatusCode::OK, &p)
 }
@@ -474,7 +478,7 @@ pub async fn reset_request(
     Ok(Redirect::to(&format!("/reset/code?email={}", encode(&email))).into_response())
 }
 
-fn reset_form(ctx: &PageCtx, email: &str) -> FormPage {
+fn reset_form(ctx: &PageCtx, email: &str, code: &str) -> FormPage {
     let t = Tr(ctx.lang);
     let mut p = FormPage::new(
         ctx,
@@ -482,7 +486,7 @@ fn reset_form(ctx: &PageCtx, email: &str) -> FormPage {
         "/reset/code",
         vec![
             Field::new(t, "email", "email", "email").value(email),
-            Field::new(t, "code", "text", "one-time-code"),
+            Field::new(t, "code", "text", "one-time-code").value(code),
             Field::new(t, "password", "password", "new-password"),
         ],
     );
@@ -494,7 +498,7 @@ fn reset_form(ctx: &PageCtx, email: &str) -> FormPage {
 pub async fn reset_page(ctx: PageCtx, Query(q): Query<Return>) -> Response {
     render_with(
         axum::http::StatusCode::OK,
-        &reset_form(&ctx, q.email.as_deref().unwrap_or("")),
+        &reset_form(&ctx, q.email.as_deref().unwrap_or(""), ""),
     )
 }
 
@@ -506,16 +510,18 @@ pub async fn reset(
 ) -> PageResult {
     let t = Tr(ctx.lang);
     let email = AccountForm::get(&f.email).trim().to_owned();
-    let page = reset_form(&ctx, &email);
+    let code = AccountForm::get(&f.code).trim().to_owned();
+    // A mistake in the new password keeps the code typed beside it.
+    let page = reset_form(&ctx, &email, &code);
     let r = accounts::PasswordReset {
         email: email.clone(),
-        code: AccountForm::get(&f.code).trim().to_owned(),
+        code,
         password: AccountForm::get(&f.password).to_owned(),
     };
     match accounts::reset_password(&state, r).await {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/login?verified=1&email={}", encode(&email))).into_response(),
-        ),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/login?reset=1&email={}", encode(&email))).into_response())
+        }
         Err(Refusal::Invalid(problems)) => Ok(render_with(
             axum::http::StatusCode::OK,
             &page.problems(t, &problems),

@@ -73,6 +73,8 @@ async fn a_forgotten_password_is_replaced_with_the_mailed_code(backend: Backend)
     )
     .await;
     assert_eq!(short.attr(".error-summary a", "href"), ["#password"]);
+    // The code typed beside a too-short password stays in its field.
+    assert_eq!(short.attr("input#code", "value"), [code.as_str()]);
     let done = post_form(
         &app,
         "/reset/code",
@@ -86,6 +88,14 @@ async fn a_forgotten_password_is_replaced_with_the_mailed_code(backend: Backend)
     )
     .await;
     assert_eq!(done.reply.status, 303, "{}", done.reply.text);
+    // The login page then says the password changed (not that the address was verified).
+    let location = done.reply.header("location").unwrap_or_default().to_owned();
+    assert!(location.starts_with("/login?reset=1&"), "{location}");
+    let after = page(&app, &location, None).await;
+    assert_eq!(
+        after.all("main .notice"),
+        ["Kata sandi Anda sudah diganti. Masuk dengan kata sandi yang baru."]
+    );
     // The old session is over; the new password works.
     let old = page(
         &app,

@@ -4,8 +4,8 @@
 //! so, and comes back to the journey with every answer kept.
 
 use chrono_tz::Asia::Jakarta;
-use loket_web::i18n::{Lang, Tr};
 use loket_web::format::date_time;
+use loket_web::i18n::{Lang, Tr};
 
 use crate::account_pages::{cookies, fresh_form};
 use crate::booking_pages::{browser, draft, form_fields, hold, query};

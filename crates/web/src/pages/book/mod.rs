@@ -20,10 +20,10 @@ pub use draft::{Draft, Step};
 use steps::{CheckView, check_view, step_page};
 pub use steps::{DateTarget, date_step, document_words, service_words};
 
-use crate::format::date_time;
 use super::forms::{CheckedForm, Tokened};
 use super::session::{NotSignedIn, SignedIn};
 use super::{Chrome, PageCtx, PageError, PageResult, render};
+use crate::format::date_time;
 use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::usecases::Refusal;
