@@ -58,8 +58,9 @@ test('paid after the deadline: expired by itself on the open page, then restored
   await api('POST', '/dev/clock', { body: { advance_minutes: 121 } });
   await reloaded;
   assert.equal(await statusOf(page), tr(lang, 'status.expired'));
-  assert.equal(await h1(page), tr(lang, 'booking.title'));
-  assert.equal(await todoOf(page), tr(lang, 'booking.todo.expired'));
+  assert.equal(await h1(page), tr(lang, 'booking.lapsed.title'));
+  const lapsed = tr(lang, 'booking.lapsed.body').split('{deadline}')[0];
+  assert.ok((await todoOf(page)).startsWith(lapsed), `the lapsed booking's next step: ${await todoOf(page)}`);
   assert.equal(await page.getByRole('link', { name: tr(lang, 'booking.demo_bank') }).count(), 0, 'an expired booking offers to pay');
   assert.equal(await page.getByRole('link', { name: tr(lang, 'reschedule.link'), exact: true }).count(), 0);
   await check('expired', { both: true });
