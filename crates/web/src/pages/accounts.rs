@@ -511,11 +511,13 @@ pub async fn reset(
     let t = Tr(ctx.lang);
     let email = AccountForm::get(&f.email).trim().to_owned();
     let code = AccountForm::get(&f.code).trim().to_owned();
-    // A mistake in the new password keeps the code typed beside it.
+    // A mistake in the new password keeps the code typed beside it; a refused code is
+    // not shown again.
     let page = reset_form(&ctx, &email, &code);
+    let without_code = || reset_form(&ctx, &email, "");
     let r = accounts::PasswordReset {
         email: email.clone(),
-        code,
+        code: code.clone(),
         password: AccountForm::get(&f.password).to_owned(),
     };
     match accounts::reset_password(&state, r).await {
@@ -528,12 +530,12 @@ pub async fn reset(
         )),
         Err(Refusal::Store(loket_store::StoreError::VerificationFailed)) => Ok(render_with(
             axum::http::StatusCode::OK,
-            &page.field_error(t, "code", "wrong"),
+            &without_code().field_error(t, "code", "wrong"),
         )),
         Err(Refusal::TooManyAttempts {
             what,
             retry_after_seconds,
-        }) => too_many(t, page, what, retry_after_seconds),
+        }) => too_many(t, without_code(), what, retry_after_seconds),
         Err(r) => Err(r.into()),
     }
 }
