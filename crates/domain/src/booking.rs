@@ -73,6 +73,12 @@ impl BookingState {
         }
     }
 
+    /// Whether a booking in this (effective) state has a receipt to show at the office:
+    /// it is paid and its visit has not ended.
+    pub fn has_receipt(&self) -> bool {
+        *self == Self::Paid
+    }
+
     /// The state as seen at `now`: an unpaid hold past its deadline reads as expired even
     /// before the worker has swept it.
     pub fn effective(&self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> Self {
@@ -347,6 +353,15 @@ pub fn payment_deadline(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_paid_booking_has_a_receipt() {
+        let with: Vec<_> = BookingState::ALL
+            .into_iter()
+            .filter(|s| s.has_receipt())
+            .collect();
+        assert_eq!(with, [BookingState::Paid]);
+    }
+
     use super::*;
     use chrono::TimeZone;
 

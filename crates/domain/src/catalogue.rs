@@ -250,6 +250,12 @@ pub fn age_on(birth_date: NaiveDate, on: NaiveDate) -> u32 {
     u32::try_from(years).unwrap_or(0)
 }
 
+/// Whether someone born on `birth_date` is a child (under `ADULT_AGE`) on `on`, for the
+/// documents they bring.
+pub fn is_child(birth_date: NaiveDate, on: NaiveDate) -> bool {
+    age_on(birth_date, on) < ADULT_AGE
+}
+
 /// Checks that the applicant may take `validity`: ten years needs age 17 on `on` or marriage.
 pub fn check_validity(
     validity: Validity,
@@ -445,6 +451,19 @@ fn line(item: &str, amount: i64) -> FeeLine {
 // Tests may panic on a broken fixture; that is what a failing test is.
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    #[test]
+    fn a_child_is_under_seventeen_on_the_day() {
+        let born = NaiveDate::from_ymd_opt(2009, 12, 7).unwrap();
+        assert!(is_child(
+            born,
+            NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()
+        ));
+        assert!(!is_child(
+            born,
+            NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
+        ));
+    }
+
     use super::*;
     use serde::de::IntoDeserializer;
     use serde::de::value::{Error as DeError, StrDeserializer};

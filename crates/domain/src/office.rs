@@ -72,6 +72,11 @@ impl Office {
         self.sessions.iter().filter(move |s| s.runs_on(date))
     }
 
+    /// Where to find it: the street address, or the city where none is known.
+    pub fn address_or_city(&self) -> &str {
+        self.address.as_deref().unwrap_or(&self.city)
+    }
+
     /// Looks up a session by code.
     pub fn session(&self, code: &str) -> Option<&SessionWindow> {
         self.sessions.iter().find(|s| s.code == code)

@@ -181,7 +181,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         awaiting: effective == BookingState::AwaitingPayment,
         billing_code: grouped_code(code),
         booking_code: loket_domain::BookingCode::of(b.id).to_string(),
-        has_receipt: super::receipt::has_receipt(effective),
+        has_receipt: effective.has_receipt(),
         code: code.to_owned(),
         amount: rupiah(b.fee_total),
         deadline: date_time(t, b.payment_deadline, zone),
@@ -198,10 +198,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
             .map(|a| format!("{} ({})", a.full_name, a.nik.masked()))
             .unwrap_or_else(|| b.nik.masked()),
         office: office.name.clone(),
-        address: office
-            .address
-            .clone()
-            .unwrap_or_else(|| office.city.clone()),
+        address: office.address_or_city().to_owned(),
         when,
         timeline: timeline(t, b, effective, zone),
         can_cancel: check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)
@@ -233,7 +230,7 @@ fn title_key(s: BookingState) -> &'static str {
         BookingState::AwaitingPayment => "booking.title_billing",
         BookingState::Expired => "booking.lapsed.title",
         BookingState::RefundDue => "booking.refund.title",
-        s if super::receipt::has_receipt(s) => "receipt.title_paid",
+        s if s.has_receipt() => "receipt.title_paid",
         _ => "booking.title",
     }
 }

@@ -134,10 +134,7 @@ pub async fn calendar(
     let page = CalendarPage {
         c: Chrome::new(&ctx, t.f("calendar.title", &[("office", &office.name)])),
         office_code: office.code.clone(),
-        address: office
-            .address
-            .clone()
-            .unwrap_or_else(|| office.city.clone()),
+        address: office.address_or_city().to_owned(),
         zone: office.zone_label(),
         month_label: month_year(t, month),
         weekdays: weekday_abbrs(t),

@@ -10,8 +10,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use loket_domain::catalogue::age_on;
-use loket_domain::{BookingCode, BookingState};
+use loket_domain::BookingCode;
+use loket_domain::catalogue::is_child;
 use loket_store::Booking;
 use qrcode::{Color, EcLevel, QrCode};
 use uuid::Uuid;
@@ -25,11 +25,6 @@ use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;
 use crate::usecases::{applicants, bookings};
-
-/// Whether a booking in this state has a receipt: it is paid and not yet over.
-pub fn has_receipt(state: BookingState) -> bool {
-    state == BookingState::Paid
-}
 
 /// What the QR code carries: the whole booking id, in the characters a QR code packs
 /// most tightly (upper case, digits, `:` and `-`), so the front desk's scan finds the
@@ -76,8 +71,6 @@ pub struct ReceiptView {
     pub id: Uuid,
     /// `7K3M-Q9XD`.
     pub code: String,
-    /// The QR code, inline SVG.
-    pub qr: String,
     /// Name and masked NIK.
     pub applicant: String,
     /// The service in words.
@@ -133,7 +126,7 @@ async fn load(
 ) -> Result<Option<Loaded>, PageError> {
     let id = Uuid::parse_str(id).map_err(|_| PageError::NotFound)?;
     let b = bookings::own(state, who.account_id, id).await?;
-    if !has_receipt(b.effective_state(state.now())) {
+    if !b.effective_state(state.now()).has_receipt() {
         return Ok(None);
     }
     let office = planning::office(state, &b.slot.office_code).await?;
@@ -143,30 +136,21 @@ async fn load(
     let date = b.slot.service_date;
     let when = appointment(t, date, session, zone);
     let code = BookingCode::of(b.id).to_string();
-    let qr = qr_svg(
-        &qr_payload(b.id),
-        &t.f("receipt.qr_label", &[("code", &code)]),
-    )
-    .ok_or(PageError::Internal)?;
-    let is_child = applicant
+    let child = applicant
         .as_ref()
-        .is_some_and(|a| age_on(a.birth_date, date) < 17);
+        .is_some_and(|a| is_child(a.birth_date, date));
     let view = ReceiptView {
         id: b.id,
         code,
-        qr,
         applicant: applicant
             .map(|a| format!("{} ({})", a.full_name, a.nik.masked()))
             .unwrap_or_else(|| b.nik.masked()),
         service: service_words(t, &b.service),
         office: office.name.clone(),
-        address: office
-            .address
-            .clone()
-            .unwrap_or_else(|| office.city.clone()),
+        address: office.address_or_city().to_owned(),
         office_hours: office_hours(t, &office),
         when,
-        documents: document_words(t, b.service.kind, is_child),
+        documents: document_words(t, b.service.kind, child),
         amount: rupiah(b.fee_total),
         billing_code: grouped_code(b.billing_code.as_str()),
         paid_at: b.paid_at.map(|p| date_time(t, p, zone)).unwrap_or_default(),
@@ -186,6 +170,8 @@ async fn load(
 struct ReceiptPage {
     c: Chrome,
     r: ReceiptView,
+    /// The QR code, inline SVG (the page's alone: the calendar file has none).
+    qr: String,
 }
 
 /// `GET /bookings/{id}/receipt`: the receipt, or the booking's page while it has none.
@@ -199,9 +185,16 @@ pub async fn receipt(
     let Some(loaded) = load(&state, t, &who, &id).await? else {
         return Ok(Redirect::to(&format!("/bookings/{id}")).into_response());
     };
+    let v = loaded.view;
+    let qr = qr_svg(
+        &qr_payload(v.id),
+        &t.f("receipt.qr_label", &[("code", &v.code)]),
+    )
+    .ok_or(PageError::Internal)?;
     let mut res = render(&ReceiptPage {
         c: Chrome::new(&ctx, t.s("receipt.title").to_owned()),
-        r: loaded.view,
+        r: v,
+        qr,
     });
     // The service worker may keep it; a shared cache may not.
     res.headers_mut().insert(

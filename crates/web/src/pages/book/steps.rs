@@ -4,7 +4,7 @@
 use askama::Template;
 use chrono::{Datelike, Months};
 use loket_domain::catalogue::{
-    ApplicationKind, PassportType, Processing, ServiceRequest, TravelPurpose, Validity, age_on,
+    ApplicationKind, PassportType, Processing, ServiceRequest, TravelPurpose, Validity, is_child,
     required_documents,
 };
 use loket_store::Applicant;
@@ -551,7 +551,7 @@ pub async fn check_view(
         .await?
         .quote(&r, today)
         .map_err(|_| PageError::from(Refusal::NotFound("fee")))?;
-    let is_child = age_on(a.birth_date, date) < 17;
+    let child = is_child(a.birth_date, date);
     Ok(CheckView {
         answers,
         fee_lines: quote
@@ -560,7 +560,7 @@ pub async fn check_view(
             .map(|l| (t.s(&format!("fee.{}", l.item)).to_owned(), rupiah(l.amount)))
             .collect(),
         total: rupiah(quote.total),
-        documents: document_words(t, r.kind, is_child),
+        documents: document_words(t, r.kind, child),
         hidden: d.carried(Step::Check),
         window_minutes: state.settings.payment_window_minutes,
     })
