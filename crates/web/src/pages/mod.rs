@@ -12,6 +12,7 @@ pub mod book;
 pub mod bookings;
 mod context;
 pub mod forms;
+mod gzip;
 mod ics;
 pub mod offices;
 pub mod receipt;
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .layer(middleware::from_fn_with_state(state, context::page_context))
         .merge(assets::router())
+        .layer(middleware::from_fn(gzip::html))
         .layer(CompressionLayer::new().gzip(true))
 }
 

@@ -364,7 +364,7 @@ async fn a_refused_hold_gets_a_page_that_says_what_happened_and_what_to_do_next(
     fields.pop();
     fields.push(("key".into(), "two".into()));
     let nik = hold(&app, &cookie, &fields).await;
-    assert_eq!(nik.reply.status, 200);
+    assert_eq!(nik.reply.status, 409);
     assert!(nik.one("title").starts_with("Galat:"));
     assert_eq!(
         nik.one("#refusal-title"),
@@ -390,6 +390,7 @@ async fn a_refused_hold_gets_a_page_that_says_what_happened_and_what_to_do_next(
     full.push(("csrf".into(), b_csrf));
     full.push(("key".into(), "three".into()));
     let gone = hold(&app, &b_cookie, &full).await;
+    assert_eq!(gone.reply.status, 409, "{}", gone.reply.text);
     assert_eq!(gone.one("#refusal-title"), "Sesi ini baru saja penuh");
     assert!(
         gone.one(".error-summary")

@@ -43,7 +43,7 @@ async fn a_date_not_open_yet_says_when_its_places_open_in_the_offices_zone(backe
     form.push(("csrf".into(), csrf));
     form.push(("key".into(), "not-yet".into()));
     let held = hold(&app, &cookie, &form).await;
-    assert_eq!(held.reply.status, 200, "{}", held.reply.text);
+    assert_eq!(held.reply.status, 409, "{}", held.reply.text);
     assert_eq!(held.one("#refusal-title"), "Kuota tanggal ini belum dibuka");
     assert!(
         held.one(".error-summary")

@@ -9,6 +9,7 @@ mod steps;
 
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use chrono_tz::Tz;
 use loket_domain::availability::{DayStatus, Unbookable};
@@ -22,7 +23,7 @@ pub use steps::{DateTarget, date_step, document_words, service_words};
 
 use super::forms::{CheckedForm, Tokened};
 use super::session::{NotSignedIn, SignedIn};
-use super::{Chrome, PageCtx, PageError, PageResult, render};
+use super::{Chrome, PageCtx, PageError, PageResult, render, render_with};
 use crate::format::date_time;
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -205,7 +206,8 @@ impl Tokened for HoldForm {
     }
 }
 
-/// `POST /book`: holds the place, then shows the billing page. A session that ended while
+/// `POST /book`: holds the place, then shows the billing page; a refusal is the check
+/// page again with its message, answered 409. A session that ended while
 /// the applicant was checking the answers sends them to log in and back to this check
 /// page, every answer kept.
 pub async fn hold(
@@ -252,9 +254,14 @@ pub async fn hold(
                 .await?
                 .time_zone;
             let panel = refusal_panel(t, &d, zone, refusal)?;
-            let applicants = crate::usecases::applicants::list(&state, who.account_id).await?;
-            let view = check_view(&state, t, &d, &applicants).await?;
-            Ok(render(&CheckPage::new(&ctx, t, view, Some(panel))))
+            let applicant =
+                crate::usecases::applicants::own(&state, who.account_id, applicant_id).await?;
+            let view = check_view(&state, t, &d, applicant.as_slice()).await?;
+            // 409, as the API answers: the page is the answer, and a tool sees the refusal.
+            Ok(render_with(
+                StatusCode::CONFLICT,
+                &CheckPage::new(&ctx, t, view, Some(panel)),
+            ))
         }
     }
 }
