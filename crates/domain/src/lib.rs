@@ -7,6 +7,7 @@ pub mod booking;
 pub mod booking_code;
 pub mod calendar;
 pub mod catalogue;
+pub mod floor;
 pub mod nik;
 pub mod notice;
 pub mod office;

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::ttl::TtlMap;
 use crate::types::*;
 use crate::{
-    AccountStore, BookingStore, DynStore, NoticeStore, OutboxStore, QuotaStore, ReferenceStore,
-    Store, StoreError, StoreResult,
+    AccountStore, BookingStore, DynStore, FloorStore, NoticeStore, OutboxStore, QuotaStore,
+    ReferenceStore, Store, StoreError, StoreResult,
 };
 
 /// How long each cache keeps a copy; zero turns that cache off.
@@ -49,6 +49,9 @@ pub struct CachedStore {
     inner: DynStore,
     full_slots: TtlMap<SlotKey, ()>,
     principals: TtlMap<String, (Principal, DateTime<Utc>)>,
+    /// Applicants by (account, id). An applicant is never changed or removed once added,
+    /// so a copy is never wrong; only people found are kept.
+    applicants: TtlMap<(Uuid, Uuid), Applicant>,
     offices: TtlMap<String, Office>,
     fees: TtlMap<(), Arc<FeeSchedule>>,
     days: TtlMap<(String, NaiveDate), Arc<DayInputs>>,
@@ -62,6 +65,7 @@ impl CachedStore {
             inner,
             full_slots: TtlMap::new(options.full_slots, 10_000),
             principals: TtlMap::new(options.principals, 100_000),
+            applicants: TtlMap::new(options.principals, 100_000),
             offices: TtlMap::new(options.reference, 1_000),
             fees: TtlMap::new(options.reference, 1),
             days: TtlMap::new(options.reference, 10_000),
@@ -344,8 +348,18 @@ wrap!(AccountStore {
     fn create_token(&self, token_hash: &str, principal: &Principal, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> StoreResult<()>;
     fn add_applicant(&self, applicant: &Applicant, now: DateTime<Utc>) -> StoreResult<()>;
     fn list_applicants(&self, account: Uuid) -> StoreResult<Vec<Applicant>>;
-    fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>>;
 }
+    async fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>> {
+        if let Some(a) = self.applicants.get(&(account, id)) {
+            return Ok(Some(a));
+        }
+        let found = self.inner.get_applicant(account, id).await?;
+        if let Some(a) = &found {
+            self.applicants.put((account, id), a.clone());
+        }
+        Ok(found)
+    }
+
     async fn principal(
         &self,
         token_hash: &str,
@@ -410,3 +424,8 @@ impl std::ops::Deref for CachedStore {
         self
     }
 }
+
+wrap!(FloorStore {
+    fn issue_walk_in(&self, w: &NewWalkIn) -> StoreResult<Ticket>;
+    fn tickets_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Ticket>>;
+});

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// Every place in the slot is held or paid.
     #[error("quota full")]
     QuotaFull,
+    /// The day's priority walk-in quota is used up.
+    #[error("priority quota full")]
+    PriorityQuotaFull,
     /// The NIK already holds an active booking.
     #[error("this NIK already has an active booking")]
     NikHasActiveBooking,

@@ -49,6 +49,7 @@ pub trait Store:
     + AccountStore
     + OutboxStore
     + NoticeStore
+    + FloorStore
     + Send
     + Sync
     + 'static
@@ -332,9 +333,23 @@ pub trait NoticeStore: Send + Sync {
     async fn record_notices(&self, notices: &[Notice], now: DateTime<Utc>) -> StoreResult<u64>;
 }
 
+/// The office floor's queue: tickets numbered per office, day and series, never twice,
+/// whichever counter or instance asks.
+#[async_trait]
+pub trait FloorStore: Send + Sync {
+    /// Registers a priority walk-in: takes the next P number of the office's day and
+    /// issues its ticket, with an audit entry, in one transaction. The number is taken only
+    /// while fewer than `w.quota` priority tickets were issued that day, in the same
+    /// statement; otherwise `PriorityQuotaFull`.
+    async fn issue_walk_in(&self, w: &NewWalkIn) -> StoreResult<Ticket>;
+    /// The office's tickets of `date`, in the order they were issued.
+    async fn tickets_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Ticket>>;
+}
+
 /// Everything a caller holding a concrete `SqlStore` imports to call store methods.
 pub mod prelude {
     pub use crate::{
-        AccountStore, BookingStore, NoticeStore, OutboxStore, QuotaStore, ReferenceStore, Store,
+        AccountStore, BookingStore, FloorStore, NoticeStore, OutboxStore, QuotaStore,
+        ReferenceStore, Store,
     };
 }

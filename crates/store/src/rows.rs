@@ -145,6 +145,26 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<BookingEvent> {
     })
 }
 
+pub(crate) fn ticket_from_row(r: &Row) -> StoreResult<Ticket> {
+    use loket_domain::floor::{PriorityBasis, Series, TicketNumber, TicketState};
+    let series = Series::parse(&r.text("series")?).ok_or_else(|| corrupt("ticket series"))?;
+    let number = u32::try_from(r.i64("number")?).map_err(|_| corrupt("ticket number"))?;
+    Ok(Ticket {
+        id: r.uuid("id")?,
+        office_code: r.text("office_code")?,
+        service_date: r.date("service_date")?,
+        number: TicketNumber { series, number },
+        booking_id: r.opt_uuid("booking_id")?,
+        priority_basis: r
+            .opt_text("priority_basis")?
+            .map(|b| PriorityBasis::parse(&b).ok_or_else(|| corrupt("priority basis")))
+            .transpose()?,
+        state: TicketState::parse(&r.text("state")?).ok_or_else(|| corrupt("ticket state"))?,
+        issued_at: r.time("issued_at")?,
+        issued_by: r.text("issued_by")?,
+    })
+}
+
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing our own plain structs cannot fail; an empty object keeps the row readable.
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())

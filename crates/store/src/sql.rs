@@ -99,6 +99,19 @@ pub const SLOTS_FOLLOWING_DEFAULT: &str = "SELECT s.id, s.service_date, s.capaci
     AND o.service_date = s.service_date AND o.session_code = s.session_code AND o.class = s.class) \
     ORDER BY s.id";
 pub const SET_SLOT_CAPACITY: &str = "UPDATE slots SET capacity = $2 WHERE id = $1";
+/// The next number of an office's day and series ($1-$3), taken only while fewer than $4
+/// were issued; no row when the limit is reached.
+pub const NEXT_TICKET_NUMBER: &str = "INSERT INTO queue_counters (office_code, service_date, series, issued) \
+    SELECT $1, $2, $3, 1 WHERE $4 > 0 \
+    ON CONFLICT (office_code, service_date, series) DO UPDATE SET issued = queue_counters.issued + 1 \
+    WHERE queue_counters.issued < $4 RETURNING issued";
+pub const INSERT_TICKET: &str = "INSERT INTO tickets (id, office_code, service_date, series, number, \
+    booking_id, priority_basis, state, issued_at, issued_by) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+pub const TICKETS_OF_DAY: &str = "SELECT id, office_code, service_date, series, number, booking_id, \
+    priority_basis, state, issued_at, issued_by FROM tickets \
+    WHERE office_code = $1 AND service_date = $2 ORDER BY issued_at, series, number";
+
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, actor_name, office_code, action, subject, \
     before_value, after_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 pub const LIST_AUDIT_OFFICE: &str = "SELECT id, at, actor_name, office_code, action, subject, before_value, \
@@ -409,6 +422,9 @@ pub const SHARED: &[&str] = &[
     UPSERT_QUOTA_OVERRIDE,
     SLOTS_FOLLOWING_DEFAULT,
     SET_SLOT_CAPACITY,
+    NEXT_TICKET_NUMBER,
+    INSERT_TICKET,
+    TICKETS_OF_DAY,
     INSERT_AUDIT,
     LIST_AUDIT_OFFICE,
     LIST_AUDIT_ALL,

@@ -6,6 +6,7 @@ use loket_domain::booking::AllocationPolicy;
 use loket_domain::booking::BookingState;
 use loket_domain::calendar::{Holiday, OfficeException};
 use loket_domain::catalogue::{FeeLine, ServiceRequest, TravelPurpose};
+use loket_domain::floor::{PriorityBasis, TicketNumber, TicketState};
 use loket_domain::quota::ServiceClass;
 use loket_domain::{BillingCode, Nik, Sex};
 use serde::{Deserialize, Serialize};
@@ -465,4 +466,50 @@ pub struct Notice {
     pub key: NoticeKey,
     /// The mail, if one is to be sent.
     pub mail: Option<OutgoingMail>,
+}
+
+/// A queue ticket on an office's floor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ticket {
+    /// Id.
+    pub id: Uuid,
+    /// The office.
+    pub office_code: String,
+    /// The day it was issued for, in the office's zone.
+    pub service_date: NaiveDate,
+    /// Series and number, e.g. P-003.
+    #[serde(serialize_with = "ticket_number")]
+    pub number: TicketNumber,
+    /// The booking checked in with it (none for a walk-in).
+    pub booking_id: Option<Uuid>,
+    /// For a priority walk-in, why.
+    pub priority_basis: Option<PriorityBasis>,
+    /// Where it stands.
+    pub state: TicketState,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// Who issued it (staff username).
+    pub issued_by: String,
+}
+
+fn ticket_number<S: serde::Serializer>(n: &TicketNumber, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(n)
+}
+
+/// A priority walk-in to register: the ticket is issued only while the day's priority
+/// quota (`quota`, from the office's quota plan for that day) has room.
+#[derive(Clone, Debug)]
+pub struct NewWalkIn {
+    /// The office.
+    pub office_code: String,
+    /// Today, in the office's zone.
+    pub service_date: NaiveDate,
+    /// Why the person is served as a priority (already checked against the birth date).
+    pub basis: PriorityBasis,
+    /// The day's priority quota.
+    pub quota: i64,
+    /// The officer registering it.
+    pub actor: Actor,
+    /// Now.
+    pub now: DateTime<Utc>,
 }

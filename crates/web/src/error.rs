@@ -241,6 +241,12 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::not_found("resource"),
             StoreError::QuotaFull => Self::new(S::CONFLICT, "quota-full", "This session is full")
                 .detail("every place in this session is taken; choose another date or session"),
+            StoreError::PriorityQuotaFull => Self::new(
+                S::CONFLICT,
+                "priority-quota-full",
+                "Today's priority quota is used up",
+            )
+            .detail("the head of office may raise today's priority quota"),
             StoreError::NikHasActiveBooking => Self::new(
                 S::CONFLICT,
                 "nik-active-booking",

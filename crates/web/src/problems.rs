@@ -194,6 +194,13 @@ pub const INVALID_NIK: ProblemType = p(
 // Bookings and payments.
 /// 409: every place of the session is taken.
 pub const QUOTA_FULL: ProblemType = p(S::CONFLICT, "quota-full", "This session is full");
+/// 409: the office's priority walk-ins for today are used up (the head of office may
+/// raise the quota).
+pub const PRIORITY_QUOTA_FULL: ProblemType = p(
+    S::CONFLICT,
+    "priority-quota-full",
+    "Today's priority quota is used up",
+);
 /// 409: the date's places open later (`opens_at`).
 pub const NOT_YET_RELEASED: ProblemType = p(
     S::CONFLICT,
@@ -283,6 +290,7 @@ pub const ALL: &[ProblemType] = &[
     APPLICANT_EXISTS,
     INVALID_NIK,
     QUOTA_FULL,
+    PRIORITY_QUOTA_FULL,
     NOT_YET_RELEASED,
     OFFICE_CLOSED,
     NIK_ACTIVE_BOOKING,

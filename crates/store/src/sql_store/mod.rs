@@ -5,6 +5,7 @@
 
 mod accounts;
 mod bookings;
+mod floor;
 mod notices;
 mod outbox;
 mod quotas;

@@ -38,6 +38,7 @@ mod cached;
 mod calendar;
 mod concurrency;
 mod counts;
+mod floor;
 mod notices;
 mod offices;
 mod one_booking_per_nik;

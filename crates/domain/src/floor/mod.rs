@@ -1,0 +1,13 @@
+//! The office floor: queue tickets and how they are read out, who may be served as a
+//! priority walk-in, when a booking may be checked in, and the order counters call in.
+//! Rules only; the store numbers tickets and keeps the queue.
+
+pub mod call;
+pub mod check_in;
+pub mod priority;
+pub mod ticket;
+
+pub use call::{CallPolicy, Waiting, next_to_call};
+pub use check_in::{CheckInRefusal, CheckInWindow};
+pub use priority::{PriorityBasis, PriorityRefusal, PriorityRules};
+pub use ticket::{Series, TicketNumber, TicketState};
