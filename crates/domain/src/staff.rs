@@ -54,6 +54,10 @@ pub const OFFICE_MANAGERS: [StaffRole; 3] = [
     StaffRole::SystemAdmin,
 ];
 
+/// The roles that work an office's front desk: check-in and priority walk-ins (the head
+/// of office stands in, and raises the priority quota on the spot).
+pub const FRONT_DESK: [StaffRole; 2] = [StaffRole::FrontDesk, StaffRole::HeadOfOffice];
+
 /// Why a staff member may not act on an office.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeRefusal {

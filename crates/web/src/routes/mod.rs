@@ -7,6 +7,7 @@ pub mod bookings;
 pub mod calendar;
 pub mod dev;
 pub mod docs;
+pub mod floor;
 pub mod health;
 pub mod offices;
 pub mod payments;
@@ -37,6 +38,7 @@ use crate::state::AppState;
         (name = "payments", description = "Bank payment notifications"),
         (name = "quotas", description = "Quota management (staff)"),
         (name = "calendar", description = "Holidays and office closures"),
+        (name = "floor", description = "The office floor: priority walk-ins and queue tickets (staff)"),
         (name = "staff", description = "Staff login"),
         (name = "dev", description = "Dev and demo only: simulated bank, mailbox, clock"),
     )
@@ -65,7 +67,8 @@ pub fn api(dev_tools: bool) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(bookings::router())
         .merge(payments::router())
         .merge(quotas::router())
-        .merge(calendar::router());
+        .merge(calendar::router())
+        .merge(floor::router());
     if dev_tools {
         r = r.merge(payments::dev_router()).merge(dev::router());
     }

@@ -10,6 +10,7 @@ use loket_domain::Sex;
 use loket_domain::booking::BookingState;
 use loket_domain::calendar::{ExceptionKind, HolidayKind};
 use loket_domain::catalogue::{ApplicationKind, PassportType, Processing, TravelPurpose, Validity};
+use loket_domain::floor::{PriorityBasis, TicketState};
 use loket_domain::quota::ServiceClass;
 use loket_store::{PaymentOutcome, StaffRole};
 use utoipa::openapi::RefOr;
@@ -94,6 +95,21 @@ string_enum!(
     "ServiceClass",
     "Quota class: online and express places are booked; priority walk-in places are given at the office.",
     ServiceClass::ALL.iter().map(ServiceClass::as_str).collect()
+);
+string_enum!(
+    PriorityBasisSchema,
+    "PriorityBasis",
+    "Why a walk-in is served as a priority: the elderly and small children are checked by the birth date, the others are stated.",
+    PriorityBasis::ALL
+        .iter()
+        .map(PriorityBasis::as_str)
+        .collect()
+);
+string_enum!(
+    TicketStateSchema,
+    "TicketState",
+    "Where a queue ticket stands.",
+    TicketState::ALL.iter().map(TicketState::as_str).collect()
 );
 string_enum!(
     BookingStateSchema,

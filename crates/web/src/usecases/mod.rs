@@ -10,6 +10,7 @@ pub mod applicants;
 pub mod availability;
 pub mod bookings;
 pub mod fields;
+pub mod floor;
 pub mod notices;
 pub mod payments;
 pub mod reference;

@@ -35,6 +35,7 @@ mod bookings;
 mod calendar;
 mod concurrency;
 mod errors;
+mod floor;
 mod health;
 mod limits;
 mod offices;
