@@ -139,6 +139,10 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Seconds between passes of the booking mail (notices) worker.
     pub notice_interval_seconds: u64,
+    /// Age from which a walk-in counts as elderly (a priority), on the service day.
+    pub priority_elderly_from: u32,
+    /// Age under which a child counts as small (a priority), on the service day.
+    pub priority_small_child_under: u32,
     /// Hours after which a booking change no longer gets its mail (after an outage of the
     /// worker, say): it is marked noticed without one.
     pub notice_max_age_hours: i64,
@@ -195,6 +199,8 @@ impl Default for Settings {
             login_lockout_minutes: 15,
             public_url: None,
             notice_interval_seconds: 5,
+            priority_elderly_from: 60,
+            priority_small_child_under: 5,
             notice_max_age_hours: 6,
             code_max_failures: 5,
             code_lockout_minutes: 15,
@@ -233,6 +239,14 @@ pub const MIN_WEBHOOK_SECRET_BYTES: usize = 32;
 pub const DEFAULT_CONFIG_DIR: &str = "configuration";
 
 impl Settings {
+    /// The priority walk-in age thresholds.
+    pub fn priority_rules(&self) -> loket_domain::floor::PriorityRules {
+        loket_domain::floor::PriorityRules {
+            elderly_from: self.priority_elderly_from,
+            small_child_under: self.priority_small_child_under,
+        }
+    }
+
     /// Loads the layers below `overrides` (command-line values, already merged by the caller).
     ///
     /// `config_dir` is `None` when the operator named no folder: then a missing
@@ -387,6 +401,14 @@ impl Settings {
                     .into(),
             ));
         }
+        if !(40..=100).contains(&self.priority_elderly_from)
+            || !(1..=17).contains(&self.priority_small_child_under)
+        {
+            return Err(ConfigError::Invalid(
+                "priority_elderly_from must be between 40 and 100 and priority_small_child_under between 1 and 17"
+                    .into(),
+            ));
+        }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError::Invalid(format!(
                 "bind {:?} is not HOST:PORT",
@@ -526,6 +548,8 @@ fn toml_lines(s: &Settings) -> String {
         ("Minutes failed logins are counted over, and the lockout lasts.", "login_lockout_minutes", s.login_lockout_minutes.to_string()),
         ("Seconds between passes of the booking mail worker (held, paid, reminder, reschedule, cancel, refund, expiry).", "notice_interval_seconds", s.notice_interval_seconds.to_string()),
         ("Hours after which a booking change no longer gets its mail (after an outage of the worker, say).", "notice_max_age_hours", s.notice_max_age_hours.to_string()),
+        ("Age from which a walk-in counts as elderly, a priority (on the service day).", "priority_elderly_from", s.priority_elderly_from.to_string()),
+        ("Age under which a child counts as small, a priority (on the service day).", "priority_small_child_under", s.priority_small_child_under.to_string()),
         ("Wrong one-time codes (email verification, password reset) for one email address before its codes are refused for a while, even the right one (per instance).", "code_max_failures", s.code_max_failures.to_string()),
         ("Minutes wrong codes are counted over, and the lockout lasts.", "code_lockout_minutes", s.code_lockout_minutes.to_string()),
         ("Codes mailed to one email address (registration, new code, password reset) per window, so nobody's mailbox can be flooded (per instance).", "address_max_mails", s.address_max_mails.to_string()),
@@ -564,6 +588,27 @@ mod tests {
         };
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("unsupported scheme \"mysql\""), "{e}");
+    }
+
+    #[test]
+    fn priority_ages_are_settings_within_sense() {
+        let s = Settings {
+            priority_elderly_from: 65,
+            priority_small_child_under: 3,
+            ..Settings::default()
+        };
+        assert!(s.validate().is_ok());
+        assert_eq!(s.priority_rules().elderly_from, 65);
+        assert_eq!(Settings::default().priority_rules(), Default::default());
+        for (elderly, child) in [(0, 5), (60, 0), (101, 5), (60, 18)] {
+            let bad = Settings {
+                priority_elderly_from: elderly,
+                priority_small_child_under: child,
+                ..Settings::default()
+            };
+            let e = bad.validate().unwrap_err().to_string();
+            assert!(e.contains("priority_elderly_from"), "{e}");
+        }
     }
 
     #[test]

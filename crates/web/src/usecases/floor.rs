@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use loket_domain::availability::{DayStatus, Unbookable};
-use loket_domain::floor::{PriorityBasis, PriorityRules};
+use loket_domain::floor::PriorityBasis;
 use loket_domain::quota::ServiceClass;
 use loket_store::{Actor, NewWalkIn, Ticket};
 
@@ -30,7 +30,9 @@ pub async fn register_walk_in(
     let office = planning::office(state, office_code).await?;
     let now = state.now();
     let today = loket_domain::release::local_date(now, office.time_zone);
-    PriorityRules::default()
+    state
+        .settings
+        .priority_rules()
         .check(w.basis, w.birth_date, today)
         .map_err(|e| Refusal::Field {
             field: "birth_date",
