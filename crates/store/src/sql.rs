@@ -255,6 +255,14 @@ macro_rules! booking_select {
 pub const GET_BOOKING: &str = booking_select!("WHERE id = $1");
 pub const BOOKING_BY_IDEMPOTENCY: &str =
     booking_select!("WHERE account_id = $1 AND idempotency_key = $2");
+/// PostgreSQL: the bookings of many (account, Idempotency-Key) pairs at once, $1 a JSON
+/// array of `{"a": account id, "k": key}` (see `sql_store::key_lookups`).
+pub const BOOKINGS_BY_IDEMPOTENCY_KEYS: &str = "SELECT idempotency_key, id, account_id, applicant_id, \
+    nik, slot_id, office_code, service_date, session_code, class, state, billing_code, \
+    payment_deadline, service, travel_purpose, fee_table_code, fee_total, fee_lines, \
+    reschedules_used, created_at, updated_at, paid_at, request_fingerprint FROM bookings \
+    WHERE (account_id, idempotency_key) IN (SELECT k.a, k.k \
+    FROM jsonb_to_recordset(CAST($1 AS TEXT)::jsonb) AS k(a uuid, k text))";
 pub const BOOKING_BY_BILLING_CODE: &str = booking_select!("WHERE billing_code = $1");
 pub const LIST_BOOKINGS: &str =
     booking_select!("WHERE account_id = $1 ORDER BY created_at DESC, id");
@@ -506,6 +514,7 @@ pub const PER_ENGINE: &[(&str, &str)] = &[
 
 /// Statements only PostgreSQL runs (the prepare test prepares them there).
 pub const POSTGRES_ONLY: &[&str] = &[
+    BOOKINGS_BY_IDEMPOTENCY_KEYS,
     INSERT_BOOKINGS_IF_NIK_FREE,
     LOCK_LAPSED_SLOTS,
     LOCK_NO_SHOW_SLOTS,

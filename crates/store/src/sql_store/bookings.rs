@@ -101,6 +101,10 @@ impl BookingStore for SqlStore {
         account: Uuid,
         key: &str,
     ) -> StoreResult<Option<Booking>> {
+        // PostgreSQL answers concurrent lookups in one query (`key_lookups`).
+        if let Some(k) = &self.key_lookups {
+            return k.lookup(&self.pool, account, key).await;
+        }
         let row = self
             .fetch_by_key(BOOKING_BY_IDEMPOTENCY, args![account, key])
             .await?;

@@ -6,6 +6,7 @@
 mod accounts;
 mod bookings;
 mod floor;
+mod key_lookups;
 mod notices;
 mod outbox;
 mod quotas;
@@ -41,6 +42,8 @@ pub struct SqlStore {
     readers: Option<std::sync::Arc<crate::lite::Readers>>,
     /// PostgreSQL's allocations waiting per slot (group commit); None on SQLite.
     slot_queues: Option<std::sync::Arc<crate::allocation::postgres::SlotQueues>>,
+    /// PostgreSQL's Idempotency-Key lookups waiting for one query; None on SQLite.
+    key_lookups: Option<std::sync::Arc<key_lookups::KeyLookups>>,
 }
 
 impl SqlStore {
@@ -84,6 +87,7 @@ impl SqlStore {
                 allocator: None,
                 readers: None,
                 slot_queues: None,
+                key_lookups: None,
             };
             // An in-memory database cannot be shared with a second connection: it keeps
             // the transactional path for every allocation.
@@ -114,6 +118,7 @@ impl SqlStore {
                 allocator: None,
                 readers: None,
                 slot_queues: Some(Default::default()),
+                key_lookups: Some(Default::default()),
             })
         } else {
             Err(StoreError::Database(sqlx::Error::Configuration(

@@ -26,6 +26,7 @@ conformance!(
     a_quota_change_racing_the_first_bookings_never_leaves_more_taken_than_capacity,
     ten_simultaneous_applicant_additions_stop_at_five,
     simultaneous_retries_with_one_idempotency_key_all_get_the_same_booking,
+    many_simultaneous_key_lookups_each_find_their_own_booking_or_none,
     simultaneous_deliveries_of_one_payment_settle_it_once,
     two_instances_sweeping_at_once_expire_each_hold_once,
     two_instances_claiming_mail_at_once_never_claim_the_same_mail,
@@ -280,6 +281,48 @@ async fn simultaneous_retries_with_one_idempotency_key_all_get_the_same_booking(
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// 120 lookups at once (on PostgreSQL answered together, a query for many): each finds
+/// the booking its account made with its key, and none where there is none (another
+/// account's key, an unused key). A key the database refuses (a NUL character on
+/// PostgreSQL) fails alone, not the lookups answered with it.
+async fn many_simultaneous_key_lookups_each_find_their_own_booking_or_none(db: Ctx) {
+    seed(&db.store).await;
+    let mut made = Vec::new();
+    for i in 0..4u64 {
+        let a = person(&db.store).await;
+        let mut req = request(&a, &slot(day(i), "s1"), t0());
+        req.idempotency_key = Some(format!("key-{i}"));
+        let b = db.store.allocate(req).await.unwrap();
+        made.push((a.account_id, b.id));
+    }
+    let store = db.store.clone();
+    let made2 = made.clone();
+    let results = stampede(120, |i| {
+        let store = store.clone();
+        let (account, _) = made2[i % 4];
+        let key = match i % 5 {
+            0 | 1 | 2 => format!("key-{}", i % 4),
+            3 => "never-used".to_owned(),
+            _ => "bad\0key".to_owned(),
+        };
+        async move { (i, store.booking_by_idempotency_key(account, &key).await) }
+    })
+    .await;
+    let mut wrong = Vec::new();
+    for (i, r) in results {
+        let expected = match i % 5 {
+            0..=2 => Some(made[i % 4].1),
+            _ => None,
+        };
+        match (i % 5, r) {
+            (4, Err(_)) if db.engine == Engine::Postgres => {}
+            (_, Ok(found)) if found.as_ref().map(|b| b.id) == expected => {}
+            (_, other) => wrong.push(format!("{i}: {other:?}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 async fn simultaneous_deliveries_of_one_payment_settle_it_once(db: Ctx) {
