@@ -303,7 +303,7 @@ async fn many_simultaneous_key_lookups_each_find_their_own_booking_or_none(db: C
         let store = store.clone();
         let (account, _) = made2[i % 4];
         let key = match i % 5 {
-            0 | 1 | 2 => format!("key-{}", i % 4),
+            0..=2 => format!("key-{}", i % 4),
             3 => "never-used".to_owned(),
             _ => "bad\0key".to_owned(),
         };
