@@ -392,6 +392,19 @@ async fn a_refused_hold_gets_a_page_that_says_what_happened_and_what_to_do_next(
     let gone = hold(&app, &b_cookie, &full).await;
     assert_eq!(gone.reply.status, 409, "{}", gone.reply.text);
     assert_eq!(gone.one("#refusal-title"), "Sesi ini baru saja penuh");
+    // The session cannot be held again: the answers and the way on, no hold button, fee
+    // or documents (the page most people get when a quota opens, kept small); the page
+    // of another refusal keeps them.
+    assert!(gone.attr("form[action='/book']", "method").is_empty());
+    assert!(gone.all("table").is_empty() && gone.all("dd.change").is_empty());
+    assert_eq!(gone.all("dl.answers .answer").len(), 5);
+    assert_eq!(nik.attr("form[action='/book']", "method"), ["post"]);
+    assert!(
+        gone.reply.text.len() * 3 < nik.reply.text.len() * 2,
+        "{} bytes, not lighter than {}",
+        gone.reply.text.len(),
+        nik.reply.text.len()
+    );
     assert!(
         gone.one(".error-summary")
             .contains("Pilih sesi atau tanggal lain"),

@@ -164,6 +164,10 @@ pub struct CheckPage {
     v: CheckView,
     refusal: Option<RefusalPanel>,
     key: String,
+    /// The session filled up: the answers and the way to another date only, no fee,
+    /// documents or hold button (the session cannot be held again). It is the page most
+    /// people get at the moment a quota opens, so it is kept small.
+    light: bool,
 }
 
 /// A refusal of the hold, said in words, with the next step.
@@ -176,6 +180,8 @@ pub struct RefusalPanel {
     pub href: String,
     /// The link's text.
     pub link: String,
+    /// Whether it says the session is full.
+    pub full: bool,
 }
 
 impl CheckPage {
@@ -185,6 +191,7 @@ impl CheckPage {
         Self {
             c,
             v,
+            light: refusal.as_ref().is_some_and(|r| r.full),
             refusal,
             key: hex::encode(rand::random::<[u8; 16]>()),
         }
@@ -275,11 +282,13 @@ fn refusal_panel(t: Tr, d: &Draft, zone: Tz, r: Refusal) -> Result<RefusalPanel,
         body: t.s(&format!("book.refused.{key}.body")).to_owned(),
         href,
         link: t.s(link).to_owned(),
+        full: false,
     };
     Ok(match r {
-        Refusal::Store(StoreError::QuotaFull) => {
-            panel("full", change(Step::Date), "book.refused.other_date")
-        }
+        Refusal::Store(StoreError::QuotaFull) => RefusalPanel {
+            full: true,
+            ..panel("full", change(Step::Date), "book.refused.other_date")
+        },
         Refusal::Store(StoreError::NikHasActiveBooking) => {
             panel("nik", "/bookings".to_owned(), "book.refused.see_bookings")
         }
