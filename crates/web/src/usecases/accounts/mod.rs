@@ -146,7 +146,7 @@ pub async fn register(
             state.now(),
         )
         .await?;
-    send_code(state, Template::Verification, account_id, &email, locale).await?;
+    send_code(state, CodeMail::Verification, account_id, &email, locale).await?;
     Ok(Registered { account_id })
 }
 
@@ -210,9 +210,18 @@ where
 }
 
 /// Mails a fresh one-time code of `template`'s kind, after storing its hash.
+/// The one-time code mails: each keeps its code in its own place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CodeMail {
+    /// Verifies the email address.
+    Verification,
+    /// Lets the applicant set a new password.
+    PasswordReset,
+}
+
 async fn send_code(
     state: &AppState,
-    template: Template,
+    kind: CodeMail,
     account: Uuid,
     email: &str,
     locale: &str,
@@ -220,21 +229,22 @@ async fn send_code(
     let code = new_code();
     let now = state.now();
     let (hash, expires_at) = (hash_token(&code), now + Duration::minutes(CODE_MINUTES));
-    match template {
-        Template::PasswordReset => {
+    let template = match kind {
+        CodeMail::PasswordReset => {
             state
                 .store
                 .put_password_reset(account, &hash, expires_at)
-                .await?
+                .await?;
+            Template::PasswordReset
         }
-        // Only the two code mails come here.
-        _ => {
+        CodeMail::Verification => {
             state
                 .store
                 .put_verification(account, &hash, expires_at)
-                .await?
+                .await?;
+            Template::Verification
         }
-    }
+    };
     let (subject, body) = mail::render(template, locale, &[("code", &code)]);
     state
         .store
@@ -285,7 +295,7 @@ pub async fn resend_code(
         && !a.verified
     {
         let locale = locale_of(state, a.id).await?;
-        send_code(state, Template::Verification, a.id, &email, &locale).await?;
+        send_code(state, CodeMail::Verification, a.id, &email, &locale).await?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::sessions::account_login;
 use super::{
-    Template, check_code, check_password, count_mail_request, locale_of, normalize_email,
+    CodeMail, check_code, check_password, count_mail_request, locale_of, normalize_email,
     password_hash, send_code,
 };
 use crate::auth::hash_token;
@@ -37,7 +37,7 @@ pub async fn request_password_reset(
     count_mail_request(state, client, &email, state.now())?;
     if let Some(a) = state.store.account_auth(&email).await? {
         let locale = locale_of(state, a.id).await?;
-        send_code(state, Template::PasswordReset, a.id, &email, &locale).await?;
+        send_code(state, CodeMail::PasswordReset, a.id, &email, &locale).await?;
     }
     Ok(())
 }
