@@ -469,7 +469,7 @@ pub struct Notice {
 }
 
 /// A queue ticket on an office's floor.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ticket {
     /// Id.
     pub id: Uuid,
@@ -478,7 +478,6 @@ pub struct Ticket {
     /// The day it was issued for, in the office's zone.
     pub service_date: NaiveDate,
     /// Series and number, e.g. P-003.
-    #[serde(serialize_with = "ticket_number")]
     pub number: TicketNumber,
     /// The booking checked in with it (none for a walk-in).
     pub booking_id: Option<Uuid>,
@@ -490,10 +489,6 @@ pub struct Ticket {
     pub issued_at: DateTime<Utc>,
     /// Who issued it (staff username).
     pub issued_by: String,
-}
-
-fn ticket_number<S: serde::Serializer>(n: &TicketNumber, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(n)
 }
 
 /// A priority walk-in to register: the ticket is issued only while the day's priority

@@ -89,6 +89,15 @@ impl OfficePlan {
         i64::from(self.quotas.capacity(date, session, class))
     }
 
+    /// A class's places over all the sessions that run on `date` (the priority walk-ins'
+    /// quota is the day's, not a session's).
+    pub fn day_capacity(&self, date: NaiveDate, class: ServiceClass) -> i64 {
+        self.office
+            .sessions_on(date)
+            .map(|s| self.planned_capacity(date, &s.code, class))
+            .sum()
+    }
+
     /// Checks that (date, session, class) can be booked now; returns the session.
     pub fn check_bookable(
         &self,

@@ -14,6 +14,8 @@ use reqwest::header::{
 };
 use tokio::sync::Semaphore;
 
+use loket_web::pages::session::encode;
+
 use super::people::{PASSWORD, Person};
 
 /// An account signed in through the pages: the `Cookie` header its browser sends and the
@@ -43,19 +45,6 @@ fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
             let (k, value) = v.split(';').next()?.trim().split_once('=')?;
             (k == name && !value.is_empty()).then(|| value.to_owned())
         })
-}
-
-/// Percent-encodes a form value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Adds what Chromium sends with a same-origin form post from `origin` (built once, as

@@ -130,7 +130,7 @@ async fn post_walk_in(
         basis: checked(basis)?,
         birth_date: checked(birth_date)?,
     };
-    let ticket = floor::register_walk_in(&state, &actor(&staff), &office.code, w).await?;
+    let ticket = floor::register_walk_in(&state, &actor(&staff), office, w).await?;
     Ok((StatusCode::CREATED, Json(ticket.into())))
 }
 

@@ -1,13 +1,14 @@
 //! The office floor: priority walk-ins now; check-in, counters and calls as they land.
 
 use chrono::NaiveDate;
+use loket_domain::Office;
 use loket_domain::availability::{DayStatus, Unbookable};
 use loket_domain::floor::PriorityBasis;
 use loket_domain::quota::ServiceClass;
 use loket_store::{Actor, NewWalkIn, Ticket};
 
 use super::{Refusal, UseCaseResult};
-use crate::planning::{self, OfficePlan};
+use crate::planning::OfficePlan;
 use crate::state::AppState;
 
 /// A priority walk-in as the front desk registers it.
@@ -18,16 +19,15 @@ pub struct WalkIn {
     pub birth_date: NaiveDate,
 }
 
-/// Registers a priority walk-in at `office_code` for today (the office's date): checks the
+/// Registers a priority walk-in at `office` for today (the office's date): checks the
 /// basis against the birth date, then issues a P ticket within today's priority quota
 /// (the sum over today's sessions of the office's priority walk-in places).
 pub async fn register_walk_in(
     state: &AppState,
     actor: &Actor,
-    office_code: &str,
+    office: Office,
     w: WalkIn,
 ) -> UseCaseResult<Ticket> {
-    let office = planning::office(state, office_code).await?;
     let now = state.now();
     let today = loket_domain::release::local_date(now, office.time_zone);
     state
@@ -46,13 +46,7 @@ pub async fn register_walk_in(
             horizon_days: plan.office.booking_horizon_days,
         });
     }
-    let quota = plan
-        .office
-        .sessions
-        .iter()
-        .filter(|s| s.runs_on(today))
-        .map(|s| plan.planned_capacity(today, &s.code, ServiceClass::PriorityWalkIn))
-        .sum();
+    let quota = plan.day_capacity(today, ServiceClass::PriorityWalkIn);
     Ok(state
         .store
         .issue_walk_in(&NewWalkIn {

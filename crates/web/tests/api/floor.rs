@@ -11,6 +11,7 @@ api_tests!(
     the_front_desk_registers_priority_walk_ins_until_the_days_quota_is_used_up,
     a_walk_in_is_refused_in_words_when_the_birth_date_does_not_fit_the_basis,
     only_the_offices_front_desk_and_head_register_walk_ins,
+    no_walk_in_is_registered_on_a_day_the_office_is_closed,
 );
 
 /// Moves the clock to 09:00 WIB on the first open Monday-to-Thursday date.
@@ -190,4 +191,25 @@ async fn only_the_offices_front_desk_and_head_register_walk_ins(backend: Backend
         .await
         .problem(403, "forbidden");
     app.post(&url, Some(&desk), &body).await.expect(201);
+}
+
+async fn no_walk_in_is_registered_on_a_day_the_office_is_closed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let saturday = app.saturday();
+    app.advance_to_local(saturday, 9);
+    let desk = app.staff_token("loket.palembang").await;
+    let closed = app
+        .post(
+            &format!("/api/v1/offices/{OFFICE}/walk-ins"),
+            Some(&desk),
+            &json!({"basis": "elderly", "birth_date": "1950-03-04"}),
+        )
+        .await
+        .problem(409, "office-closed");
+    assert_eq!(closed["reason"]["kind"], "weekend", "{closed}");
+    let listed = app
+        .get(&format!("/api/v1/offices/{OFFICE}/tickets"), Some(&desk))
+        .await
+        .expect(200);
+    assert_eq!(listed, json!([]));
 }

@@ -164,10 +164,6 @@ pub struct CheckPage {
     v: CheckView,
     refusal: Option<RefusalPanel>,
     key: String,
-    /// The session filled up: the answers and the way to another date only, no fee,
-    /// documents or hold button (the session cannot be held again). It is the page most
-    /// people get at the moment a quota opens, so it is kept small.
-    light: bool,
 }
 
 /// A refusal of the hold, said in words, with the next step.
@@ -185,13 +181,19 @@ pub struct RefusalPanel {
 }
 
 impl CheckPage {
+    /// The session filled up: the answers and the way to another date only, no fee,
+    /// documents or hold button (the session cannot be held again). It is the page most
+    /// people get at the moment a quota opens, so it is kept small.
+    fn light(&self) -> bool {
+        self.refusal.as_ref().is_some_and(|r| r.full)
+    }
+
     fn new(ctx: &PageCtx, t: Tr, v: CheckView, refusal: Option<RefusalPanel>) -> Self {
         let mut c = Chrome::new(ctx, t.s("book.check.title").to_owned());
         c.has_errors = refusal.is_some();
         Self {
             c,
             v,
-            light: refusal.as_ref().is_some_and(|r| r.full),
             refusal,
             key: hex::encode(rand::random::<[u8; 16]>()),
         }
