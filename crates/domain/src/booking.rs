@@ -31,11 +31,15 @@ pub enum BookingState {
     /// Paid, but the service day ended without a check-in: the fee is forfeited and the
     /// NIK may book again.
     NoShow,
+    /// Paid and checked in at the office on its day: the applicant holds a queue ticket.
+    /// It keeps its place and stays the NIK's one active booking, on past its day, until
+    /// the counter's outcome moves it on.
+    CheckedIn,
 }
 
 impl BookingState {
     /// Every state.
-    pub const ALL: [BookingState; 7] = [
+    pub const ALL: [BookingState; 8] = [
         Self::AwaitingPayment,
         Self::PaymentPending,
         Self::Paid,
@@ -43,6 +47,17 @@ impl BookingState {
         Self::Cancelled,
         Self::RefundDue,
         Self::NoShow,
+        Self::CheckedIn,
+    ];
+
+    /// The states kept in the store's one-active-booking-per-NIK index and counted in a
+    /// slot's places taken (an unpaid hold among them only until its deadline): every
+    /// state for which `holds_place` can be true.
+    pub const ACTIVE: [BookingState; 4] = [
+        Self::AwaitingPayment,
+        Self::PaymentPending,
+        Self::Paid,
+        Self::CheckedIn,
     ];
 
     /// Stable code, as stored and sent over the API.
@@ -55,6 +70,7 @@ impl BookingState {
             Self::Cancelled => "cancelled",
             Self::RefundDue => "refund_due",
             Self::NoShow => "no_show",
+            Self::CheckedIn => "checked_in",
         }
     }
 
@@ -68,7 +84,7 @@ impl BookingState {
     pub fn holds_place(&self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         match self {
             Self::AwaitingPayment => now < deadline,
-            Self::PaymentPending | Self::Paid => true,
+            Self::PaymentPending | Self::Paid | Self::CheckedIn => true,
             Self::Expired | Self::Cancelled | Self::RefundDue | Self::NoShow => false,
         }
     }
@@ -91,7 +107,7 @@ impl BookingState {
     /// Whether this booking blocks its NIK from holding another one: it holds a place and
     /// its day has not ended. A paid booking whose day is over without a check-in is a
     /// no-show and frees the NIK; a payment still being confirmed keeps blocking it, since
-    /// the money may yet arrive.
+    /// the money may yet arrive; a checked-in booking blocks it until its outcome.
     pub fn blocks_nik(
         &self,
         deadline: DateTime<Utc>,
@@ -189,7 +205,9 @@ pub fn decide_payment(
 ) -> PaymentDecision {
     match state.effective(deadline, now) {
         BookingState::AwaitingPayment | BookingState::PaymentPending => PaymentDecision::MarkPaid,
-        BookingState::Paid | BookingState::NoShow => PaymentDecision::AlreadyPaid,
+        BookingState::Paid | BookingState::NoShow | BookingState::CheckedIn => {
+            PaymentDecision::AlreadyPaid
+        }
         BookingState::Expired => PaymentDecision::Reconcile,
         BookingState::Cancelled => PaymentDecision::Refund,
         BookingState::RefundDue => PaymentDecision::AlreadyRefundDue,
@@ -535,6 +553,39 @@ mod tests {
         assert!(hold.blocks_nik(at(14, 0), d(10), d(9), now));
         assert!(!BookingState::NoShow.blocks_nik(deadline, d(10), d(9), now));
         assert!(!BookingState::NoShow.holds_place(deadline, now));
+    }
+
+    #[test]
+    fn a_checked_in_booking_keeps_its_place_and_its_nik_past_its_day() {
+        let s = BookingState::CheckedIn;
+        let (deadline, now) = (at(10, 0), at(23, 0));
+        assert!(s.holds_place(deadline, now));
+        assert!(s.blocks_nik(deadline, d(10), d(20), now));
+        assert_eq!(s.overdue(deadline, d(10), d(20), now), None);
+        assert_eq!(s.effective(deadline, now), s);
+        assert_eq!(
+            decide_payment(s, deadline, now),
+            PaymentDecision::AlreadyPaid
+        );
+        assert_eq!(
+            check_cancel(s, deadline, d(30), d(24), now),
+            Err(TransitionError::CancelNotAllowed)
+        );
+        assert_eq!(
+            check_reschedule(s, deadline, 0, d(30), d(24), now),
+            Err(TransitionError::RescheduleNotAllowed)
+        );
+        assert!(!refund_owed(s, true));
+    }
+
+    #[test]
+    fn the_active_states_are_those_that_can_hold_a_place() {
+        let far = at(23, 0);
+        let can_hold: Vec<_> = BookingState::ALL
+            .into_iter()
+            .filter(|s| s.holds_place(far, at(9, 0)))
+            .collect();
+        assert_eq!(can_hold, BookingState::ACTIVE);
     }
 
     #[test]

@@ -58,6 +58,41 @@ impl BookingCode {
     }
 }
 
+/// What the front desk was shown: the receipt's QR code scanned (the whole id, which a
+/// USB scanner types into the field as `LOKET:…`) or the booking code typed by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented {
+    /// The QR code: the booking's id.
+    Id(Uuid),
+    /// A typed booking code, looked up among the office's bookings of the day.
+    Code(BookingCode),
+}
+
+/// The QR code's prefix, which tells a scan from a typed code.
+const QR_PREFIX: &str = "LOKET:";
+
+impl Presented {
+    /// What the receipt's QR code carries for booking `id`: the whole id, in the
+    /// characters a QR code packs most tightly (upper case, digits, `:` and `-`).
+    pub fn qr_payload(id: Uuid) -> String {
+        format!("{QR_PREFIX}{}", id.hyphenated()).to_uppercase()
+    }
+
+    /// Reads a scan or a typed code; surrounding spaces do not matter. `None` when it is
+    /// neither.
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        let scanned = input
+            .get(..QR_PREFIX.len())
+            .filter(|p| p.eq_ignore_ascii_case(QR_PREFIX))
+            .map(|_| &input[QR_PREFIX.len()..]);
+        match scanned {
+            Some(id) => Uuid::parse_str(id).ok().map(Self::Id),
+            None => BookingCode::parse(input).map(Self::Code),
+        }
+    }
+}
+
 impl std::fmt::Display for BookingCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (a, b) = self.0.split_at(LEN / 2);
@@ -118,6 +153,27 @@ mod tests {
             "ABCD_EFGH",
         ] {
             assert_eq!(BookingCode::parse(typed), None, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn the_desk_reads_a_scanned_qr_code_or_a_typed_booking_code() {
+        let id = Uuid::now_v7();
+        let qr = Presented::qr_payload(id);
+        assert!(qr.starts_with("LOKET:"), "{qr}");
+        assert_eq!(qr, qr.to_uppercase());
+        assert_eq!(Presented::parse(&qr), Some(Presented::Id(id)));
+        assert_eq!(
+            Presented::parse(&format!("  {}\n", qr.to_lowercase())),
+            Some(Presented::Id(id))
+        );
+        let code = BookingCode::of(id);
+        assert_eq!(
+            Presented::parse(&code.to_string()),
+            Some(Presented::Code(code))
+        );
+        for bad in ["", "LOKET:", "LOKET:not-an-id", "hello", "LOKÉT:x"] {
+            assert_eq!(Presented::parse(bad), None, "{bad:?}");
         }
     }
 

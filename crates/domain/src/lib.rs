@@ -17,7 +17,7 @@ pub mod staff;
 pub mod weekday;
 
 pub use booking::{BillingCode, BookingState, MAX_APPLICANTS_PER_ACCOUNT};
-pub use booking_code::BookingCode;
+pub use booking_code::{BookingCode, Presented};
 pub use nik::{Nik, Sex};
 pub use office::{Office, SessionWindow};
 pub use quota::ServiceClass;

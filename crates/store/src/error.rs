@@ -2,6 +2,7 @@
 //! database failures that become a 500 logged once.
 
 use loket_domain::booking::TransitionError;
+use loket_domain::floor::CheckInRefusal;
 
 /// What can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,9 @@ pub enum StoreError {
     /// The booking's state does not allow the change.
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// The booking cannot be checked in (it changed since the desk looked it up).
+    #[error(transparent)]
+    CheckIn(#[from] CheckInRefusal),
     /// A stored value could not be read back (a bug or a hand-edited row).
     #[error("corrupt row: {0}")]
     Corrupt(String),

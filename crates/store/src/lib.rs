@@ -342,6 +342,18 @@ pub trait FloorStore: Send + Sync {
     /// while fewer than `w.quota` priority tickets were issued that day, in the same
     /// statement; otherwise `PriorityQuotaFull`.
     async fn issue_walk_in(&self, w: &NewWalkIn) -> StoreResult<Ticket>;
+    /// Checks a booking in: if it is still paid and for this office and day, it becomes
+    /// checked in and gets the next A number of the day, with its event and an audit
+    /// entry, in one transaction. Otherwise nothing changes and the refusal says why
+    /// (`CheckIn`, or `NotFound`). A booking is checked in once, however many desks try.
+    async fn check_in(&self, c: &NewCheckIn) -> StoreResult<Ticket>;
+    /// The ids of the office's bookings of `date` (whatever their state), for finding one
+    /// by its typed booking code.
+    async fn booking_ids_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Uuid>>;
+    /// The ticket a booking was checked in with.
+    async fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
+    /// A ticket by its id.
+    async fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;
     /// The office's tickets of `date`, in the order they were issued.
     async fn tickets_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Ticket>>;
 }

@@ -162,6 +162,7 @@ pub(crate) fn ticket_from_row(r: &Row) -> StoreResult<Ticket> {
         state: TicketState::parse(&r.text("state")?).ok_or_else(|| corrupt("ticket state"))?,
         issued_at: r.time("issued_at")?,
         issued_by: r.text("issued_by")?,
+        session_start: r.opt_time("session_start")?,
     })
 }
 

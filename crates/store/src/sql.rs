@@ -106,11 +106,24 @@ pub const NEXT_TICKET_NUMBER: &str = "INSERT INTO queue_counters (office_code, s
     ON CONFLICT (office_code, service_date, series) DO UPDATE SET issued = queue_counters.issued + 1 \
     WHERE queue_counters.issued < $4 RETURNING issued";
 pub const INSERT_TICKET: &str = "INSERT INTO tickets (id, office_code, service_date, series, number, \
-    booking_id, priority_basis, state, issued_at, issued_by) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    booking_id, priority_basis, state, issued_at, issued_by, session_start) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 pub const TICKETS_OF_DAY: &str = "SELECT id, office_code, service_date, series, number, booking_id, \
-    priority_basis, state, issued_at, issued_by FROM tickets \
+    priority_basis, state, issued_at, issued_by, session_start FROM tickets \
     WHERE office_code = $1 AND service_date = $2 ORDER BY issued_at, series, number";
+pub const GET_TICKET: &str = "SELECT id, office_code, service_date, series, number, booking_id, \
+    priority_basis, state, issued_at, issued_by, session_start FROM tickets WHERE id = $1";
+pub const TICKET_OF_BOOKING: &str = "SELECT id, office_code, service_date, series, number, booking_id, \
+    priority_basis, state, issued_at, issued_by, session_start FROM tickets WHERE booking_id = $1";
+/// Check-in: a paid booking of office $3 and day $4 becomes checked in; no row when it is
+/// not (any more), which the store then explains from the booking's state.
+pub const CHECK_IN_BOOKING: &str = "UPDATE bookings SET state = 'checked_in', updated_at = $2 \
+    WHERE id = $1 AND state = 'paid' AND office_code = $3 AND service_date = $4 RETURNING id";
+/// The ids of an office's bookings of a day, for finding one by its typed booking code:
+/// through the day's slots and `bookings_slot_state`, so the bookings table needs no index
+/// by office and date (each would cost every booking insert).
+pub const BOOKING_IDS_OF_DAY: &str = "SELECT b.id FROM slots s JOIN bookings b ON b.slot_id = s.id \
+    WHERE s.office_code = $1 AND s.service_date = $2";
 
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, actor_name, office_code, action, subject, \
     before_value, after_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -126,6 +139,17 @@ pub const LIST_AUDIT_ALL: &str = "SELECT id, at, actor_name, office_code, action
 /// until the expiry worker records that, the row is still active. That subtraction is a
 /// range in `bookings_slot_state` over the lapsed holds not yet swept, which the worker
 /// keeps few; the cost no longer grows with the slot's bookings.
+/// The active booking states (`BookingState::ACTIVE`) as SQL, verbatim the condition of
+/// the one-active-per-NIK index and of the places-taken triggers (migration 0009), so that
+/// SQLite uses the partial index. A test checks it against the domain's list.
+macro_rules! active_states {
+    () => {
+        "('awaiting_payment', 'payment_pending', 'paid', 'checked_in')"
+    };
+}
+#[cfg(test)]
+const ACTIVE_STATES: &str = active_states!();
+
 macro_rules! places_held {
     ($slot:literal, $now:literal) => {
         concat!(
@@ -164,11 +188,16 @@ pub const DELETE_SLOT: &str = "DELETE FROM slots WHERE id = $1";
 /// Lapsed holds of one NIK are swept before the one-active-booking check, so a lapsed hold
 /// never blocks a new booking even if the worker has not run yet.
 /// The active-state condition is the partial index's own, verbatim, so that SQLite uses it.
-pub const EXPIRE_NIK_LAPSED: &str = "UPDATE bookings SET state = 'expired', updated_at = $2 \
-    WHERE nik = $1 AND state IN ('awaiting_payment', 'payment_pending', 'paid') \
-    AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id";
-pub const ACTIVE_BOOKING_FOR_NIK: &str = "SELECT id FROM bookings WHERE nik = $1 \
-    AND state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
+pub const EXPIRE_NIK_LAPSED: &str = concat!(
+    "UPDATE bookings SET state = 'expired', updated_at = $2 WHERE nik = $1 AND state IN ",
+    active_states!(),
+    " AND state = 'awaiting_payment' AND payment_deadline <= $2 RETURNING id"
+);
+pub const ACTIVE_BOOKING_FOR_NIK: &str = concat!(
+    "SELECT id FROM bookings WHERE nik = $1 AND state IN ",
+    active_states!(),
+    " LIMIT 1"
+);
 /// The column list of a new booking, shared by both inserts below.
 macro_rules! booking_columns {
     () => {
@@ -197,9 +226,9 @@ pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
     FROM jsonb_to_recordset(CAST($1 AS TEXT)::jsonb) AS r(a0 integer, a1 uuid, a2 uuid, a3 uuid, \
     a4 text, a5 text, a6 date, a7 text, a8 text, a9 text, a10 timestamptz, a11 text, a12 text, \
     a13 text, a14 bigint, a15 text, a16 text, a17 text, a18 timestamptz) \
-    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = r.a4 \
-    AND b.state IN ('awaiting_payment', 'payment_pending', 'paid')) \
-    ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id"
+    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = r.a4 AND b.state IN ",
+    active_states!(),
+    ") ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id"
 );
 /// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
 /// the insert in the same write transaction: whether the NIK holds a booking in the
@@ -207,14 +236,21 @@ pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
 /// passed ($2 is now; `lapsed`), or a paid booking whose day may have ended (judged in Rust
 /// from `state`, `service_date` and the office's `time_zone`). Written with the index's own
 /// condition so that the partial index serves it.
-pub const NIK_HOLD: &str = "SELECT (b.state = 'awaiting_payment' AND b.payment_deadline <= $2) AS lapsed, \
+pub const NIK_HOLD: &str = concat!(
+    "SELECT (b.state = 'awaiting_payment' AND b.payment_deadline <= $2) AS lapsed, \
     b.state, b.service_date, o.time_zone FROM bookings b JOIN offices o ON o.code = b.office_code \
-    WHERE b.nik = $1 AND b.state IN ('awaiting_payment', 'payment_pending', 'paid') LIMIT 1";
+    WHERE b.nik = $1 AND b.state IN ",
+    active_states!(),
+    " LIMIT 1"
+);
 /// A NIK's paid bookings still in the one-active-per-NIK index, with their office's zone, so
 /// that those whose day has ended are moved to no-show before the NIK is checked.
-pub const NIK_PAID_BOOKINGS: &str = "SELECT b.id, b.service_date, o.time_zone FROM bookings b \
-    JOIN offices o ON o.code = b.office_code WHERE b.nik = $1 \
-    AND b.state IN ('awaiting_payment', 'payment_pending', 'paid') AND b.state = 'paid'";
+pub const NIK_PAID_BOOKINGS: &str = concat!(
+    "SELECT b.id, b.service_date, o.time_zone FROM bookings b \
+    JOIN offices o ON o.code = b.office_code WHERE b.nik = $1 AND b.state IN ",
+    active_states!(),
+    " AND b.state = 'paid'"
+);
 pub const OFFICE_ZONE: &str = "SELECT time_zone FROM offices WHERE code = $1";
 /// The time zones offices are in (a handful): the no-show sweep runs once per zone.
 pub const OFFICE_ZONES: &str = "SELECT DISTINCT time_zone FROM offices ORDER BY time_zone";
@@ -433,6 +469,10 @@ pub const SHARED: &[&str] = &[
     NEXT_TICKET_NUMBER,
     INSERT_TICKET,
     TICKETS_OF_DAY,
+    GET_TICKET,
+    TICKET_OF_BOOKING,
+    CHECK_IN_BOOKING,
+    BOOKING_IDS_OF_DAY,
     INSERT_AUDIT,
     LIST_AUDIT_OFFICE,
     LIST_AUDIT_ALL,
@@ -519,3 +559,28 @@ pub const POSTGRES_ONLY: &[&str] = &[
     LOCK_LAPSED_SLOTS,
     LOCK_NO_SHOW_SLOTS,
 ];
+
+#[cfg(test)]
+mod tests {
+    use loket_domain::BookingState;
+
+    #[test]
+    fn the_active_states_in_sql_are_the_domains() {
+        let codes: Vec<String> = BookingState::ACTIVE
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        assert_eq!(super::ACTIVE_STATES, format!("({})", codes.join(", ")));
+        // The index and the triggers that count places use the same list.
+        for migration in [
+            include_str!("../migrations/sqlite/0009_check_in.sql"),
+            include_str!("../migrations/postgres/0009_check_in.sql"),
+        ] {
+            let uses = migration
+                .matches(&format!("state IN {}", super::ACTIVE_STATES))
+                .count();
+            assert!(uses >= 3, "{uses} uses in {migration}");
+            assert!(!migration.contains("'paid')"), "a list without checked_in");
+        }
+    }
+}

@@ -306,6 +306,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A staff member, by id and username.
+    pub fn staff(s: &Staff) -> Self {
+        Self {
+            id: Some(s.id),
+            name: s.username.clone(),
+        }
+    }
+
     /// Loket itself (seeded data, for instance).
     pub fn system() -> Self {
         Self {
@@ -489,6 +497,28 @@ pub struct Ticket {
     pub issued_at: DateTime<Utc>,
     /// Who issued it (staff username).
     pub issued_by: String,
+    /// For a booked ticket, when its session starts (booked tickets are called in session
+    /// order).
+    pub session_start: Option<DateTime<Utc>>,
+}
+
+/// A booking to check in at the front desk, already admitted by the domain's rule
+/// (`CheckInWindow::admit`); the store checks again, in its transaction, that the booking
+/// is still paid and for this office and day.
+#[derive(Clone, Debug)]
+pub struct NewCheckIn {
+    /// The booking.
+    pub booking_id: Uuid,
+    /// The office checking it in.
+    pub office_code: String,
+    /// Today, in the office's zone.
+    pub service_date: NaiveDate,
+    /// When the booking's session starts.
+    pub session_start: DateTime<Utc>,
+    /// The officer at the desk.
+    pub actor: Actor,
+    /// Now.
+    pub now: DateTime<Utc>,
 }
 
 /// A priority walk-in to register: the ticket is issued only while the day's priority

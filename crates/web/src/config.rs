@@ -143,6 +143,10 @@ pub struct Settings {
     pub priority_elderly_from: u32,
     /// Age under which a child counts as small (a priority), on the service day.
     pub priority_small_child_under: u32,
+    /// Minutes before its session starts from which a booking may be checked in.
+    pub check_in_early_minutes: u32,
+    /// Minutes after its session ends until which a booking may be checked in.
+    pub check_in_late_minutes: u32,
     /// Hours after which a booking change no longer gets its mail (after an outage of the
     /// worker, say): it is marked noticed without one.
     pub notice_max_age_hours: i64,
@@ -201,6 +205,8 @@ impl Default for Settings {
             notice_interval_seconds: 5,
             priority_elderly_from: 60,
             priority_small_child_under: 5,
+            check_in_early_minutes: 60,
+            check_in_late_minutes: 30,
             notice_max_age_hours: 6,
             code_max_failures: 5,
             code_lockout_minutes: 15,
@@ -244,6 +250,14 @@ impl Settings {
         loket_domain::floor::PriorityRules {
             elderly_from: self.priority_elderly_from,
             small_child_under: self.priority_small_child_under,
+        }
+    }
+
+    /// The grace around a session within which its bookings are checked in.
+    pub fn check_in_window(&self) -> loket_domain::floor::CheckInWindow {
+        loket_domain::floor::CheckInWindow {
+            early_minutes: self.check_in_early_minutes,
+            late_minutes: self.check_in_late_minutes,
         }
     }
 
@@ -409,6 +423,11 @@ impl Settings {
                     .into(),
             ));
         }
+        if self.check_in_early_minutes > 240 || self.check_in_late_minutes > 240 {
+            return Err(ConfigError::Invalid(
+                "check_in_early_minutes and check_in_late_minutes must be at most 240".into(),
+            ));
+        }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError::Invalid(format!(
                 "bind {:?} is not HOST:PORT",
@@ -550,6 +569,8 @@ fn toml_lines(s: &Settings) -> String {
         ("Hours after which a booking change no longer gets its mail (after an outage of the worker, say).", "notice_max_age_hours", s.notice_max_age_hours.to_string()),
         ("Age from which a walk-in counts as elderly, a priority (on the service day).", "priority_elderly_from", s.priority_elderly_from.to_string()),
         ("Age under which a child counts as small, a priority (on the service day).", "priority_small_child_under", s.priority_small_child_under.to_string()),
+        ("Minutes before its session starts from which a booking may be checked in.", "check_in_early_minutes", s.check_in_early_minutes.to_string()),
+        ("Minutes after its session ends until which a booking may be checked in.", "check_in_late_minutes", s.check_in_late_minutes.to_string()),
         ("Wrong one-time codes (email verification, password reset) for one email address before its codes are refused for a while, even the right one (per instance).", "code_max_failures", s.code_max_failures.to_string()),
         ("Minutes wrong codes are counted over, and the lockout lasts.", "code_lockout_minutes", s.code_lockout_minutes.to_string()),
         ("Codes mailed to one email address (registration, new code, password reset) per window, so nobody's mailbox can be flooded (per instance).", "address_max_mails", s.address_max_mails.to_string()),
@@ -609,6 +630,24 @@ mod tests {
             let e = bad.validate().unwrap_err().to_string();
             assert!(e.contains("priority_elderly_from"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_check_in_grace_is_a_setting_of_at_most_four_hours() {
+        let s = Settings {
+            check_in_early_minutes: 0,
+            check_in_late_minutes: 240,
+            ..Settings::default()
+        };
+        assert!(s.validate().is_ok());
+        assert_eq!(s.check_in_window().late_minutes, 240);
+        assert_eq!(Settings::default().check_in_window(), Default::default());
+        let bad = Settings {
+            check_in_early_minutes: 241,
+            ..Settings::default()
+        };
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("check_in_early_minutes"), "{e}");
     }
 
     #[test]

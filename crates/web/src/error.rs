@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use loket_domain::availability::{DayStatus, Unbookable};
 use loket_domain::booking::TransitionError;
+use loket_domain::floor::CheckInRefusal;
 use loket_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -289,6 +290,7 @@ impl From<StoreError> for ApiError {
                 "This Idempotency-Key was used for a different request",
             ),
             StoreError::Transition(t) => t.into(),
+            StoreError::CheckIn(c) => c.into(),
             StoreError::InvalidInput => Self::new(
                 S::UNPROCESSABLE_ENTITY,
                 "invalid-input",
@@ -303,6 +305,25 @@ impl From<StoreError> for ApiError {
             | StoreError::Database(_)
             | StoreError::Sqlite(_)
             | StoreError::Migrate(_)) => Self::internal(e),
+        }
+    }
+}
+
+impl From<CheckInRefusal> for ApiError {
+    fn from(c: CheckInRefusal) -> Self {
+        let e = Self::new(
+            StatusCode::CONFLICT,
+            "check-in-refused",
+            "This booking cannot be checked in now",
+        )
+        .detail(c.to_string())
+        .with("reason", c.code());
+        match c {
+            CheckInRefusal::OtherDay { date } => e.with("date", date),
+            CheckInRefusal::TooEarly { from } => e.with("opens_at_local", from),
+            CheckInRefusal::TooLate { until } => e.with("closed_at_local", until),
+            CheckInRefusal::Ended { state } => e.with("state", state.as_str()),
+            _ => e,
         }
     }
 }
@@ -426,6 +447,7 @@ impl From<Refusal> for ApiError {
                 Self::field("date", "same_slot", "choose a different date or session")
             }
             Refusal::Transition(t) => t.into(),
+            Refusal::CheckIn(c) => c.into(),
             Refusal::Store(e) => e.into(),
             Refusal::Unbookable { why, horizon_days } => match why {
                 Unbookable::NotOnline => Self::field(

@@ -201,6 +201,13 @@ pub const PRIORITY_QUOTA_FULL: ProblemType = p(
     "priority-quota-full",
     "Today's priority quota is used up",
 );
+/// 409: the booking cannot be checked in now, here (`reason`: other_office, not_paid,
+/// already_checked_in, ended, other_day, too_early, too_late).
+pub const CHECK_IN_REFUSED: ProblemType = p(
+    S::CONFLICT,
+    "check-in-refused",
+    "This booking cannot be checked in now",
+);
 /// 409: the date's places open later (`opens_at`).
 pub const NOT_YET_RELEASED: ProblemType = p(
     S::CONFLICT,
@@ -291,6 +298,7 @@ pub const ALL: &[ProblemType] = &[
     INVALID_NIK,
     QUOTA_FULL,
     PRIORITY_QUOTA_FULL,
+    CHECK_IN_REFUSED,
     NOT_YET_RELEASED,
     OFFICE_CLOSED,
     NIK_ACTIVE_BOOKING,

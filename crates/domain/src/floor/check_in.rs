@@ -1,9 +1,11 @@
-//! When a booking may be checked in: on its service day, from a grace period before its
-//! session starts until a grace period after it ends (both configurable), in the office's
-//! local time.
+//! When a booking may be checked in: a paid booking of this office, on its service day,
+//! from a grace period before its session starts until a grace period after it ends (both
+//! configurable), in the office's local time.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::booking::BookingState;
 
 /// The grace around a session within which its bookings are checked in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +28,21 @@ impl Default for CheckInWindow {
 /// Why a booking cannot be checked in now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CheckInRefusal {
+    /// The booking is for another office.
+    #[error("the booking is for another office")]
+    OtherOffice,
+    /// Not paid (or the payment is still being confirmed).
+    #[error("the booking is not paid")]
+    NotPaid,
+    /// Checked in already: it has its ticket.
+    #[error("the booking is checked in already")]
+    AlreadyCheckedIn,
+    /// The booking ended (expired, cancelled, refund due, no-show).
+    #[error("the booking is {}", state.as_str())]
+    Ended {
+        /// Its state.
+        state: BookingState,
+    },
     /// The booking is for another day.
     #[error("the booking is for {date}")]
     OtherDay {
@@ -50,6 +67,10 @@ impl CheckInRefusal {
     /// Stable code for the API and the pages.
     pub fn code(&self) -> &'static str {
         match self {
+            Self::OtherOffice => "other_office",
+            Self::NotPaid => "not_paid",
+            Self::AlreadyCheckedIn => "already_checked_in",
+            Self::Ended { .. } => "ended",
             Self::OtherDay { .. } => "other_day",
             Self::TooEarly { .. } => "too_early",
             Self::TooLate { .. } => "too_late",
@@ -57,7 +78,57 @@ impl CheckInRefusal {
     }
 }
 
+/// Whether a booking in stored state `state` is one to check in at `now`: it is paid
+/// (effectively: a lapsed hold has ended, swept or not). The store explains with it why
+/// a check-in found the booking changed.
+pub fn standing(
+    state: BookingState,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), CheckInRefusal> {
+    match state.effective(deadline, now) {
+        BookingState::Paid => Ok(()),
+        BookingState::AwaitingPayment | BookingState::PaymentPending => {
+            Err(CheckInRefusal::NotPaid)
+        }
+        BookingState::CheckedIn => Err(CheckInRefusal::AlreadyCheckedIn),
+        state => Err(CheckInRefusal::Ended { state }),
+    }
+}
+
+/// A booking as the front desk finds it.
+#[derive(Clone, Copy, Debug)]
+pub struct Visit {
+    /// Whether it is for the office checking it in.
+    pub at_this_office: bool,
+    /// Its stored state.
+    pub state: BookingState,
+    /// Its payment deadline.
+    pub deadline: DateTime<Utc>,
+    /// Its service date.
+    pub date: NaiveDate,
+    /// Its session's start and end, local.
+    pub session: (NaiveTime, NaiveTime),
+}
+
 impl CheckInWindow {
+    /// Whether `visit` may be checked in at `now` (`local_now` in the office's zone): a
+    /// paid booking of this office, within its session's window. The booking's own
+    /// standing is told before the time, since that is what the officer can act on.
+    pub fn admit(
+        &self,
+        visit: &Visit,
+        now: DateTime<Utc>,
+        local_now: NaiveDateTime,
+    ) -> Result<(), CheckInRefusal> {
+        if !visit.at_this_office {
+            return Err(CheckInRefusal::OtherOffice);
+        }
+        standing(visit.state, visit.deadline, now)?;
+        let (start, end) = visit.session;
+        self.check(visit.date, start, end, local_now)
+    }
+
     /// Whether a booking of `date`'s session `start..end` may be checked in at `now`, all
     /// in the office's local time.
     pub fn check(
@@ -114,6 +185,63 @@ mod tests {
         assert_eq!(
             check("2026-12-02 09:00"),
             Err(CheckInRefusal::OtherDay { date: day })
+        );
+    }
+
+    #[test]
+    fn only_a_paid_booking_of_this_office_is_admitted() {
+        let w = CheckInWindow::default();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let now = at("2026-12-03 08:30").and_utc();
+        let visit = |state, deadline: &str, here| Visit {
+            at_this_office: here,
+            state,
+            deadline: at(deadline).and_utc(),
+            date: day,
+            session: (t("08:00"), t("10:00")),
+        };
+        let admit = |v: Visit| w.admit(&v, now, now.naive_utc());
+        assert_eq!(
+            admit(visit(BookingState::Paid, "2026-12-01 10:00", true)),
+            Ok(())
+        );
+        assert_eq!(
+            admit(visit(BookingState::Paid, "2026-12-01 10:00", false)),
+            Err(CheckInRefusal::OtherOffice)
+        );
+        assert_eq!(
+            admit(visit(
+                BookingState::AwaitingPayment,
+                "2026-12-03 09:00",
+                true
+            )),
+            Err(CheckInRefusal::NotPaid)
+        );
+        // A hold whose deadline passed has ended, swept or not.
+        assert_eq!(
+            admit(visit(
+                BookingState::AwaitingPayment,
+                "2026-12-03 08:00",
+                true
+            )),
+            Err(CheckInRefusal::Ended {
+                state: BookingState::Expired
+            })
+        );
+        assert_eq!(
+            admit(visit(BookingState::CheckedIn, "2026-12-01 10:00", true)),
+            Err(CheckInRefusal::AlreadyCheckedIn)
+        );
+        assert_eq!(
+            admit(visit(BookingState::Cancelled, "2026-12-01 10:00", true)).map_err(|e| e.code()),
+            Err("ended")
+        );
+        // The booking's standing is told before the time.
+        let late = at("2026-12-03 11:00").and_utc();
+        let v = visit(BookingState::PaymentPending, "2026-12-01 10:00", true);
+        assert_eq!(
+            w.admit(&v, late, late.naive_utc()),
+            Err(CheckInRefusal::NotPaid)
         );
     }
 

@@ -8,6 +8,6 @@ pub mod priority;
 pub mod ticket;
 
 pub use call::{CallPolicy, Waiting, next_to_call};
-pub use check_in::{CheckInRefusal, CheckInWindow};
+pub use check_in::{CheckInRefusal, CheckInWindow, Visit};
 pub use priority::{PriorityBasis, PriorityRefusal, PriorityRules};
 pub use ticket::{Series, TicketNumber, TicketState};

@@ -1,68 +1,122 @@
 //! The office floor's tickets (see `FloorStore`).
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
-use loket_domain::floor::{Series, TicketNumber, TicketState};
+use chrono::{DateTime, NaiveDate, Utc};
+use loket_domain::BookingState;
+use loket_domain::floor::{CheckInRefusal, Series, TicketNumber, TicketState, check_in};
 use uuid::Uuid;
 
 use super::SqlStore;
 use crate::FloorStore;
 use crate::args;
+use crate::db::Tx;
 use crate::error::{StoreError, StoreResult, corrupt};
-use crate::history::audit;
-use crate::rows::ticket_from_row;
+use crate::history::{audit, event};
+use crate::rows::{booking_from_row, ticket_from_row};
 use crate::sql::*;
 use crate::types::*;
+
+/// Takes the next number of `series` on the office's day, while fewer than `limit` were
+/// issued; None when the limit is reached.
+async fn next_number(
+    tx: &mut Tx,
+    office: &str,
+    date: NaiveDate,
+    series: Series,
+    limit: i64,
+) -> StoreResult<Option<TicketNumber>> {
+    let Some(row) = tx
+        .fetch_optional(
+            NEXT_TICKET_NUMBER,
+            args![office.to_owned(), date, series.as_str(), limit],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let number = u32::try_from(row.i64("issued")?).map_err(|_| corrupt("ticket number"))?;
+    Ok(Some(TicketNumber { series, number }))
+}
+
+/// Writes a new ticket.
+async fn insert_ticket(tx: &mut Tx, t: &Ticket) -> StoreResult<()> {
+    tx.execute(
+        INSERT_TICKET,
+        args![
+            t.id,
+            t.office_code.clone(),
+            t.service_date,
+            t.number.series.as_str(),
+            i64::from(t.number.number),
+            t.booking_id,
+            t.priority_basis.map(|b| b.as_str().to_owned()),
+            t.state.as_str(),
+            t.issued_at,
+            t.issued_by.clone(),
+            t.session_start
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Why a check-in found nothing to move: the booking as it stands now.
+async fn check_in_refusal(
+    tx: &mut Tx,
+    c: &NewCheckIn,
+    now: DateTime<Utc>,
+) -> StoreResult<StoreError> {
+    let Some(row) = tx.fetch_optional(GET_BOOKING, args![c.booking_id]).await? else {
+        return Ok(StoreError::NotFound);
+    };
+    let b = booking_from_row(&row)?;
+    if b.slot.office_code != c.office_code {
+        return Ok(CheckInRefusal::OtherOffice.into());
+    }
+    if b.slot.service_date != c.service_date {
+        return Ok(CheckInRefusal::OtherDay {
+            date: b.slot.service_date,
+        }
+        .into());
+    }
+    Ok(match check_in::standing(b.state, b.payment_deadline, now) {
+        Err(refusal) => refusal.into(),
+        // Paid, of this office and day, yet not moved: cannot happen within the
+        // transaction; say it changed rather than claim success.
+        Ok(()) => corrupt("check-in found a paid booking it could not move"),
+    })
+}
 
 #[async_trait]
 impl FloorStore for SqlStore {
     #[tracing::instrument(level = "debug", name = "store.issue_walk_in", skip_all)]
     async fn issue_walk_in(&self, w: &NewWalkIn) -> StoreResult<Ticket> {
-        let series = Series::Priority;
         let mut tx = self.begin_write().await?;
-        let Some(row) = tx
-            .fetch_optional(
-                NEXT_TICKET_NUMBER,
-                args![
-                    w.office_code.clone(),
-                    w.service_date,
-                    series.as_str(),
-                    w.quota
-                ],
-            )
-            .await?
+        let Some(number) = next_number(
+            &mut tx,
+            &w.office_code,
+            w.service_date,
+            Series::Priority,
+            w.quota,
+        )
+        .await?
         else {
             // Nothing was written: the transaction ends without a change.
             return Err(StoreError::PriorityQuotaFull);
         };
-        let number = u32::try_from(row.i64("issued")?).map_err(|_| corrupt("ticket number"))?;
         let ticket = Ticket {
             id: Uuid::now_v7(),
             office_code: w.office_code.clone(),
             service_date: w.service_date,
-            number: TicketNumber { series, number },
+            number,
             booking_id: None,
             priority_basis: Some(w.basis),
             state: TicketState::Waiting,
             issued_at: w.now,
             issued_by: w.actor.name.clone(),
+            session_start: None,
         };
-        tx.execute(
-            INSERT_TICKET,
-            args![
-                ticket.id,
-                ticket.office_code.clone(),
-                ticket.service_date,
-                series.as_str(),
-                i64::from(number),
-                None::<Uuid>,
-                Some(w.basis.as_str().to_owned()),
-                TicketState::Waiting.as_str(),
-                w.now,
-                w.actor.name.clone()
-            ],
-        )
-        .await?;
+        insert_ticket(&mut tx, &ticket).await?;
         audit(
             &mut tx,
             w.now,
@@ -76,6 +130,104 @@ impl FloorStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(ticket)
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.check_in", skip_all)]
+    async fn check_in(&self, c: &NewCheckIn) -> StoreResult<Ticket> {
+        let mut tx = self.begin_write().await?;
+        let moved = tx
+            .fetch_optional(
+                CHECK_IN_BOOKING,
+                args![c.booking_id, c.now, c.office_code.clone(), c.service_date],
+            )
+            .await?;
+        if moved.is_none() {
+            let refusal = check_in_refusal(&mut tx, c, c.now).await?;
+            return Err(refusal);
+        }
+        // Booked tickets have no limit: every paid booking of the day may come.
+        let Some(number) = next_number(
+            &mut tx,
+            &c.office_code,
+            c.service_date,
+            Series::Booked,
+            i64::MAX,
+        )
+        .await?
+        else {
+            return Err(corrupt("booked ticket numbers ran out"));
+        };
+        let ticket = Ticket {
+            id: Uuid::now_v7(),
+            office_code: c.office_code.clone(),
+            service_date: c.service_date,
+            number,
+            booking_id: Some(c.booking_id),
+            priority_basis: None,
+            state: TicketState::Waiting,
+            issued_at: c.now,
+            issued_by: c.actor.name.clone(),
+            session_start: Some(c.session_start),
+        };
+        insert_ticket(&mut tx, &ticket).await?;
+        let subject = format!("{}/{}", c.service_date, ticket.number);
+        event(
+            &mut tx,
+            c.booking_id,
+            c.now,
+            Some(BookingState::Paid),
+            BookingState::CheckedIn,
+            &c.actor.name,
+            &subject,
+        )
+        .await?;
+        audit(
+            &mut tx,
+            c.now,
+            &c.actor,
+            Some(&c.office_code),
+            "floor.check_in",
+            &subject,
+            Some(BookingState::Paid.as_str().to_owned()),
+            Some(format!(
+                "{} {}",
+                BookingState::CheckedIn.as_str(),
+                c.booking_id
+            )),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.booking_ids_of_day", skip_all)]
+    async fn booking_ids_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Uuid>> {
+        self.pool
+            .fetch_all(BOOKING_IDS_OF_DAY, args![office.to_owned(), date])
+            .await?
+            .iter()
+            .map(|r| Ok(r.uuid("id")?))
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.ticket_of_booking", skip_all)]
+    async fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>> {
+        self.pool
+            .fetch_optional(TICKET_OF_BOOKING, args![booking])
+            .await?
+            .as_ref()
+            .map(ticket_from_row)
+            .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.get_ticket", skip_all)]
+    async fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>> {
+        self.pool
+            .fetch_optional(GET_TICKET, args![id])
+            .await?
+            .as_ref()
+            .map(ticket_from_row)
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", name = "store.tickets_of_day", skip_all)]

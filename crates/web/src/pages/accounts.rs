@@ -129,24 +129,7 @@ pub async fn login(
         return Ok(render_with(axum::http::StatusCode::OK, &page));
     }
     match accounts::login(&state, &email, AccountForm::get(&f.password)).await {
-        Ok(s) => {
-            let mut res = Redirect::to(&next).into_response();
-            let attrs = ctx.cookie_attributes();
-            let max_age = session_cookie_max_age(&state.settings);
-            let new_csrf = hex::encode(rand::random::<[u8; 32]>());
-            for c in [
-                format!(
-                    "{SESSION_COOKIE}={}; {attrs}; HttpOnly; Max-Age={max_age}",
-                    s.token
-                ),
-                format!("{CSRF_COOKIE}={new_csrf}; {attrs}; HttpOnly"),
-            ] {
-                if let Ok(v) = HeaderValue::from_str(&c) {
-                    res.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
-            Ok(res)
-        }
+        Ok(s) => Ok(signed_in(&state, &ctx, &s.token, &next)),
         Err(Refusal::EmailNotVerified) => {
             Ok(Redirect::to(&format!("/verify?email={}", encode(&email))).into_response())
         }
@@ -160,6 +143,24 @@ pub async fn login(
         }) => too_many(t, page, what, retry_after_seconds),
         Err(r) => Err(r.into()),
     }
+}
+
+/// The answer to a login: the new session's cookie, a new form token (the session is
+/// renewed at login, and the token with it), and the way on to `next`.
+pub(crate) fn signed_in(state: &AppState, ctx: &PageCtx, token: &str, next: &str) -> Response {
+    let mut res = Redirect::to(next).into_response();
+    let attrs = ctx.cookie_attributes();
+    let max_age = session_cookie_max_age(&state.settings);
+    let new_csrf = hex::encode(rand::random::<[u8; 32]>());
+    for c in [
+        format!("{SESSION_COOKIE}={token}; {attrs}; HttpOnly; Max-Age={max_age}"),
+        format!("{CSRF_COOKIE}={new_csrf}; {attrs}; HttpOnly"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
 }
 
 /// `page` again (what was typed kept, never a password or a code) with a refusal of too
@@ -177,10 +178,16 @@ pub async fn logout(
     ctx: PageCtx,
     _form: CheckedForm<AccountForm>,
 ) -> PageResult {
+    signed_out(&state, &ctx, "/").await
+}
+
+/// Ends the browser's session (if any), drops its cookie and the receipts kept offline,
+/// and goes on to `to`.
+pub(crate) async fn signed_out(state: &AppState, ctx: &PageCtx, to: &str) -> PageResult {
     if let Some(token) = &ctx.session {
-        accounts::logout(&state, token).await?;
+        accounts::logout(state, token).await?;
     }
-    let mut res = Redirect::to("/").into_response();
+    let mut res = Redirect::to(to).into_response();
     let c = format!(
         "{SESSION_COOKIE}=; {}; HttpOnly; Max-Age=0",
         ctx.cookie_attributes()

@@ -41,6 +41,18 @@ const FILES: &[(&str, &str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pages/receipt.js"),
     ),
+    (
+        "staff",
+        "css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/pages/staff.css"),
+    ),
+    (
+        "staff",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pages/staff.js"),
+    ),
 ];
 
 fn assets() -> &'static [Asset] {
@@ -79,6 +91,25 @@ pub fn receipt_js_href() -> &'static str {
     assets()
         .get(2)
         .map_or("/static/receipt.js", |a| a.href.as_str())
+}
+
+/// The fingerprinted address of the file `stem.ext`.
+fn href_of(stem: &str, ext: &str) -> &'static str {
+    FILES
+        .iter()
+        .position(|(s, e, _, _)| *s == stem && *e == ext)
+        .and_then(|i| assets().get(i))
+        .map_or("/static/missing", |a| a.href.as_str())
+}
+
+/// The staff pages' stylesheet (on top of the site's).
+pub fn staff_css_href() -> &'static str {
+    href_of("staff", "css")
+}
+
+/// The staff pages' script: the camera scan and the print button.
+pub fn staff_js_href() -> &'static str {
+    href_of("staff", "js")
 }
 
 /// The route of the static files.
@@ -123,5 +154,9 @@ mod tests {
             "{href}"
         );
         assert_eq!(href.len(), "/static/site..css".len() + 10);
+        assert!(
+            staff_css_href().starts_with("/static/staff.") && staff_css_href().ends_with(".css")
+        );
+        assert!(staff_js_href().starts_with("/static/staff.") && staff_js_href().ends_with(".js"));
     }
 }

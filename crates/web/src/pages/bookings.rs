@@ -19,7 +19,7 @@ use crate::format::{appointment, clock, date_time, grouped_code, long_date, rupi
 use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;
-use crate::usecases::{Refusal, applicants, bookings};
+use crate::usecases::{Refusal, applicants, bookings, floor};
 
 /// A booking as the list shows it.
 pub struct Row {
@@ -74,6 +74,7 @@ pub fn state_key(s: BookingState) -> &'static str {
         BookingState::Cancelled => "status.cancelled",
         BookingState::RefundDue => "status.refund_due",
         BookingState::NoShow => "status.no_show",
+        BookingState::CheckedIn => "status.checked_in",
     }
 }
 
@@ -160,6 +161,10 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     let session = office.session(&b.slot.session_code);
     let when = appointment(t, b.slot.service_date, session, zone);
     let code = b.billing_code.as_str();
+    let ticket = match effective {
+        BookingState::CheckedIn => floor::ticket_of(state, b.id).await?,
+        _ => None,
+    };
     let todo = match effective {
         BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
             "booking.todo.pay",
@@ -173,6 +178,13 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         ),
         BookingState::Cancelled => t.s("booking.todo.cancelled").to_owned(),
         BookingState::NoShow => t.s("booking.todo.no_show").to_owned(),
+        BookingState::CheckedIn => {
+            let number = ticket.as_ref().map(|t| t.number.to_string());
+            t.f(
+                "booking.todo.checked_in",
+                &[("ticket", &number.unwrap_or_default())],
+            )
+        }
     };
     Ok(View {
         id: b.id,
@@ -200,7 +212,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         office: office.name.clone(),
         address: office.address_or_city().to_owned(),
         when,
-        timeline: timeline(t, b, effective, zone),
+        timeline: timeline(t, b, effective, ticket.map(|t| t.issued_at), zone),
         can_cancel: check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)
             .is_ok(),
         can_reschedule: check_reschedule(
@@ -237,7 +249,13 @@ fn title_key(s: BookingState) -> &'static str {
 
 /// The steps from the hold to collection; an ending other than collection (expired,
 /// cancelled, refund due, no-show) takes the place of the steps it cut short.
-fn timeline(t: Tr, b: &Booking, s: BookingState, zone: chrono_tz::Tz) -> Vec<TimelineStep> {
+fn timeline(
+    t: Tr,
+    b: &Booking,
+    s: BookingState,
+    checked_in_at: Option<DateTime<Utc>>,
+    zone: chrono_tz::Tz,
+) -> Vec<TimelineStep> {
     let at = |d: DateTime<Utc>| Some(date_time(t, d, zone));
     let step = |key: &str, when: Option<String>, class| TimelineStep {
         label: t.s(key).to_owned(),
@@ -254,6 +272,13 @@ fn timeline(t: Tr, b: &Booking, s: BookingState, zone: chrono_tz::Tz) -> Vec<Tim
             out.push(step("timeline.paid", None, "current"));
         }
         BookingState::Paid => {}
+        BookingState::CheckedIn => {
+            out.push(step(
+                "timeline.checked_in",
+                checked_in_at.and_then(at),
+                "done",
+            ));
+        }
         other => {
             // A hold lapses at its deadline, whenever the sweep gets to record it.
             let when = if other == BookingState::Expired {
@@ -272,12 +297,10 @@ fn timeline(t: Tr, b: &Booking, s: BookingState, zone: chrono_tz::Tz) -> Vec<Tim
         "timeline.ready",
         "timeline.collected",
     ];
-    for (i, key) in later.into_iter().enumerate() {
-        let class = if s == BookingState::Paid && i == 0 {
-            "current"
-        } else {
-            "todo"
-        };
+    // The first step not yet taken is the current one.
+    let taken = usize::from(s == BookingState::CheckedIn);
+    for (i, key) in later.into_iter().enumerate().skip(taken) {
+        let class = if i == taken { "current" } else { "todo" };
         out.push(step(key, None, class));
     }
     out

@@ -17,6 +17,7 @@ mod ics;
 pub mod offices;
 pub mod receipt;
 pub mod session;
+pub mod staff;
 pub mod start;
 
 use askama::Template;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/bookings/{id}/cancel",
             get(bookings::confirm_cancel).post(bookings::cancel),
         )
+        .merge(staff::routes())
         .layer(middleware::from_fn_with_state(state, context::page_context))
         .merge(assets::router())
         .layer(middleware::from_fn(gzip::html))

@@ -10,8 +10,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use loket_domain::BookingCode;
 use loket_domain::catalogue::is_child;
+use loket_domain::{BookingCode, Presented};
 use loket_store::Booking;
 use qrcode::{Color, EcLevel, QrCode};
 use uuid::Uuid;
@@ -25,13 +25,6 @@ use crate::i18n::Tr;
 use crate::planning;
 use crate::state::AppState;
 use crate::usecases::{applicants, bookings};
-
-/// What the QR code carries: the whole booking id, in the characters a QR code packs
-/// most tightly (upper case, digits, `:` and `-`), so the front desk's scan finds the
-/// booking without the code's rare ambiguity.
-pub fn qr_payload(id: Uuid) -> String {
-    format!("LOKET:{}", id.hyphenated()).to_uppercase()
-}
 
 /// The QR code of `text` as inline SVG: one path, four modules of quiet zone, labelled
 /// for screen readers.
@@ -187,7 +180,7 @@ pub async fn receipt(
     };
     let v = loaded.view;
     let qr = qr_svg(
-        &qr_payload(v.id),
+        &Presented::qr_payload(v.id),
         &t.f("receipt.qr_label", &[("code", &v.code)]),
     )
     .ok_or(PageError::Internal)?;
@@ -283,7 +276,7 @@ mod tests {
     #[test]
     fn the_qr_code_is_one_labelled_path_within_a_quiet_zone() {
         let id = Uuid::now_v7();
-        let svg = qr_svg(&qr_payload(id), "Kode \"A&B\"").unwrap();
+        let svg = qr_svg(&Presented::qr_payload(id), "Kode \"A&B\"").unwrap();
         assert!(svg.starts_with("<svg class=\"qr\""), "{svg}");
         assert!(svg.contains("role=\"img\""));
         assert!(
@@ -298,14 +291,6 @@ mod tests {
             !svg.contains("M0 ") && !svg.contains("M3 "),
             "modules inside the quiet zone"
         );
-    }
-
-    #[test]
-    fn the_qr_payload_is_the_whole_id() {
-        let id = Uuid::now_v7();
-        let payload = qr_payload(id);
-        let back = payload.strip_prefix("LOKET:").unwrap();
-        assert_eq!(Uuid::parse_str(back).unwrap(), id);
     }
 
     #[test]

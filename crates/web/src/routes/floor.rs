@@ -1,11 +1,10 @@
 //! The office floor over the API, for the front desk and the head of office of an office:
-//! registering priority walk-ins, and the day's tickets.
+//! checking bookings in, registering priority walk-ins, and the day's tickets.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use loket_domain::floor::PriorityBasis;
 use loket_domain::staff::FRONT_DESK;
 use loket_store::Ticket;
 use serde::{Deserialize, Serialize};
@@ -14,20 +13,24 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::quotas::actor;
-use super::schemas::{PriorityBasisSchema, TicketStateSchema};
+use super::schemas::{BookingStateSchema, PriorityBasisSchema, TicketStateSchema};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
 use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
-use crate::usecases::fields::{Fields, checked};
-use crate::usecases::floor::{self, WalkIn};
+use crate::usecases::fields::Fields;
+use crate::usecases::floor::{self, Arrival, WalkIn};
 
 problem_responses!(WalkInProblems: STAFF, JSON_BODY, &[NOT_FOUND, PRIORITY_QUOTA_FULL, OFFICE_CLOSED]);
 problem_responses!(TicketsProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
+problem_responses!(ArrivalProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
+problem_responses!(CheckInProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(get_arrival))
+        .routes(routes!(post_check_in))
         .routes(routes!(post_walk_in))
         .routes(routes!(get_tickets))
 }
@@ -82,6 +85,110 @@ pub struct TicketView {
     pub issued_at: DateTime<Utc>,
 }
 
+/// What the desk was shown: the receipt's QR code as scanned (`LOKET:…`) or its booking
+/// code as typed (`7K3M-Q9XD`, today's bookings of the office).
+#[derive(Deserialize, ToSchema, IntoParams)]
+pub struct PresentedBody {
+    /// The scan or the typed code.
+    #[schema(value_type = String, max_length = 64, example = "7K3M-Q9XD")]
+    #[param(value_type = String, max_length = 64, example = "7K3M-Q9XD")]
+    pub code: Option<String>,
+}
+
+/// A booking as the front desk finds it: whom to compare with the ID card, and whether it
+/// can be checked in now.
+#[derive(Serialize, ToSchema)]
+pub struct ArrivalView {
+    /// The booking.
+    pub booking_id: uuid::Uuid,
+    /// Its booking code.
+    pub booking_code: String,
+    /// The applicant's name as registered.
+    pub applicant_name: Option<String>,
+    /// The NIK, masked (compare its visible digits with the ID card).
+    pub nik_masked: String,
+    /// The service day.
+    pub date: NaiveDate,
+    /// The session's code.
+    pub session: String,
+    /// The booking's state now.
+    #[schema(value_type = BookingStateSchema)]
+    pub state: &'static str,
+    /// Whether it can be checked in now.
+    pub can_check_in: bool,
+    /// If not, why (a `check-in-refused` reason).
+    pub refusal: Option<&'static str>,
+    /// Its ticket, once checked in.
+    pub ticket: Option<TicketView>,
+}
+
+impl From<Arrival> for ArrivalView {
+    fn from(a: Arrival) -> Self {
+        let b = &a.booking;
+        Self {
+            booking_id: b.id,
+            booking_code: loket_domain::BookingCode::of(b.id).to_string(),
+            applicant_name: a.applicant.as_ref().map(|p| p.full_name.clone()),
+            nik_masked: b.nik.masked(),
+            date: b.slot.service_date,
+            session: b.slot.session_code.clone(),
+            state: b.state.as_str(),
+            can_check_in: a.admit.is_ok(),
+            refusal: a.admit.err().map(|r| r.code()),
+            ticket: a.ticket.map(TicketView::from),
+        }
+    }
+}
+
+/// Reads what the desk was shown.
+fn presented(code: Option<&str>) -> ApiResult<String> {
+    let mut f = Fields::default();
+    let code = code.unwrap_or_default().trim();
+    if code.is_empty() {
+        f.push(
+            "code",
+            "required",
+            "scan the QR code or type the booking code",
+        );
+    }
+    f.finish()?;
+    Ok(code.to_owned())
+}
+
+/// Finds a booking by its scanned QR code or typed booking code, and says whether it can
+/// be checked in now (without checking it in).
+#[utoipa::path(get, path = "/api/v1/offices/{code}/arrivals", tag = "floor", security(("bearer" = [])),
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code"), PresentedBody),
+    responses((status = 200, description = "the booking found", body = ArrivalView), ArrivalProblems))]
+async fn get_arrival(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PresentedBody>,
+) -> ApiResult<Json<ArrivalView>> {
+    let office = floor_office(&state, &staff, &code).await?;
+    let shown = presented(q.code.as_deref())?;
+    let arrival = floor::find_arrival(&state, &office, &shown).await?;
+    Ok(Json(arrival.into()))
+}
+
+/// Checks a paid booking in on its day and session (within the configured grace) and
+/// issues its A ticket; 409 check-in-refused says why not.
+#[utoipa::path(post, path = "/api/v1/offices/{code}/check-ins", tag = "floor", security(("bearer" = [])),
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = PresentedBody,
+    responses((status = 201, description = "checked in, with its ticket", body = ArrivalView), CheckInProblems))]
+async fn post_check_in(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<PresentedBody>,
+) -> ApiResult<(StatusCode, Json<ArrivalView>)> {
+    let office = floor_office(&state, &staff, &code).await?;
+    let shown = presented(b.code.as_deref())?;
+    let arrival = floor::check_in(&state, &actor(&staff), &office, &shown).await?;
+    Ok((StatusCode::CREATED, Json(arrival.into())))
+}
+
 impl From<Ticket> for TicketView {
     fn from(t: Ticket) -> Self {
         Self {
@@ -110,26 +217,11 @@ async fn post_walk_in(
 ) -> ApiResult<(StatusCode, Json<TicketView>)> {
     let office = floor_office(&state, &staff, &code).await?;
     let today = loket_domain::release::local_date(state.now(), office.time_zone);
-    let mut f = Fields::default();
-    let basis = b.basis.as_deref().unwrap_or_default();
-    let basis = PriorityBasis::parse(basis);
-    if basis.is_none() {
-        f.push(
-            "basis",
-            "invalid_choice",
-            "one of elderly, small_child, pregnant, disability, sick",
-        );
-    }
-    let birth_date = f.birth_date(
-        "birth_date",
+    let w = WalkIn::read(
+        b.basis.as_deref().unwrap_or_default(),
         b.birth_date.as_deref().unwrap_or_default(),
         today,
-    );
-    f.finish()?;
-    let w = WalkIn {
-        basis: checked(basis)?,
-        birth_date: checked(birth_date)?,
-    };
+    )?;
     let ticket = floor::register_walk_in(&state, &actor(&staff), office, w).await?;
     Ok((StatusCode::CREATED, Json(ticket.into())))
 }

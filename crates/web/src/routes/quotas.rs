@@ -57,10 +57,7 @@ pub async fn managed_office(
 
 /// Who is acting, for the audit log.
 pub fn actor(staff: &CurrentStaff) -> Actor {
-    Actor {
-        id: Some(staff.0.id),
-        name: staff.0.username.clone(),
-    }
+    Actor::staff(&staff.0)
 }
 
 /// Quotas of an office.

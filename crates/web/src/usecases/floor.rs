@@ -1,12 +1,14 @@
-//! The office floor: priority walk-ins now; check-in, counters and calls as they land.
+//! The office floor: check-in and priority walk-ins now; counters and calls as they land.
 
 use chrono::NaiveDate;
-use loket_domain::Office;
 use loket_domain::availability::{DayStatus, Unbookable};
-use loket_domain::floor::PriorityBasis;
+use loket_domain::floor::{CheckInRefusal, PriorityBasis, Visit};
 use loket_domain::quota::ServiceClass;
-use loket_store::{Actor, NewWalkIn, Ticket};
+use loket_domain::release::{local_date, local_instant};
+use loket_domain::{Office, Presented};
+use loket_store::{Actor, Applicant, Booking, NewCheckIn, NewWalkIn, Ticket};
 
+use super::fields::{Fields, checked};
 use super::{Refusal, UseCaseResult};
 use crate::planning::OfficePlan;
 use crate::state::AppState;
@@ -19,6 +21,88 @@ pub struct WalkIn {
     pub birth_date: NaiveDate,
 }
 
+impl WalkIn {
+    /// Reads a walk-in as typed (the API's body or the desk's form), on `today`: every
+    /// mistake listed against its field.
+    pub fn read(basis: &str, birth_date: &str, today: NaiveDate) -> UseCaseResult<Self> {
+        let mut f = Fields::default();
+        let basis = PriorityBasis::parse(basis.trim());
+        if basis.is_none() {
+            f.push(
+                "basis",
+                "invalid_choice",
+                "one of elderly, small_child, pregnant, disability, sick",
+            );
+        }
+        let birth_date = f.birth_date("birth_date", birth_date, today);
+        f.finish()?;
+        Ok(Self {
+            basis: checked(basis)?,
+            birth_date: checked(birth_date)?,
+        })
+    }
+}
+
+/// Today's priority walk-in quota at `office`: the sum over today's sessions of the
+/// office's priority places; None when the office is closed today.
+async fn priority_quota(
+    state: &AppState,
+    office: Office,
+    today: NaiveDate,
+) -> UseCaseResult<Result<(Office, i64), Refusal>> {
+    let plan = OfficePlan::load(state, office, today, today).await?;
+    if let Some(reason) = plan.calendar.closed_reason(today) {
+        return Ok(Err(Refusal::Unbookable {
+            why: Unbookable::Day(DayStatus::Closed(reason)),
+            horizon_days: plan.office.booking_horizon_days,
+        }));
+    }
+    let quota = plan.day_capacity(today, ServiceClass::PriorityWalkIn);
+    Ok(Ok((plan.office, quota)))
+}
+
+/// The front desk's day at an office: today's tickets and the priority quota's standing.
+pub struct DeskDay {
+    /// Today at the office.
+    pub today: NaiveDate,
+    /// Today's tickets, in the order issued.
+    pub tickets: Vec<Ticket>,
+    /// Today's priority quota; None when the office is closed today.
+    pub priority_quota: Option<i64>,
+    /// Priority tickets issued today.
+    pub priority_issued: i64,
+}
+
+/// What the front desk sees of its day.
+pub async fn desk_day(state: &AppState, office: &Office) -> UseCaseResult<DeskDay> {
+    let today = local_date(state.now(), office.time_zone);
+    let tickets = state.store.tickets_of_day(&office.code, today).await?;
+    let quota = priority_quota(state, office.clone(), today)
+        .await?
+        .ok()
+        .map(|(_, q)| q);
+    let priority_issued = tickets
+        .iter()
+        .filter(|t| t.number.series.is_priority())
+        .count();
+    Ok(DeskDay {
+        today,
+        tickets,
+        priority_quota: quota,
+        priority_issued: i64::try_from(priority_issued).unwrap_or(i64::MAX),
+    })
+}
+
+/// A ticket of `office`, by its id.
+pub async fn ticket(state: &AppState, office: &Office, id: uuid::Uuid) -> UseCaseResult<Ticket> {
+    state
+        .store
+        .get_ticket(id)
+        .await?
+        .filter(|t| t.office_code == office.code)
+        .ok_or(Refusal::NotFound("ticket"))
+}
+
 /// Registers a priority walk-in at `office` for today (the office's date): checks the
 /// basis against the birth date, then issues a P ticket within today's priority quota
 /// (the sum over today's sessions of the office's priority walk-in places).
@@ -29,7 +113,7 @@ pub async fn register_walk_in(
     w: WalkIn,
 ) -> UseCaseResult<Ticket> {
     let now = state.now();
-    let today = loket_domain::release::local_date(now, office.time_zone);
+    let today = local_date(now, office.time_zone);
     state
         .settings
         .priority_rules()
@@ -39,18 +123,11 @@ pub async fn register_walk_in(
             code: e.code(),
             message: e.to_string(),
         })?;
-    let plan = OfficePlan::load(state, office, today, today).await?;
-    if let Some(reason) = plan.calendar.closed_reason(today) {
-        return Err(Refusal::Unbookable {
-            why: Unbookable::Day(DayStatus::Closed(reason)),
-            horizon_days: plan.office.booking_horizon_days,
-        });
-    }
-    let quota = plan.day_capacity(today, ServiceClass::PriorityWalkIn);
+    let (office, quota) = priority_quota(state, office, today).await??;
     Ok(state
         .store
         .issue_walk_in(&NewWalkIn {
-            office_code: plan.office.code.clone(),
+            office_code: office.code.clone(),
             service_date: today,
             basis: w.basis,
             quota,
@@ -60,6 +137,123 @@ pub async fn register_walk_in(
         .await?)
 }
 
+/// A booking the front desk found, and whether it may be checked in now.
+pub struct Arrival {
+    /// The booking.
+    pub booking: Booking,
+    /// Who it is for (name and NIK to compare with the ID card).
+    pub applicant: Option<Applicant>,
+    /// Its session's name and local times.
+    pub session: Option<loket_domain::office::SessionWindow>,
+    /// Whether it may be checked in now, and if not why.
+    pub admit: Result<(), CheckInRefusal>,
+    /// Its ticket, once checked in.
+    pub ticket: Option<Ticket>,
+}
+
+/// Finds the booking the desk was shown at `office`: a scanned QR code (any of the
+/// office's bookings) or a typed booking code (looked up among the office's bookings of
+/// today). A booking of another office is refused without a word about it, since staff
+/// see only their own office.
+pub async fn find_arrival(
+    state: &AppState,
+    office: &Office,
+    presented: &str,
+) -> UseCaseResult<Arrival> {
+    let now = state.now();
+    let today = local_date(now, office.time_zone);
+    let id = match Presented::parse(presented) {
+        None => {
+            return Err(Refusal::Field {
+                field: "code",
+                code: "unreadable_code",
+                message: "scan the receipt's QR code or type its booking code, e.g. 7K3M-Q9XD"
+                    .into(),
+            });
+        }
+        Some(Presented::Id(id)) => id,
+        Some(Presented::Code(code)) => state
+            .store
+            .booking_ids_of_day(&office.code, today)
+            .await?
+            .into_iter()
+            .find(|id| code.matches(*id))
+            .ok_or(Refusal::NotFound("booking"))?,
+    };
+    let booking = state
+        .store
+        .get_booking(id)
+        .await?
+        .ok_or(Refusal::NotFound("booking"))?;
+    if booking.slot.office_code != office.code {
+        return Err(Refusal::CheckIn(CheckInRefusal::OtherOffice));
+    }
+    let session = office.session(&booking.slot.session_code).cloned();
+    let applicant = state
+        .store
+        .get_applicant(booking.account_id, booking.applicant_id)
+        .await?;
+    let admit = match &session {
+        Some(s) => state.settings.check_in_window().admit(
+            &Visit {
+                at_this_office: true,
+                state: booking.state,
+                deadline: booking.payment_deadline,
+                date: booking.slot.service_date,
+                session: (s.start, s.end),
+            },
+            now,
+            now.with_timezone(&office.time_zone).naive_local(),
+        ),
+        // A session the office no longer runs: the booking cannot be placed in the queue.
+        None => Err(CheckInRefusal::OtherDay {
+            date: booking.slot.service_date,
+        }),
+    };
+    let ticket = state.store.ticket_of_booking(booking.id).await?;
+    Ok(Arrival {
+        booking,
+        applicant,
+        session,
+        admit,
+        ticket,
+    })
+}
+
+/// Checks in the booking the desk was shown: admitted by the domain's rule, then moved
+/// and numbered by the store in one transaction (which checks again that it is still
+/// paid). Returns the arrival as it now stands, with its ticket.
+pub async fn check_in(
+    state: &AppState,
+    actor: &Actor,
+    office: &Office,
+    presented: &str,
+) -> UseCaseResult<Arrival> {
+    let mut arrival = find_arrival(state, office, presented).await?;
+    arrival.admit.map_err(Refusal::CheckIn)?;
+    let Some(session) = &arrival.session else {
+        return Err(Refusal::Internal(
+            "an admitted booking has no session".into(),
+        ));
+    };
+    let b = &arrival.booking;
+    let ticket = state
+        .store
+        .check_in(&NewCheckIn {
+            booking_id: b.id,
+            office_code: office.code.clone(),
+            service_date: b.slot.service_date,
+            session_start: local_instant(b.slot.service_date, session.start, office.time_zone),
+            actor: actor.clone(),
+            now: state.now(),
+        })
+        .await?;
+    arrival.booking.state = loket_domain::BookingState::CheckedIn;
+    arrival.admit = Err(CheckInRefusal::AlreadyCheckedIn);
+    arrival.ticket = Some(ticket);
+    Ok(arrival)
+}
+
 /// The office's tickets of `date`, in the order issued.
 pub async fn tickets(
     state: &AppState,
@@ -67,4 +261,9 @@ pub async fn tickets(
     date: NaiveDate,
 ) -> UseCaseResult<Vec<Ticket>> {
     Ok(state.store.tickets_of_day(office_code, date).await?)
+}
+
+/// The ticket a booking was checked in with, if it was.
+pub async fn ticket_of(state: &AppState, booking: uuid::Uuid) -> UseCaseResult<Option<Ticket>> {
+    Ok(state.store.ticket_of_booking(booking).await?)
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use loket_domain::availability::Unbookable;
 use loket_domain::booking::TransitionError;
+use loket_domain::floor::CheckInRefusal;
 use loket_domain::nik::NikError;
 use loket_store::StoreError;
 
@@ -38,6 +39,8 @@ pub enum Refusal {
     SameSlot,
     /// The booking's state or date does not allow the change.
     Transition(TransitionError),
+    /// The booking cannot be checked in (now, here).
+    CheckIn(CheckInRefusal),
     /// The NIK is malformed or does not match the birth date and sex.
     InvalidNik(NikError),
     /// The login and password do not match an account (or a staff member).
@@ -116,6 +119,7 @@ impl From<StoreError> for Refusal {
         match e {
             StoreError::NotFound => Refusal::NotFound("resource"),
             StoreError::Transition(t) => Refusal::Transition(t),
+            StoreError::CheckIn(c) => Refusal::CheckIn(c),
             e => Refusal::Store(e),
         }
     }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Utc, Weekd
 use chrono_tz::Asia::Jakarta;
 use loket_demo::DEMO_LOGINS;
 use loket_domain::{Nik, Sex};
-use loket_store::{Applicant, NewAccount, Principal, SlotUsage};
+use loket_store::{Applicant, NewAccount, Principal, SlotUsage, Staff, StaffRole};
 use loket_web::Settings;
 use loket_web::app::StartError;
 use loket_web::config::Mode;
@@ -453,6 +453,43 @@ impl TestApp {
     }
 
     // ---------- staff ----------
+
+    /// A bearer token for a new staff member (`username`, in `role`, of `office` or
+    /// `region`), made through the store, valid for a day.
+    pub async fn new_staff_token(
+        &self,
+        username: &str,
+        role: StaffRole,
+        office: Option<&str>,
+        region: Option<&str>,
+    ) -> String {
+        let staff = Staff {
+            id: Uuid::now_v7(),
+            username: username.to_owned(),
+            full_name: format!("Test {username}"),
+            role,
+            office_code: office.map(str::to_owned),
+            region_code: region.map(str::to_owned),
+        };
+        let now = self.now();
+        self.state
+            .store
+            .create_staff(&staff, "not-a-hash", now)
+            .await
+            .expect("create staff");
+        let token = loket_web::auth::new_token();
+        self.state
+            .store
+            .create_token(
+                &loket_web::auth::hash_token(&token),
+                &Principal::Staff(staff),
+                now,
+                now + Duration::days(1),
+            )
+            .await
+            .expect("create token");
+        token
+    }
 
     /// Logs a demo staff member in over HTTP; returns the bearer token.
     pub async fn staff_token(&self, username: &str) -> String {

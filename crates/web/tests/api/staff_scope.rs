@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use loket_demo::DEMO_LOGINS;
-use loket_store::{Principal, Staff, StaffRole};
+use loket_store::StaffRole;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -192,32 +192,8 @@ const OFFICE_CASES: &[(&str, &str, bool)] = &[
 /// A bearer token for a new staff member, made through the store.
 async fn staff_token(app: &TestApp, m: &Member) -> String {
     let (username, role, office, region) = *m;
-    let staff = Staff {
-        id: Uuid::now_v7(),
-        username: format!("scope.{username}"),
-        full_name: format!("Test {username}"),
-        role,
-        office_code: office.map(str::to_owned),
-        region_code: region.map(str::to_owned),
-    };
-    let now = app.now();
-    app.state
-        .store
-        .create_staff(&staff, "not-a-hash", now)
+    app.new_staff_token(&format!("scope.{username}"), role, office, region)
         .await
-        .expect("create staff");
-    let token = loket_web::auth::new_token();
-    app.state
-        .store
-        .create_token(
-            &loket_web::auth::hash_token(&token),
-            &Principal::Staff(staff),
-            now,
-            now + Duration::days(1),
-        )
-        .await
-        .expect("create token");
-    token
 }
 
 /// Calls `method path` with the path filled in and `body`, if any.

@@ -1,0 +1,453 @@
+//! The front desk: the scanner's field has focus on load (a USB scanner types the QR code
+//! into it and presses Enter; a person types the booking code), the booking found is
+//! shown with the name and masked NIK to compare with the ID card, and one button checks
+//! it in and issues its A ticket. Beside it, the priority walk-in form (P tickets within
+//! today's priority quota), and today's tickets. Every action says what it did. Works
+//! without JavaScript; a small script adds the camera where the browser can read QR codes,
+//! and the print button.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use loket_domain::Office;
+use loket_domain::floor::{CheckInRefusal, PriorityBasis};
+use loket_domain::staff::FRONT_DESK;
+use loket_store::{Actor, Ticket};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{StaffChrome, StaffIn};
+use crate::format::{appointment, clock, date_time, long_date};
+use crate::i18n::Tr;
+use crate::pages::bookings::state_key;
+use crate::pages::forms::{CheckedForm, Tokened, message};
+use crate::pages::{PageCtx, PageError, PageResult, render, render_with};
+use crate::planning;
+use crate::state::AppState;
+use crate::usecases::floor::{self, Arrival, WalkIn};
+use crate::usecases::{FieldProblem, Refusal};
+
+/// `?code=` (what was scanned or typed) and `?done=` (the ticket just issued).
+#[derive(Deserialize, Default)]
+pub struct DeskQuery {
+    code: Option<String>,
+    done: Option<String>,
+}
+
+/// The desk's forms: check-in (`code`) and walk-in (`basis`, `birth_date`).
+#[derive(Deserialize, Default)]
+pub struct DeskForm {
+    csrf: Option<String>,
+    code: Option<String>,
+    basis: Option<String>,
+    birth_date: Option<String>,
+}
+
+impl Tokened for DeskForm {
+    fn csrf(&self) -> &str {
+        self.csrf.as_deref().unwrap_or("")
+    }
+}
+
+/// The booking found, as the desk shows it.
+pub struct ArrivalCard {
+    /// The applicant's name.
+    pub name: String,
+    /// The NIK, masked.
+    pub nik: String,
+    /// Date and session, local, with the zone.
+    pub when: String,
+    /// The booking code.
+    pub booking_code: String,
+    /// The booking's state, in words.
+    pub status: String,
+    /// What the desk typed or scanned, posted back by the check-in button.
+    pub code: String,
+    /// Whether it can be checked in now.
+    pub can_check_in: bool,
+    /// If not, why, in words.
+    pub refusal: Option<String>,
+    /// Its ticket, once checked in.
+    pub ticket: Option<(Uuid, String)>,
+}
+
+/// One of today's tickets, as listed.
+pub struct TicketRow {
+    /// Id, for its print page.
+    pub id: Uuid,
+    /// "A-001".
+    pub number: String,
+    /// Booked, or the priority basis.
+    pub kind: String,
+    /// When it was issued, local.
+    pub issued: String,
+    /// Its state, in words.
+    pub state: String,
+}
+
+/// A choice of the walk-in form.
+pub struct Basis {
+    /// Code.
+    pub value: &'static str,
+    /// Words.
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/staff/desk.html")]
+struct DeskPage {
+    s: StaffChrome,
+    office: String,
+    notice: Option<String>,
+    done: Option<(Uuid, String)>,
+    error: Option<String>,
+    code: String,
+    code_error: Option<String>,
+    arrival: Option<ArrivalCard>,
+    bases: Vec<Basis>,
+    basis: String,
+    basis_error: Option<String>,
+    birth_date: String,
+    birth_date_error: Option<String>,
+    priority_left: Option<String>,
+    tickets: Vec<TicketRow>,
+    script: &'static str,
+}
+
+/// The staff member's office, if they work its front desk.
+async fn desk_office(state: &AppState, who: &StaffIn) -> Result<Office, PageError> {
+    let code = who
+        .staff
+        .office_code
+        .as_deref()
+        .ok_or(PageError::Forbidden)?;
+    let office = planning::office(state, code)
+        .await
+        .map_err(|_| PageError::NotFound)?;
+    who.may(&office, &FRONT_DESK)?;
+    Ok(office)
+}
+
+/// The words for a check-in refusal.
+fn refusal_words(t: Tr, office: &Office, r: CheckInRefusal) -> String {
+    let at = |d: chrono::NaiveDateTime| {
+        format!(
+            "{}, {}",
+            long_date(t, d.date()),
+            clock(t, d.time(), office.time_zone)
+        )
+    };
+    match r {
+        CheckInRefusal::OtherDay { date } => {
+            t.f("desk.refusal.other_day", &[("date", &long_date(t, date))])
+        }
+        CheckInRefusal::TooEarly { from } => t.f("desk.refusal.too_early", &[("at", &at(from))]),
+        CheckInRefusal::TooLate { until } => t.f("desk.refusal.too_late", &[("at", &at(until))]),
+        CheckInRefusal::Ended { state } => t.f(
+            "desk.refusal.ended",
+            &[("state", &t.s(state_key(state)).to_lowercase())],
+        ),
+        other => t.s(&format!("desk.refusal.{}", other.code())).to_owned(),
+    }
+}
+
+fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
+    let b = &a.booking;
+    ArrivalCard {
+        name: a
+            .applicant
+            .as_ref()
+            .map(|p| p.full_name.clone())
+            .unwrap_or_default(),
+        nik: b.nik.masked(),
+        when: appointment(t, b.slot.service_date, a.session.as_ref(), office.time_zone),
+        booking_code: loket_domain::BookingCode::of(b.id).to_string(),
+        status: t.s(state_key(b.state)).to_owned(),
+        code: code.to_owned(),
+        can_check_in: a.admit.is_ok(),
+        refusal: a.admit.err().map(|r| refusal_words(t, office, r)),
+        ticket: a.ticket.map(|k| (k.id, k.number.to_string())),
+    }
+}
+
+/// What kind of ticket it is, in words.
+fn kind_words(t: Tr, k: &Ticket) -> String {
+    match k.priority_basis {
+        Some(b) => t.f(
+            "desk.kind.priority",
+            &[("basis", t.s(&format!("priority.{}", b.as_str())))],
+        ),
+        None => t.s("desk.kind.booked").to_owned(),
+    }
+}
+
+/// The desk page with what it found and what the forms hold.
+async fn desk(
+    state: &AppState,
+    ctx: &PageCtx,
+    who: &StaffIn,
+    office: &Office,
+    form: DeskPageInput,
+) -> Result<DeskPage, PageError> {
+    let t = Tr(ctx.lang);
+    let day = floor::desk_day(state, office).await?;
+    let tickets = day
+        .tickets
+        .iter()
+        .rev()
+        .map(|k| TicketRow {
+            id: k.id,
+            number: k.number.to_string(),
+            kind: kind_words(t, k),
+            issued: date_time(t, k.issued_at, office.time_zone)
+                .rsplit(", ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            state: t
+                .s(&format!("ticket_state.{}", k.state.as_str()))
+                .to_owned(),
+        })
+        .collect();
+    let priority_left = match day.priority_quota {
+        Some(q) => Some(t.f(
+            "desk.priority_left",
+            &[
+                ("left", &(q - day.priority_issued).max(0).to_string()),
+                ("quota", &q.to_string()),
+            ],
+        )),
+        None => Some(t.s("desk.closed_today").to_owned()),
+    };
+    let bases = PriorityBasis::ALL
+        .iter()
+        .map(|b| Basis {
+            value: b.as_str(),
+            label: t.s(&format!("priority.{}", b.as_str())).to_owned(),
+        })
+        .collect();
+    let mut s = StaffChrome::new(ctx, &who.staff, t.s("desk.title").to_owned());
+    s.c.has_errors = form.error.is_some()
+        || form.code_error.is_some()
+        || form.basis_error.is_some()
+        || form.birth_date_error.is_some();
+    Ok(DeskPage {
+        s,
+        office: office.name.clone(),
+        notice: form.notice,
+        done: form.done,
+        error: form.error,
+        code: form.code,
+        code_error: form.code_error,
+        arrival: form.arrival,
+        bases,
+        basis: form.basis,
+        basis_error: form.basis_error,
+        birth_date: form.birth_date,
+        birth_date_error: form.birth_date_error,
+        priority_left,
+        tickets,
+        script: crate::pages::assets::staff_js_href(),
+    })
+}
+
+/// What a desk page shows beyond the day: the forms' values and messages.
+#[derive(Default)]
+struct DeskPageInput {
+    notice: Option<String>,
+    done: Option<(Uuid, String)>,
+    error: Option<String>,
+    code: String,
+    code_error: Option<String>,
+    arrival: Option<ArrivalCard>,
+    basis: String,
+    basis_error: Option<String>,
+    birth_date: String,
+    birth_date_error: Option<String>,
+}
+
+impl DeskPageInput {
+    /// The status of a form that came back refused: 409 when the booking or the day says
+    /// no (above the page), 422 when a field was wrong.
+    fn refused_status(&self) -> axum::http::StatusCode {
+        if self.error.is_some() {
+            axum::http::StatusCode::CONFLICT
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+}
+
+/// Puts a refusal of a desk form beside its field, or above the page.
+fn place_refusal(
+    t: Tr,
+    office: &Office,
+    input: &mut DeskPageInput,
+    r: Refusal,
+) -> Result<(), PageError> {
+    let field_msg = |p: &FieldProblem| message(t, &p.field, &p.code);
+    match r {
+        Refusal::Invalid(problems) => {
+            for p in &problems {
+                let msg = Some(field_msg(p));
+                match p.field.as_str() {
+                    "basis" => input.basis_error = msg,
+                    "birth_date" => input.birth_date_error = msg,
+                    _ => input.code_error = msg,
+                }
+            }
+        }
+        Refusal::Field { field, code, .. } => {
+            let msg = Some(message(t, field, code));
+            match field {
+                "birth_date" => input.birth_date_error = msg,
+                "basis" => input.basis_error = msg,
+                _ => input.code_error = msg,
+            }
+        }
+        Refusal::NotFound(_) => input.code_error = Some(t.s("desk.not_found").to_owned()),
+        Refusal::CheckIn(c) => input.error = Some(refusal_words(t, office, c)),
+        Refusal::Store(loket_store::StoreError::PriorityQuotaFull) => {
+            input.error = Some(t.s("desk.priority_full").to_owned());
+        }
+        Refusal::Unbookable { .. } => input.error = Some(t.s("desk.closed_today").to_owned()),
+        other => return Err(other.into()),
+    }
+    Ok(())
+}
+
+/// `GET /staff/desk`: the desk, with the booking of `?code=` if one was scanned.
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: StaffIn,
+    Query(q): Query<DeskQuery>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let office = desk_office(&state, &who).await?;
+    let mut input = DeskPageInput::default();
+    if let Some(done) = q.done.as_deref().and_then(|d| Uuid::parse_str(d).ok())
+        && let Ok(k) = floor::ticket(&state, &office, done).await
+    {
+        input.notice = Some(t.f(
+            "desk.issued",
+            &[
+                ("number", &k.number.to_string()),
+                ("kind", &kind_words(t, &k)),
+            ],
+        ));
+        input.done = Some((k.id, k.number.to_string()));
+    }
+    if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        input.code = code.to_owned();
+        match floor::find_arrival(&state, &office, code).await {
+            Ok(a) => input.arrival = Some(card(t, &office, code, a)),
+            Err(r) => place_refusal(t, &office, &mut input, r)?,
+        }
+    }
+    let p = desk(&state, &ctx, &who, &office, input).await?;
+    Ok(render(&p))
+}
+
+/// `POST /staff/desk/check-in`: checks the booking in and shows its ticket.
+pub async fn check_in(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: StaffIn,
+    CheckedForm(f): CheckedForm<DeskForm>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let office = desk_office(&state, &who).await?;
+    let code = f.code.as_deref().unwrap_or("").trim().to_owned();
+    let actor = Actor::staff(&who.staff);
+    match floor::check_in(&state, &actor, &office, &code).await {
+        Ok(a) => {
+            let id = a.ticket.map(|k| k.id).unwrap_or_default();
+            Ok(Redirect::to(&format!("/staff/desk?done={id}")).into_response())
+        }
+        Err(r) => {
+            let mut input = DeskPageInput {
+                code: code.clone(),
+                ..DeskPageInput::default()
+            };
+            place_refusal(t, &office, &mut input, r)?;
+            // Show the booking as it stands now, so the officer sees why.
+            if let Ok(a) = floor::find_arrival(&state, &office, &code).await {
+                input.arrival = Some(card(t, &office, &code, a));
+            }
+            let status = input.refused_status();
+            let p = desk(&state, &ctx, &who, &office, input).await?;
+            Ok(render_with(status, &p))
+        }
+    }
+}
+
+/// `POST /staff/desk/walk-in`: registers a priority walk-in and shows its ticket.
+pub async fn walk_in(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: StaffIn,
+    CheckedForm(f): CheckedForm<DeskForm>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let office = desk_office(&state, &who).await?;
+    let basis = f.basis.as_deref().unwrap_or("").to_owned();
+    let birth_date = f.birth_date.as_deref().unwrap_or("").trim().to_owned();
+    let today = loket_domain::release::local_date(state.now(), office.time_zone);
+    let actor = Actor::staff(&who.staff);
+    let result = match WalkIn::read(&basis, &birth_date, today) {
+        Ok(w) => floor::register_walk_in(&state, &actor, office.clone(), w).await,
+        Err(r) => Err(r),
+    };
+    match result {
+        Ok(k) => Ok(Redirect::to(&format!("/staff/desk?done={}", k.id)).into_response()),
+        Err(r) => {
+            let mut input = DeskPageInput {
+                basis,
+                birth_date,
+                ..DeskPageInput::default()
+            };
+            place_refusal(t, &office, &mut input, r)?;
+            let status = input.refused_status();
+            let p = desk(&state, &ctx, &who, &office, input).await?;
+            Ok(render_with(status, &p))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/staff/ticket.html")]
+struct TicketPage {
+    s: StaffChrome,
+    office: String,
+    number: String,
+    kind: String,
+    issued: String,
+    script: &'static str,
+}
+
+/// `GET /staff/tickets/{id}`: a ticket to print and hand over.
+pub async fn ticket(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: StaffIn,
+    Path(id): Path<String>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let office = desk_office(&state, &who).await?;
+    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
+    let k = floor::ticket(&state, &office, id).await?;
+    let number = k.number.to_string();
+    Ok(render(&TicketPage {
+        s: StaffChrome::new(
+            &ctx,
+            &who.staff,
+            t.f("ticket.title", &[("number", &number)]),
+        ),
+        office: office.name.clone(),
+        kind: kind_words(t, &k),
+        issued: date_time(t, k.issued_at, office.time_zone),
+        number,
+        script: crate::pages::assets::staff_js_href(),
+    }))
+}
