@@ -9,6 +9,9 @@ import {
   BASE,
   PAGE_BUDGET_BYTES,
   checkAxe,
+  closeContext,
+  open,
+  phoneContext,
   formatWeight,
   noHorizontalScroll,
   oneTimeCode,
@@ -318,4 +321,55 @@ export function dayCell(page, iso) {
 export async function linkedDates(page, except) {
   const dates = await page.locator('table.cal a').evaluateAll((as) => as.map((a) => new URL(a.href).searchParams.get('date')));
   return dates.filter((d) => d && d !== except);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The office floor: staff pages on a tablet, and the demo clock moved to a service day
+
+/** A page on a tablet at the office (1024 by 768, no touch), closed when the test ends. */
+export async function staffPage(t, browser) {
+  const context = await phoneContext(browser, {
+    viewport: { width: 1024, height: 768 },
+    screen: { width: 1024, height: 768 },
+    isMobile: false,
+    hasTouch: false,
+    deviceScaleFactor: 1,
+  });
+  const page = await context.newPage();
+  t.after(() => closeContext(context));
+  return page;
+}
+
+/** Logs a staff member in through the staff login that `path` sends to, and comes back. */
+export async function staffLogin(page, lang, username, password, path) {
+  await open(page, path);
+  await page.getByLabel(tr(lang, 'form.username.label')).fill(username);
+  await page.getByLabel(tr(lang, 'form.password.label')).fill(password);
+  await follow(page, () => page.getByRole('button', { name: tr(lang, 'staff_login.submit') }).click());
+}
+
+/** The checks of a staff page: its language, one h1, axe-core, no sideways scrolling, nothing from outside, a screenshot. */
+export async function checkStaffPage(page, lang, name) {
+  assert.equal(await page.locator('html').getAttribute('lang'), lang);
+  await h1(page);
+  await checkAxe(page);
+  await noHorizontalScroll(page);
+  await shot(page, name);
+  page.context().outside.assertNone();
+}
+
+/** Moves the demo clock forward to `hour`:`minute` WIB on `date`. */
+export async function clockTo(date, hour, minute) {
+  // The clock is read by moving it a minute (it has no other way to be read).
+  const { json } = await api('POST', '/dev/clock', { body: { advance_minutes: 1 } });
+  const target = new Date(`${date}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00+07:00`);
+  const minutes = Math.ceil((target - new Date(json.now)) / 60000);
+  assert.ok(minutes >= 1, `${date} ${hour}:${minute} WIB is in the past`);
+  await api('POST', '/dev/clock', { body: { advance_minutes: minutes } });
+}
+
+/** A new login of an account made with newAccount (after the demo clock moved past its token). */
+export async function logInAgain(account) {
+  const { json } = await api('POST', '/auth/login', { body: { email: account.email, password: account.password } });
+  return json.token;
 }

@@ -228,7 +228,8 @@ export function formatViolations(violations) {
  * Chromium's encodedDataLength. Waits until the network has been idle. Returns
  * { total, perResource: [{ url, type, status, bytes, failed? }] } with the largest resource
  * first; failed holds Chromium's error for a request that got no answer (such as the
- * browser's own /favicon.ico request, which playwright's request routing cancels).
+ * browser's own /favicon.ico request, which playwright's request routing cancels). A live
+ * event stream (EventSource) counts with what it sent until the page was idle.
  */
 export async function pageWeight(page, path) {
   const url = /^https?:/.test(path) ? path : BASE + path;
@@ -246,11 +247,23 @@ export async function pageWeight(page, path) {
     if (r) {
       r.status = e.response.status;
       r.type = e.type ?? r.type;
+      // A live event stream never finishes: what it sent by the time the page is idle
+      // counts, and it is not waited for.
+      if (r.type === 'EventSource') {
+        r.stream = true;
+        pending.delete(e.requestId);
+      }
+    }
+  });
+  cdp.on('Network.dataReceived', (e) => {
+    const r = requests.get(e.requestId);
+    if (r?.stream) {
+      r.bytes += e.encodedDataLength;
     }
   });
   cdp.on('Network.loadingFinished', (e) => {
     const r = requests.get(e.requestId);
-    if (r) {
+    if (r && !r.stream) {
       r.bytes = e.encodedDataLength;
     }
     pending.delete(e.requestId);

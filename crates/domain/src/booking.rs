@@ -35,11 +35,19 @@ pub enum BookingState {
     /// It keeps its place and stays the NIK's one active booking, on past its day, until
     /// the counter's outcome moves it on.
     CheckedIn,
+    /// Interviewed, documents complete: the application goes on to processing and stays
+    /// the NIK's one active application (the back office carries it on to pickup).
+    Accepted,
+    /// Interviewed, documents missing: the applicant brings them within the deadline;
+    /// the application stays the NIK's active one meanwhile.
+    DocumentsMissing,
+    /// Rejected at the interview, with a reason: the NIK may book again.
+    Rejected,
 }
 
 impl BookingState {
     /// Every state.
-    pub const ALL: [BookingState; 8] = [
+    pub const ALL: [BookingState; 11] = [
         Self::AwaitingPayment,
         Self::PaymentPending,
         Self::Paid,
@@ -48,16 +56,21 @@ impl BookingState {
         Self::RefundDue,
         Self::NoShow,
         Self::CheckedIn,
+        Self::Accepted,
+        Self::DocumentsMissing,
+        Self::Rejected,
     ];
 
     /// The states kept in the store's one-active-booking-per-NIK index and counted in a
     /// slot's places taken (an unpaid hold among them only until its deadline): every
     /// state for which `holds_place` can be true.
-    pub const ACTIVE: [BookingState; 4] = [
+    pub const ACTIVE: [BookingState; 6] = [
         Self::AwaitingPayment,
         Self::PaymentPending,
         Self::Paid,
         Self::CheckedIn,
+        Self::Accepted,
+        Self::DocumentsMissing,
     ];
 
     /// Stable code, as stored and sent over the API.
@@ -71,6 +84,9 @@ impl BookingState {
             Self::RefundDue => "refund_due",
             Self::NoShow => "no_show",
             Self::CheckedIn => "checked_in",
+            Self::Accepted => "accepted",
+            Self::DocumentsMissing => "documents_missing",
+            Self::Rejected => "rejected",
         }
     }
 
@@ -84,8 +100,14 @@ impl BookingState {
     pub fn holds_place(&self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
         match self {
             Self::AwaitingPayment => now < deadline,
-            Self::PaymentPending | Self::Paid | Self::CheckedIn => true,
-            Self::Expired | Self::Cancelled | Self::RefundDue | Self::NoShow => false,
+            Self::PaymentPending
+            | Self::Paid
+            | Self::CheckedIn
+            | Self::Accepted
+            | Self::DocumentsMissing => true,
+            Self::Expired | Self::Cancelled | Self::RefundDue | Self::NoShow | Self::Rejected => {
+                false
+            }
         }
     }
 
@@ -205,9 +227,12 @@ pub fn decide_payment(
 ) -> PaymentDecision {
     match state.effective(deadline, now) {
         BookingState::AwaitingPayment | BookingState::PaymentPending => PaymentDecision::MarkPaid,
-        BookingState::Paid | BookingState::NoShow | BookingState::CheckedIn => {
-            PaymentDecision::AlreadyPaid
-        }
+        BookingState::Paid
+        | BookingState::NoShow
+        | BookingState::CheckedIn
+        | BookingState::Accepted
+        | BookingState::DocumentsMissing
+        | BookingState::Rejected => PaymentDecision::AlreadyPaid,
         BookingState::Expired => PaymentDecision::Reconcile,
         BookingState::Cancelled => PaymentDecision::Refund,
         BookingState::RefundDue => PaymentDecision::AlreadyRefundDue,
@@ -576,6 +601,17 @@ mod tests {
             Err(TransitionError::RescheduleNotAllowed)
         );
         assert!(!refund_owed(s, true));
+    }
+
+    #[test]
+    fn an_interview_outcome_keeps_the_nik_unless_it_rejects() {
+        let (deadline, now) = (at(10, 0), at(23, 0));
+        for s in [BookingState::Accepted, BookingState::DocumentsMissing] {
+            assert!(s.blocks_nik(deadline, d(10), d(20), now), "{s:?}");
+            assert_eq!(s.overdue(deadline, d(10), d(20), now), None);
+        }
+        assert!(!BookingState::Rejected.blocks_nik(deadline, d(10), d(20), now));
+        assert!(check_cancel(BookingState::Accepted, deadline, d(30), d(24), now).is_err());
     }
 
     #[test]

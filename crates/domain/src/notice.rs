@@ -58,7 +58,7 @@ impl NoticeKind {
 
     /// The notice a recorded change from `from` to `to` calls for; none for changes the
     /// applicant need not hear about (a payment being confirmed, a no-show, a check-in
-    /// made with them at the desk).
+    /// or an interview outcome given to them in person).
     ///
     /// A move keeps the booking's state (held stays held, paid stays paid), except a
     /// refund's move, which turns the late payment into a paid booking; every other change
@@ -72,7 +72,16 @@ impl NoticeKind {
             (_, S::RefundDue) => Some(Self::RefundDue),
             (_, S::Cancelled) => Some(Self::Cancelled),
             (_, S::Expired) => Some(Self::Expired),
-            (_, S::AwaitingPayment | S::PaymentPending | S::NoShow | S::CheckedIn) => None,
+            (
+                _,
+                S::AwaitingPayment
+                | S::PaymentPending
+                | S::NoShow
+                | S::CheckedIn
+                | S::Accepted
+                | S::DocumentsMissing
+                | S::Rejected,
+            ) => None,
         }
     }
 

@@ -58,6 +58,10 @@ pub const OFFICE_MANAGERS: [StaffRole; 3] = [
 /// of office stands in, and raises the priority quota on the spot).
 pub const FRONT_DESK: [StaffRole; 2] = [StaffRole::FrontDesk, StaffRole::HeadOfOffice];
 
+/// The roles that work an office's counters: calling tickets and giving their outcome
+/// (the head of office stands in).
+pub const COUNTERS: [StaffRole; 2] = [StaffRole::CounterOfficer, StaffRole::HeadOfOffice];
+
 /// Why a staff member may not act on an office.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeRefusal {

@@ -431,5 +431,9 @@ wrap!(FloorStore {
     fn booking_ids_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Uuid>>;
     fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
     fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;
+    fn call_next(&self, c: &NewCall) -> StoreResult<Option<Ticket>>;
+    fn act_on_ticket(&self, a: &TicketAction) -> StoreResult<Ticket>;
+    fn floor_events_since(&self, office: &str, after: i64, limit: i64) -> StoreResult<Vec<FloorEvent>>;
+    fn last_floor_seq(&self, office: &str) -> StoreResult<i64>;
     fn tickets_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Ticket>>;
 });

@@ -49,6 +49,7 @@ fn bind_sqlite(sql: &'static str, args: Vec<Arg>) -> SqliteQuery<'static> {
             Arg::OptUuid(v) => q.bind(v),
             Arg::Time(v) => q.bind(v),
             Arg::OptTime(v) => q.bind(v),
+            Arg::OptI64(v) => q.bind(v),
             Arg::Date(v) => q.bind(v),
         };
     }
@@ -67,6 +68,7 @@ fn bind_pg(sql: &'static str, args: Vec<Arg>) -> PgQuery<'static> {
             Arg::OptUuid(v) => q.bind(v),
             Arg::Time(v) => q.bind(v),
             Arg::OptTime(v) => q.bind(v),
+            Arg::OptI64(v) => q.bind(v),
             Arg::Date(v) => q.bind(v),
         };
     }
@@ -98,6 +100,7 @@ macro_rules! getter {
 
 impl Row {
     getter!(i64, i64);
+    getter!(opt_i64, Option<i64>);
     getter!(text, String);
     getter!(opt_text, Option<String>);
     getter!(bool, bool);

@@ -2,7 +2,7 @@
 //! database failures that become a 500 logged once.
 
 use loket_domain::booking::TransitionError;
-use loket_domain::floor::CheckInRefusal;
+use loket_domain::floor::{CheckInRefusal, TicketRefusal};
 
 /// What can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,15 @@ pub enum StoreError {
     /// The booking cannot be checked in (it changed since the desk looked it up).
     #[error(transparent)]
     CheckIn(#[from] CheckInRefusal),
+    /// The counter's action does not fit the ticket as it stands.
+    #[error(transparent)]
+    Ticket(#[from] TicketRefusal),
+    /// The counter still has a ticket called: finish, send on or mark it absent first.
+    #[error("counter still serving {number}")]
+    CounterBusy {
+        /// The ticket it has called.
+        number: String,
+    },
     /// A stored value could not be read back (a bug or a hand-edited row).
     #[error("corrupt row: {0}")]
     Corrupt(String),

@@ -354,6 +354,27 @@ pub trait FloorStore: Send + Sync {
     async fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
     /// A ticket by its id.
     async fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;
+    /// Calls the next ticket at a counter, chosen by the call policy among those waiting at
+    /// its stage; None when nobody waits. One transaction with its audit entry; two
+    /// counters calling at once never get the same ticket (the call is a conditional
+    /// update, made again on what is left when another counter got there first), and a
+    /// counter that has a ticket called is refused (`CounterBusy`).
+    async fn call_next(&self, c: &NewCall) -> StoreResult<Option<Ticket>>;
+    /// A counter's action on a ticket (recall, absent, put back, transfer, finish), as the
+    /// domain's rule allows it (`Ticket` refusals otherwise); finishing a booked ticket with
+    /// an interview outcome moves its booking on, with its event. One transaction with its
+    /// audit entry (before and after).
+    async fn act_on_ticket(&self, a: &TicketAction) -> StoreResult<Ticket>;
+    /// The office's floor events after number `after`, in order, at most `limit`: what a
+    /// board that saw event `after` missed.
+    async fn floor_events_since(
+        &self,
+        office: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<FloorEvent>>;
+    /// The number of the office's latest floor event (0 before the first).
+    async fn last_floor_seq(&self, office: &str) -> StoreResult<i64>;
     /// The office's tickets of `date`, in the order they were issued.
     async fn tickets_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Ticket>>;
 }

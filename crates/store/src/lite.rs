@@ -39,6 +39,7 @@ pub(crate) fn value(a: Arg) -> Value {
         Arg::OptUuid(v) => v.map_or(Value::Null, |u| Value::Blob(u.as_bytes().to_vec())),
         Arg::Time(v) => Value::Text(sqlite_time(v)),
         Arg::OptTime(v) => v.map_or(Value::Null, |t| Value::Text(sqlite_time(t))),
+        Arg::OptI64(v) => v.map_or(Value::Null, Value::Integer),
         Arg::Date(v) => Value::Text(v.format("%F").to_string()),
     }
 }
@@ -123,6 +124,14 @@ impl LiteRow {
     pub(crate) fn i64(&self, col: &str) -> Result<i64, sqlx::Error> {
         match self.get(col)? {
             Value::Integer(v) => Ok(*v),
+            _ => Err(decode_error(col, "not an integer")),
+        }
+    }
+
+    pub(crate) fn opt_i64(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
+        match self.get(col)? {
+            Value::Null => Ok(None),
+            Value::Integer(v) => Ok(Some(*v)),
             _ => Err(decode_error(col, "not an integer")),
         }
     }

@@ -146,9 +146,12 @@ pub(crate) fn event_from_row(r: &Row) -> StoreResult<BookingEvent> {
 }
 
 pub(crate) fn ticket_from_row(r: &Row) -> StoreResult<Ticket> {
-    use loket_domain::floor::{PriorityBasis, Series, TicketNumber, TicketState};
+    use loket_domain::floor::{
+        Outcome, PriorityBasis, RejectReason, Series, Stage, TicketNumber, TicketState,
+    };
     let series = Series::parse(&r.text("series")?).ok_or_else(|| corrupt("ticket series"))?;
     let number = u32::try_from(r.i64("number")?).map_err(|_| corrupt("ticket number"))?;
+    let small = |v: i64| u32::try_from(v).map_err(|_| corrupt("ticket count"));
     Ok(Ticket {
         id: r.uuid("id")?,
         office_code: r.text("office_code")?,
@@ -163,6 +166,37 @@ pub(crate) fn ticket_from_row(r: &Row) -> StoreResult<Ticket> {
         issued_at: r.time("issued_at")?,
         issued_by: r.text("issued_by")?,
         session_start: r.opt_time("session_start")?,
+        stage: Stage::parse(&r.text("stage")?).ok_or_else(|| corrupt("ticket stage"))?,
+        calls: small(r.i64("calls")?)?,
+        counter: r.opt_i64("counter_no")?.map(small).transpose()?,
+        called_at: r.opt_time("called_at")?,
+        waiting_since: r.time("waiting_since")?,
+        finished_at: r.opt_time("finished_at")?,
+        outcome: r
+            .opt_text("outcome")?
+            .map(|o| Outcome::parse(&o).ok_or_else(|| corrupt("ticket outcome")))
+            .transpose()?,
+        outcome_reason: r
+            .opt_text("outcome_reason")?
+            .map(|o| RejectReason::parse(&o).ok_or_else(|| corrupt("reject reason")))
+            .transpose()?,
+    })
+}
+
+pub(crate) fn floor_event_from_row(r: &Row) -> StoreResult<FloorEvent> {
+    use loket_domain::floor::{FloorEventKind, Stage};
+    Ok(FloorEvent {
+        office_code: r.text("office_code")?,
+        seq: r.i64("seq")?,
+        at: r.time("at")?,
+        kind: FloorEventKind::parse(&r.text("kind")?).ok_or_else(|| corrupt("event kind"))?,
+        ticket_id: r.uuid("ticket_id")?,
+        number: r.text("number")?,
+        counter: r
+            .opt_i64("counter_no")?
+            .map(|c| u32::try_from(c).map_err(|_| corrupt("counter")))
+            .transpose()?,
+        stage: Stage::parse(&r.text("stage")?).ok_or_else(|| corrupt("event stage"))?,
     })
 }
 

@@ -106,15 +106,62 @@ pub const NEXT_TICKET_NUMBER: &str = "INSERT INTO queue_counters (office_code, s
     ON CONFLICT (office_code, service_date, series) DO UPDATE SET issued = queue_counters.issued + 1 \
     WHERE queue_counters.issued < $4 RETURNING issued";
 pub const INSERT_TICKET: &str = "INSERT INTO tickets (id, office_code, service_date, series, number, \
-    booking_id, priority_basis, state, issued_at, issued_by, session_start) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-pub const TICKETS_OF_DAY: &str = "SELECT id, office_code, service_date, series, number, booking_id, \
-    priority_basis, state, issued_at, issued_by, session_start FROM tickets \
-    WHERE office_code = $1 AND service_date = $2 ORDER BY issued_at, series, number";
-pub const GET_TICKET: &str = "SELECT id, office_code, service_date, series, number, booking_id, \
-    priority_basis, state, issued_at, issued_by, session_start FROM tickets WHERE id = $1";
-pub const TICKET_OF_BOOKING: &str = "SELECT id, office_code, service_date, series, number, booking_id, \
-    priority_basis, state, issued_at, issued_by, session_start FROM tickets WHERE booking_id = $1";
+    booking_id, priority_basis, state, issued_at, issued_by, session_start, waiting_since) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9)";
+macro_rules! ticket_select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, office_code, service_date, series, number, booking_id, priority_basis, \
+    state, issued_at, issued_by, session_start, stage, calls, counter_no, called_at, \
+    waiting_since, finished_at, outcome, outcome_reason FROM tickets ",
+            $tail
+        )
+    };
+}
+pub const TICKETS_OF_DAY: &str = ticket_select!(
+    "WHERE office_code = $1 AND service_date = $2 ORDER BY issued_at, series, number"
+);
+pub const GET_TICKET: &str = ticket_select!("WHERE id = $1");
+pub const TICKET_OF_BOOKING: &str = ticket_select!("WHERE booking_id = $1");
+/// The tickets waiting at stage $3 of an office's day (`tickets_waiting`), for the call
+/// policy to choose from.
+pub const WAITING_TICKETS: &str = ticket_select!(
+    "WHERE office_code = $1 AND service_date = $2 AND state = 'waiting' AND stage = $3"
+);
+/// The ticket counter $3 of an office's day has called and not let go.
+pub const COUNTER_TICKET: &str = ticket_select!(
+    "WHERE office_code = $1 AND service_date = $2 AND state = 'called' AND counter_no = $3"
+);
+/// The series of the last $4 first calls at stage $3 of an office's day, newest first:
+/// how many priority tickets were called in a row.
+pub const RECENT_FIRST_CALLS: &str = "SELECT series FROM tickets WHERE office_code = $1 \
+    AND service_date = $2 AND stage = $3 AND first_called_at IS NOT NULL \
+    ORDER BY first_called_at DESC, id DESC LIMIT $4";
+/// A counter calls a waiting ticket: no row when another counter called it first.
+pub const CALL_TICKET: &str = "UPDATE tickets SET state = 'called', counter_no = $2, calls = 1, \
+    called_at = $3, first_called_at = COALESCE(first_called_at, $3) \
+    WHERE id = $1 AND state = 'waiting' RETURNING id";
+/// A counter's action on a ticket, if it still stands as read ($10 state, $11 calls).
+pub const SET_TICKET: &str = "UPDATE tickets SET state = $2, stage = $3, calls = $4, \
+    counter_no = $5, called_at = $6, waiting_since = $7, finished_at = $8, outcome = $9, \
+    outcome_reason = $12, first_called_at = CASE WHEN $13 THEN NULL ELSE first_called_at END \
+    WHERE id = $1 AND state = $10 AND calls = $11 RETURNING id";
+/// A checked-in booking gets its interview outcome.
+pub const SET_BOOKING_OUTCOME: &str = "UPDATE bookings SET state = $2, updated_at = $3 \
+    WHERE id = $1 AND state = 'checked_in' RETURNING id";
+/// The next number of an office's floor events; the row stays locked until the change
+/// commits, so an office's events commit in the order of their numbers.
+pub const NEXT_FLOOR_SEQ: &str = "INSERT INTO floor_streams (office_code, last_seq) VALUES ($1, 1) \
+    ON CONFLICT (office_code) DO UPDATE SET last_seq = floor_streams.last_seq + 1 RETURNING last_seq";
+pub const INSERT_FLOOR_EVENT: &str = "INSERT INTO floor_events (office_code, seq, at, kind, ticket_id, \
+    number, counter_no, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// PostgreSQL: tells every instance's listener that the office's floor changed (sent at
+/// commit, not at all on a rollback).
+pub const NOTIFY_FLOOR: &str = "SELECT pg_notify('loket_floor', $1)";
+/// An office's floor events after number $2, in order, at most $3.
+pub const FLOOR_EVENTS_SINCE: &str = "SELECT office_code, seq, at, kind, ticket_id, number, counter_no, \
+    stage FROM floor_events WHERE office_code = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+pub const LAST_FLOOR_SEQ: &str = "SELECT last_seq FROM floor_streams WHERE office_code = $1";
 /// Check-in: a paid booking of office $3 and day $4 becomes checked in; no row when it is
 /// not (any more), which the store then explains from the booking's state.
 pub const CHECK_IN_BOOKING: &str = "UPDATE bookings SET state = 'checked_in', updated_at = $2 \
@@ -140,11 +187,11 @@ pub const LIST_AUDIT_ALL: &str = "SELECT id, at, actor_name, office_code, action
 /// range in `bookings_slot_state` over the lapsed holds not yet swept, which the worker
 /// keeps few; the cost no longer grows with the slot's bookings.
 /// The active booking states (`BookingState::ACTIVE`) as SQL, verbatim the condition of
-/// the one-active-per-NIK index and of the places-taken triggers (migration 0009), so that
+/// the one-active-per-NIK index and of the places-taken triggers (migration 0010), so that
 /// SQLite uses the partial index. A test checks it against the domain's list.
 macro_rules! active_states {
     () => {
-        "('awaiting_payment', 'payment_pending', 'paid', 'checked_in')"
+        "('awaiting_payment', 'payment_pending', 'paid', 'checked_in', 'accepted', 'documents_missing')"
     };
 }
 #[cfg(test)]
@@ -471,8 +518,18 @@ pub const SHARED: &[&str] = &[
     TICKETS_OF_DAY,
     GET_TICKET,
     TICKET_OF_BOOKING,
+    WAITING_TICKETS,
+    COUNTER_TICKET,
+    RECENT_FIRST_CALLS,
+    CALL_TICKET,
+    SET_TICKET,
+    SET_BOOKING_OUTCOME,
     CHECK_IN_BOOKING,
     BOOKING_IDS_OF_DAY,
+    NEXT_FLOOR_SEQ,
+    INSERT_FLOOR_EVENT,
+    FLOOR_EVENTS_SINCE,
+    LAST_FLOOR_SEQ,
     INSERT_AUDIT,
     LIST_AUDIT_OFFICE,
     LIST_AUDIT_ALL,
@@ -554,6 +611,7 @@ pub const PER_ENGINE: &[(&str, &str)] = &[
 
 /// Statements only PostgreSQL runs (the prepare test prepares them there).
 pub const POSTGRES_ONLY: &[&str] = &[
+    NOTIFY_FLOOR,
     BOOKINGS_BY_IDEMPOTENCY_KEYS,
     INSERT_BOOKINGS_IF_NIK_FREE,
     LOCK_LAPSED_SLOTS,
@@ -573,14 +631,17 @@ mod tests {
         assert_eq!(super::ACTIVE_STATES, format!("({})", codes.join(", ")));
         // The index and the triggers that count places use the same list.
         for migration in [
-            include_str!("../migrations/sqlite/0009_check_in.sql"),
-            include_str!("../migrations/postgres/0009_check_in.sql"),
+            include_str!("../migrations/sqlite/0010_counters.sql"),
+            include_str!("../migrations/postgres/0010_counters.sql"),
         ] {
             let uses = migration
                 .matches(&format!("state IN {}", super::ACTIVE_STATES))
                 .count();
             assert!(uses >= 3, "{uses} uses in {migration}");
-            assert!(!migration.contains("'paid')"), "a list without checked_in");
+            assert!(
+                !migration.contains("'paid')") && !migration.contains("'checked_in')"),
+                "an older list"
+            );
         }
     }
 }

@@ -6,7 +6,11 @@ use loket_domain::booking::AllocationPolicy;
 use loket_domain::booking::BookingState;
 use loket_domain::calendar::{Holiday, OfficeException};
 use loket_domain::catalogue::{FeeLine, ServiceRequest, TravelPurpose};
-use loket_domain::floor::{PriorityBasis, TicketNumber, TicketState};
+use loket_domain::floor::counter::Standing;
+use loket_domain::floor::{
+    CallPolicy, CounterAction, FloorEventKind, Outcome, PriorityBasis, RejectReason, Stage,
+    TicketNumber, TicketState, Waiting,
+};
 use loket_domain::quota::ServiceClass;
 use loket_domain::{BillingCode, Nik, Sex};
 use serde::{Deserialize, Serialize};
@@ -500,6 +504,132 @@ pub struct Ticket {
     /// For a booked ticket, when its session starts (booked tickets are called in session
     /// order).
     pub session_start: Option<DateTime<Utc>>,
+    /// The stage it waits at or is served at.
+    pub stage: Stage,
+    /// How many times it was called at this stage.
+    pub calls: u32,
+    /// The counter that called it last.
+    pub counter: Option<u32>,
+    /// When it was last called.
+    pub called_at: Option<DateTime<Utc>>,
+    /// Since when it waits: its issue, or its transfer to this stage.
+    pub waiting_since: DateTime<Utc>,
+    /// When it was finished.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How it was finished.
+    pub outcome: Option<Outcome>,
+    /// Why it was rejected.
+    pub outcome_reason: Option<RejectReason>,
+}
+
+impl Ticket {
+    /// The fields of a ticket just issued at `now`, waiting at the documents stage (the
+    /// caller sets its id, office, day, number, origin and issuer).
+    pub fn fresh(now: DateTime<Utc>) -> Self {
+        Self {
+            id: Uuid::nil(),
+            office_code: String::new(),
+            service_date: NaiveDate::MIN,
+            number: TicketNumber {
+                series: loket_domain::floor::Series::Booked,
+                number: 0,
+            },
+            booking_id: None,
+            priority_basis: None,
+            state: TicketState::Waiting,
+            issued_at: now,
+            issued_by: String::new(),
+            session_start: None,
+            stage: Stage::Documents,
+            calls: 0,
+            counter: None,
+            called_at: None,
+            waiting_since: now,
+            finished_at: None,
+            outcome: None,
+            outcome_reason: None,
+        }
+    }
+
+    /// The ticket as the call policy sees it while it waits.
+    pub fn waiting(&self) -> Waiting {
+        Waiting {
+            series: self.number.series,
+            arrived_at: self.waiting_since,
+            session_start: self.session_start,
+        }
+    }
+
+    /// The ticket as a counter's action finds it.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            state: self.state,
+            stage: self.stage,
+            calls: self.calls,
+            counter: self.counter,
+        }
+    }
+}
+
+/// Something that happened on an office's floor, numbered in order per office.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FloorEvent {
+    /// The office.
+    pub office_code: String,
+    /// Its number, from 1 per office, in the order the changes committed.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub kind: FloorEventKind,
+    /// To which ticket.
+    pub ticket_id: Uuid,
+    /// Its number, e.g. "A-017".
+    pub number: String,
+    /// The counter, for a call.
+    pub counter: Option<u32>,
+    /// The ticket's stage after the change.
+    pub stage: Stage,
+}
+
+/// A counter asking for its next ticket.
+#[derive(Clone, Debug)]
+pub struct NewCall {
+    /// The office.
+    pub office_code: String,
+    /// Today, in the office's zone.
+    pub service_date: NaiveDate,
+    /// The counter's number.
+    pub counter: u32,
+    /// The stage it serves.
+    pub stage: Stage,
+    /// The order to call in.
+    pub policy: CallPolicy,
+    /// The officer at the counter.
+    pub actor: Actor,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// A counter's action on a ticket.
+#[derive(Clone, Debug)]
+pub struct TicketAction {
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// The office acting (a ticket of another office is not found).
+    pub office_code: String,
+    /// The counter acting.
+    pub counter: u32,
+    /// What it does.
+    pub action: CounterAction,
+    /// For a rejection, why.
+    pub reason: Option<RejectReason>,
+    /// Calls after which an absent ticket is missed.
+    pub missed_after_calls: u32,
+    /// The officer.
+    pub actor: Actor,
+    /// Now.
+    pub now: DateTime<Utc>,
 }
 
 /// A booking to check in at the front desk, already admitted by the domain's rule

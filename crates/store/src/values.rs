@@ -9,6 +9,8 @@ use uuid::Uuid;
 pub enum Arg {
     /// BIGINT.
     I64(i64),
+    /// Nullable BIGINT.
+    OptI64(Option<i64>),
     /// TEXT.
     Text(String),
     /// Nullable TEXT.
@@ -37,6 +39,7 @@ macro_rules! arg_from {
     };
 }
 arg_from!(i64, I64);
+arg_from!(Option<i64>, OptI64);
 arg_from!(String, Text);
 arg_from!(Option<String>, OptText);
 arg_from!(bool, Bool);

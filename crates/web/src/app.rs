@@ -119,10 +119,28 @@ impl Application {
             // Dev and demo mail links point at this server (production must name its own).
             settings.public_url = Some(format!("http://{addr}"));
         }
+        let floor_listener = store.floor_listener().await?;
         let store: DynStore = Arc::new(store);
+        let state = AppState::new(store, settings);
+        crate::live::FloorHub::start(&state);
+        if let Some(mut floor) = floor_listener {
+            // Floor changes of every instance (PostgreSQL), for this instance's boards.
+            let state = state.clone();
+            tokio::spawn(async move {
+                loop {
+                    match floor.recv().await {
+                        Ok(office) => state.floor_hub.changed(&office),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "floor notifications interrupted");
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            });
+        }
         Ok(Self {
             listener,
-            state: AppState::new(store, settings),
+            state,
             _sqlite_lock: sqlite_lock,
         })
     }

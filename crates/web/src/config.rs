@@ -147,6 +147,12 @@ pub struct Settings {
     pub check_in_early_minutes: u32,
     /// Minutes after its session ends until which a booking may be checked in.
     pub check_in_late_minutes: u32,
+    /// Priority tickets called in a row, at most, while a regular ticket waits.
+    pub call_priority_streak: u32,
+    /// Minutes after which a waiting regular ticket is called before priority ones.
+    pub call_regular_max_wait_minutes: u32,
+    /// Calls after which a ticket whose person does not come may be marked missed.
+    pub missed_after_calls: u32,
     /// Hours after which a booking change no longer gets its mail (after an outage of the
     /// worker, say): it is marked noticed without one.
     pub notice_max_age_hours: i64,
@@ -207,6 +213,9 @@ impl Default for Settings {
             priority_small_child_under: 5,
             check_in_early_minutes: 60,
             check_in_late_minutes: 30,
+            call_priority_streak: 3,
+            call_regular_max_wait_minutes: 45,
+            missed_after_calls: 3,
             notice_max_age_hours: 6,
             code_max_failures: 5,
             code_lockout_minutes: 15,
@@ -258,6 +267,14 @@ impl Settings {
         loket_domain::floor::CheckInWindow {
             early_minutes: self.check_in_early_minutes,
             late_minutes: self.check_in_late_minutes,
+        }
+    }
+
+    /// The order counters call tickets in.
+    pub fn call_policy(&self) -> loket_domain::floor::CallPolicy {
+        loket_domain::floor::CallPolicy {
+            priority_streak: self.call_priority_streak,
+            regular_max_wait_minutes: self.call_regular_max_wait_minutes,
         }
     }
 
@@ -428,6 +445,15 @@ impl Settings {
                 "check_in_early_minutes and check_in_late_minutes must be at most 240".into(),
             ));
         }
+        if !(1..=20).contains(&self.call_priority_streak)
+            || !(5..=240).contains(&self.call_regular_max_wait_minutes)
+            || !(1..=10).contains(&self.missed_after_calls)
+        {
+            return Err(ConfigError::Invalid(
+                "call_priority_streak must be between 1 and 20, call_regular_max_wait_minutes between 5 and 240 and missed_after_calls between 1 and 10"
+                    .into(),
+            ));
+        }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError::Invalid(format!(
                 "bind {:?} is not HOST:PORT",
@@ -571,6 +597,9 @@ fn toml_lines(s: &Settings) -> String {
         ("Age under which a child counts as small, a priority (on the service day).", "priority_small_child_under", s.priority_small_child_under.to_string()),
         ("Minutes before its session starts from which a booking may be checked in.", "check_in_early_minutes", s.check_in_early_minutes.to_string()),
         ("Minutes after its session ends until which a booking may be checked in.", "check_in_late_minutes", s.check_in_late_minutes.to_string()),
+        ("Priority tickets called in a row, at most, while a regular ticket waits.", "call_priority_streak", s.call_priority_streak.to_string()),
+        ("Minutes after which a waiting regular ticket is called before priority ones.", "call_regular_max_wait_minutes", s.call_regular_max_wait_minutes.to_string()),
+        ("Calls after which a ticket whose person does not come may be marked missed.", "missed_after_calls", s.missed_after_calls.to_string()),
         ("Wrong one-time codes (email verification, password reset) for one email address before its codes are refused for a while, even the right one (per instance).", "code_max_failures", s.code_max_failures.to_string()),
         ("Minutes wrong codes are counted over, and the lockout lasts.", "code_lockout_minutes", s.code_lockout_minutes.to_string()),
         ("Codes mailed to one email address (registration, new code, password reset) per window, so nobody's mailbox can be flooded (per instance).", "address_max_mails", s.address_max_mails.to_string()),
@@ -648,6 +677,35 @@ mod tests {
         };
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains("check_in_early_minutes"), "{e}");
+    }
+
+    #[test]
+    fn the_call_policy_is_a_setting_within_sense() {
+        let s = Settings {
+            call_priority_streak: 2,
+            call_regular_max_wait_minutes: 30,
+            ..Settings::default()
+        };
+        assert!(s.validate().is_ok());
+        assert_eq!(s.call_policy().priority_streak, 2);
+        assert_eq!(Settings::default().call_policy(), Default::default());
+        for bad in [
+            Settings {
+                call_priority_streak: 0,
+                ..Settings::default()
+            },
+            Settings {
+                call_regular_max_wait_minutes: 1,
+                ..Settings::default()
+            },
+            Settings {
+                missed_after_calls: 0,
+                ..Settings::default()
+            },
+        ] {
+            let e = bad.validate().unwrap_err().to_string();
+            assert!(e.contains("call_priority_streak"), "{e}");
+        }
     }
 
     #[test]

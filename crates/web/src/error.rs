@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use loket_domain::availability::{DayStatus, Unbookable};
 use loket_domain::booking::TransitionError;
-use loket_domain::floor::CheckInRefusal;
+use loket_domain::floor::{CheckInRefusal, TicketRefusal};
 use loket_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -291,6 +291,14 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Transition(t) => t.into(),
             StoreError::CheckIn(c) => c.into(),
+            StoreError::Ticket(r) => r.into(),
+            StoreError::CounterBusy { number } => Self::new(
+                S::CONFLICT,
+                "counter-busy",
+                "This counter is still serving a ticket",
+            )
+            .detail("finish the ticket called, send it on or mark it absent first")
+            .with("number", number),
             StoreError::InvalidInput => Self::new(
                 S::UNPROCESSABLE_ENTITY,
                 "invalid-input",
@@ -323,6 +331,24 @@ impl From<CheckInRefusal> for ApiError {
             CheckInRefusal::TooEarly { from } => e.with("opens_at_local", from),
             CheckInRefusal::TooLate { until } => e.with("closed_at_local", until),
             CheckInRefusal::Ended { state } => e.with("state", state.as_str()),
+            _ => e,
+        }
+    }
+}
+
+impl From<TicketRefusal> for ApiError {
+    fn from(r: TicketRefusal) -> Self {
+        let e = Self::new(
+            StatusCode::CONFLICT,
+            "ticket-action-refused",
+            "This action does not fit the ticket now",
+        )
+        .detail(r.to_string())
+        .with("reason", r.code());
+        match r {
+            TicketRefusal::RecallFirst { calls, needed } => {
+                e.with("calls", calls).with("needed", needed)
+            }
             _ => e,
         }
     }

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod format;
 pub mod i18n;
 pub mod limits;
+pub mod live;
 pub mod mail;
 pub mod pages;
 pub mod planning;

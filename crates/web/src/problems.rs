@@ -208,6 +208,20 @@ pub const CHECK_IN_REFUSED: ProblemType = p(
     "check-in-refused",
     "This booking cannot be checked in now",
 );
+/// 409: the counter still has a ticket called (`number`): finish, send on or mark it
+/// absent first.
+pub const COUNTER_BUSY: ProblemType = p(
+    S::CONFLICT,
+    "counter-busy",
+    "This counter is still serving a ticket",
+);
+/// 409: the counter's action does not fit the ticket as it stands (`reason`: not_called,
+/// not_missed, recall_first, wrong_stage, same_stage, other_counter).
+pub const TICKET_ACTION_REFUSED: ProblemType = p(
+    S::CONFLICT,
+    "ticket-action-refused",
+    "This action does not fit the ticket now",
+);
 /// 409: the date's places open later (`opens_at`).
 pub const NOT_YET_RELEASED: ProblemType = p(
     S::CONFLICT,
@@ -299,6 +313,8 @@ pub const ALL: &[ProblemType] = &[
     QUOTA_FULL,
     PRIORITY_QUOTA_FULL,
     CHECK_IN_REFUSED,
+    COUNTER_BUSY,
+    TICKET_ACTION_REFUSED,
     NOT_YET_RELEASED,
     OFFICE_CLOSED,
     NIK_ACTIVE_BOOKING,

@@ -117,6 +117,8 @@ pub struct Shared {
     pub office_summaries: Coalesced<u64, Arc<Vec<crate::usecases::availability::OfficeNext>>>,
     /// Availability read for the calendar page, keyed as `availability`.
     pub calendars: Coalesced<AvailabilityKey, Arc<crate::usecases::availability::Availability>>,
+    /// Live floor events for the boards and phones of this instance.
+    pub floor_hub: crate::live::FloorHub,
 }
 
 impl std::ops::Deref for AppState {
@@ -146,6 +148,7 @@ impl AppState {
             availability: Coalesced::new(availability, 10_000),
             office_summaries: Coalesced::new(availability, 1),
             calendars: Coalesced::new(availability, 10_000),
+            floor_hub: crate::live::FloorHub::default(),
         }))
     }
 

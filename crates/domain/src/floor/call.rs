@@ -92,6 +92,47 @@ pub fn next_to_call(
     }
 }
 
+/// The order in which `waiting` would be called from `now` if nobody else came: the
+/// policy applied again and again, counting the priority streak as it goes. A board shows
+/// what is next with it, and a phone its place in the queue.
+pub fn predicted_order(
+    waiting: &[Waiting],
+    policy: CallPolicy,
+    priority_in_a_row: u32,
+    now: DateTime<Utc>,
+) -> Vec<usize> {
+    let mut left: Vec<usize> = (0..waiting.len()).collect();
+    let mut in_a_row = priority_in_a_row;
+    let mut order = Vec::with_capacity(waiting.len());
+    while !left.is_empty() {
+        let view: Vec<Waiting> = left.iter().map(|&i| waiting[i]).collect();
+        let Some(k) = next_to_call(&view, policy, in_a_row, now) else {
+            break;
+        };
+        let i = left.remove(k);
+        in_a_row = if waiting[i].series.is_priority() {
+            in_a_row + 1
+        } else {
+            0
+        };
+        order.push(i);
+    }
+    order
+}
+
+/// The wait, in whole minutes, of the ticket at `position` (0: called next), given the mean
+/// service time measured today and the counters open; None before any was measured.
+pub fn estimated_wait_minutes(
+    position: usize,
+    mean_service: Option<Duration>,
+    counters_open: usize,
+) -> Option<i64> {
+    let mean = mean_service?;
+    let counters = i64::try_from(counters_open.max(1)).ok()?;
+    let rounds = i64::try_from(position).ok()? / counters;
+    Some((mean * i32::try_from(rounds).ok()?).num_minutes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +225,109 @@ mod tests {
         }
         assert_eq!(regular_called, 10);
         assert_eq!(longest, 3, "the streak is the bound, and it is reached");
+    }
+
+    #[test]
+    fn the_predicted_order_is_the_policy_applied_again_and_again() {
+        let q = [
+            booked(0, 0),
+            walk(Series::Priority, 1),
+            walk(Series::Priority, 2),
+            walk(Series::Priority, 3),
+            walk(Series::Priority, 4),
+            booked(5, 0),
+        ];
+        assert_eq!(predicted_order(&q, POLICY, 0, at(6)), [1, 2, 3, 0, 4, 5]);
+        assert_eq!(predicted_order(&q, POLICY, 3, at(6)), [0, 1, 2, 3, 5, 4]);
+        assert!(predicted_order(&[], POLICY, 0, at(6)).is_empty());
+    }
+
+    #[test]
+    fn the_wait_is_the_rounds_ahead_times_the_mean_service() {
+        let mean = Some(Duration::minutes(6));
+        assert_eq!(estimated_wait_minutes(0, mean, 2), Some(0));
+        assert_eq!(estimated_wait_minutes(5, mean, 2), Some(12));
+        assert_eq!(estimated_wait_minutes(5, mean, 0), Some(30));
+        assert_eq!(estimated_wait_minutes(5, None, 2), None);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A floor: tickets of any series, arriving within two hours, booked ones for
+        /// sessions within that span; calls at one-minute steps.
+        fn floor() -> impl Strategy<Value = Vec<Waiting>> {
+            proptest::collection::vec((0..3u8, 0..120i64, 0..120i64), 0..40).prop_map(|v| {
+                v.into_iter()
+                    .map(|(kind, arrived, session)| match kind {
+                        0 => booked(arrived, session),
+                        1 => walk(Series::Priority, arrived),
+                        _ => walk(Series::Outage, arrived),
+                    })
+                    .collect()
+            })
+        }
+
+        fn policy() -> impl Strategy<Value = CallPolicy> {
+            (1..6u32, 5..90u32).prop_map(|(priority_streak, regular_max_wait_minutes)| CallPolicy {
+                priority_streak,
+                regular_max_wait_minutes,
+            })
+        }
+
+        proptest! {
+            /// Calling until nobody waits calls every ticket exactly once.
+            #[test]
+            fn every_ticket_is_called_exactly_once(q in floor(), p in policy(), start in 0..5u32) {
+                let order = predicted_order(&q, p, start, at(130));
+                let mut seen = order.clone();
+                seen.sort_unstable();
+                seen.dedup();
+                prop_assert_eq!(seen.len(), order.len());
+                prop_assert_eq!(order.len(), q.len());
+            }
+
+            /// While a regular ticket waits, at most `priority_streak` priority tickets are
+            /// called in a row.
+            #[test]
+            fn no_regular_ticket_is_passed_over_beyond_the_streak(q in floor(), p in policy()) {
+                let order = predicted_order(&q, p, 0, at(130));
+                let mut in_a_row = 0;
+                for (k, &i) in order.iter().enumerate() {
+                    let regular_left = order[k..].iter().any(|&j| !q[j].series.is_priority());
+                    if q[i].series.is_priority() {
+                        in_a_row += 1;
+                        if regular_left {
+                            prop_assert!(in_a_row <= p.priority_streak);
+                        }
+                    } else {
+                        in_a_row = 0;
+                    }
+                }
+            }
+
+            /// A regular ticket is called ahead of a waiting priority one only when the
+            /// streak is reached or it has waited the longest allowed; each call among
+            /// priority tickets takes the earliest arrival.
+            #[test]
+            fn priority_goes_first_otherwise(q in floor(), p in policy(), in_a_row in 0..6u32, now in 120..300i64) {
+                let Some(i) = next_to_call(&q, p, in_a_row, at(now)) else {
+                    prop_assert!(q.is_empty());
+                    return Ok(());
+                };
+                let priority: Vec<&Waiting> = q.iter().filter(|w| w.series.is_priority()).collect();
+                if q[i].series.is_priority() {
+                    let first = priority.iter().map(|w| w.arrived_at).min();
+                    prop_assert_eq!(Some(q[i].arrived_at), first);
+                } else if !priority.is_empty() {
+                    let waited = at(now) - q[i].waiting_since();
+                    prop_assert!(
+                        in_a_row >= p.priority_streak
+                            || waited >= Duration::minutes(i64::from(p.regular_max_wait_minutes))
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
 //! The rush benchmark: starts a fresh release server as a child process, registers accounts
 //! and applicants through the API, measures the GET /healthz ceiling, then fires a booking
 //! rush at one small session, a run where every attempt succeeds, availability reads, a
-//! mixed rush, and the rush through the page forms. Loopback only, bounded.
+//! mixed rush, and the rush through the page forms. Loopback only, bounded. With
+//! `--suite floor`, the office floor's figures instead (floor.rs).
 
 mod fire;
+mod floor;
 mod pages;
 mod past;
 mod people;
@@ -55,6 +57,26 @@ pub struct BenchArgs {
     /// form; cookies, form token), at a session of `capacity` places on a third date.
     #[arg(long, default_value_t = 20_000)]
     page_attempts: usize,
+    /// What to measure: `booking` (the rushes) or `floor` (check-ins, counters, boards).
+    #[arg(long, default_value = "booking", value_parser = ["booking", "floor"])]
+    suite: String,
+    /// Floor: paid bookings checked in (half as fast as they go, half at `check_in_rate`).
+    #[arg(long, default_value_t = 600)]
+    check_ins: usize,
+    /// Floor: check-ins a second in the paced half (a busy office's morning is about
+    /// 75 in 15 minutes, 0.08 a second: 10 is more than a hundred times that).
+    #[arg(long, default_value_t = 10.0)]
+    check_in_rate: f64,
+    /// Floor: calls a second in the paced calls (a busy office's ten counters call about
+    /// once a minute between them: 5 is three hundred times that).
+    #[arg(long, default_value_t = 5.0)]
+    call_rate: f64,
+    /// Floor: display board streams open on one office while it calls.
+    #[arg(long, default_value_t = 1000)]
+    streams: usize,
+    /// Floor: calls made while the streams are open.
+    #[arg(long, default_value_t = 20)]
+    board_calls: usize,
     /// Past bookings written into the database with SQL before the phases (0: none), to
     /// see whether a database with history is slower than an empty one.
     #[arg(long, default_value_t = 0)]
@@ -81,16 +103,22 @@ fn parse_env_pair(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
 }
 
-async fn bench_backend(args: &BenchArgs, backend: &str) -> anyhow::Result<(Vec<Phase>, bool)> {
+/// A fresh database of `backend` for one run: a SQLite file in a temporary folder, or a
+/// new PostgreSQL database; its URL.
+async fn fresh_database(args: &BenchArgs, backend: &str) -> anyhow::Result<String> {
     let tmp = std::env::temp_dir().join(format!("loket-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
-    let (url, pg_db) = match backend {
-        "sqlite" => (format!("sqlite://{}", tmp.join("bench.db").display()), None),
+    match backend {
+        "sqlite" => {
+            let file = tmp.join("bench.db");
+            let _ = std::fs::remove_file(&file);
+            Ok(format!("sqlite://{}", file.display()))
+        }
         "postgres" => {
             let name = format!("loket_bench_{}", std::process::id());
             admin_sql(
                 &args.postgres_admin_url,
-                &format!("DROP DATABASE IF EXISTS {name}"),
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
             )
             .await?;
             admin_sql(&args.postgres_admin_url, &format!("CREATE DATABASE {name}")).await?;
@@ -99,10 +127,30 @@ async fn bench_backend(args: &BenchArgs, backend: &str) -> anyhow::Result<(Vec<P
                 .rsplit_once('/')
                 .map(|(b, _)| b)
                 .unwrap_or("");
-            (format!("{base}/{name}"), Some(name))
+            Ok(format!("{base}/{name}"))
         }
         other => bail!("unknown backend {other}"),
-    };
+    }
+}
+
+/// Removes what `fresh_database` made.
+async fn drop_database(args: &BenchArgs, backend: &str) -> anyhow::Result<()> {
+    if backend == "postgres" {
+        let name = format!("loket_bench_{}", std::process::id());
+        let _ = admin_sql(
+            &args.postgres_admin_url,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await;
+    }
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("loket-bench-{}", std::process::id())),
+    );
+    Ok(())
+}
+
+async fn bench_backend(args: &BenchArgs, backend: &str) -> anyhow::Result<(Vec<Phase>, bool)> {
+    let url = fresh_database(args, backend).await?;
     let server = Server::start(&url, args).await?;
     let base = server.base.clone();
     let c = client(args.concurrency)?;
@@ -277,14 +325,7 @@ async fn bench_backend(args: &BenchArgs, backend: &str) -> anyhow::Result<(Vec<P
     eprintln!("[{backend}] healthz ceiling again");
     phases.push(healthz(&c, &base, "healthz_after", args).await);
     server.stop().await;
-    if let Some(name) = pg_db {
-        let _ = admin_sql(
-            &args.postgres_admin_url,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await;
-    }
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop_database(args, backend).await?;
     Ok((phases, exact))
 }
 
@@ -305,6 +346,9 @@ fn remaining_online(v: &Value, date: &str) -> i64 {
 }
 
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if args.suite == "floor" {
+        return floor::run(args).await;
+    }
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);

@@ -48,6 +48,11 @@ impl Server {
         bail!("server did not become ready")
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+
     pub async fn stop(mut self) {
         if let Some(pid) = self.child.id() {
             // SIGTERM, so the server shuts down gracefully.

@@ -318,6 +318,7 @@ fn json_row(position: usize, req: &AllocationRequest) -> serde_json::Value {
     for (n, arg) in booking_args(req).into_iter().enumerate() {
         let v = match arg {
             Arg::I64(v) => Value::from(v),
+            Arg::OptI64(v) => v.map_or(Value::Null, Value::from),
             Arg::Text(v) => Value::from(v),
             Arg::OptText(v) => v.map_or(Value::Null, Value::from),
             Arg::Bool(v) => Value::from(v),

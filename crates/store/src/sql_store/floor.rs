@@ -3,16 +3,19 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use loket_domain::BookingState;
-use loket_domain::floor::{CheckInRefusal, Series, TicketNumber, TicketState, check_in};
+use loket_domain::floor::{
+    CheckInRefusal, FloorEventKind, Series, TicketNumber, TicketState, check_in,
+};
 use uuid::Uuid;
 
 use super::SqlStore;
+use super::floor_events::record_floor_event;
 use crate::FloorStore;
 use crate::args;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult, corrupt};
 use crate::history::{audit, event};
-use crate::rows::{booking_from_row, ticket_from_row};
+use crate::rows::{booking_from_row, floor_event_from_row, ticket_from_row};
 use crate::sql::*;
 use crate::types::*;
 
@@ -114,9 +117,10 @@ impl FloorStore for SqlStore {
             state: TicketState::Waiting,
             issued_at: w.now,
             issued_by: w.actor.name.clone(),
-            session_start: None,
+            ..Ticket::fresh(w.now)
         };
         insert_ticket(&mut tx, &ticket).await?;
+        record_floor_event(&mut tx, w.now, FloorEventKind::Issued, &ticket).await?;
         audit(
             &mut tx,
             w.now,
@@ -168,8 +172,10 @@ impl FloorStore for SqlStore {
             issued_at: c.now,
             issued_by: c.actor.name.clone(),
             session_start: Some(c.session_start),
+            ..Ticket::fresh(c.now)
         };
         insert_ticket(&mut tx, &ticket).await?;
+        record_floor_event(&mut tx, c.now, FloorEventKind::Issued, &ticket).await?;
         let subject = format!("{}/{}", c.service_date, ticket.number);
         event(
             &mut tx,
@@ -218,6 +224,42 @@ impl FloorStore for SqlStore {
             .as_ref()
             .map(ticket_from_row)
             .transpose()
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.call_next", skip_all)]
+    async fn call_next(&self, c: &NewCall) -> StoreResult<Option<Ticket>> {
+        super::counters::call_next(self, c).await
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.act_on_ticket", skip_all)]
+    async fn act_on_ticket(&self, a: &TicketAction) -> StoreResult<Ticket> {
+        super::counters::act_on_ticket(self, a).await
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.floor_events_since", skip_all)]
+    async fn floor_events_since(
+        &self,
+        office: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<FloorEvent>> {
+        self.pool
+            .fetch_all(FLOOR_EVENTS_SINCE, args![office.to_owned(), after, limit])
+            .await?
+            .iter()
+            .map(floor_event_from_row)
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.last_floor_seq", skip_all)]
+    async fn last_floor_seq(&self, office: &str) -> StoreResult<i64> {
+        Ok(self
+            .pool
+            .fetch_optional(LAST_FLOOR_SEQ, args![office.to_owned()])
+            .await?
+            .map(|r| r.i64("last_seq"))
+            .transpose()?
+            .unwrap_or(0))
     }
 
     #[tracing::instrument(level = "debug", name = "store.get_ticket", skip_all)]

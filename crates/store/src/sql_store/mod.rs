@@ -5,7 +5,9 @@
 
 mod accounts;
 mod bookings;
+mod counters;
 mod floor;
+pub mod floor_events;
 mod key_lookups;
 mod notices;
 mod outbox;

@@ -5,9 +5,14 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use loket_domain::BookingState;
-use loket_domain::floor::{CheckInRefusal, PriorityBasis, Series, TicketState};
+use loket_domain::floor::{
+    CallPolicy, CheckInRefusal, CounterAction, Outcome, PriorityBasis, RejectReason, Series, Stage,
+    TicketRefusal, TicketState,
+};
 use loket_store::prelude::*;
-use loket_store::{Booking, NewCheckIn, NewWalkIn, SqlStore, StoreError, Ticket};
+use loket_store::{
+    Booking, NewCall, NewCheckIn, NewWalkIn, SqlStore, StoreError, Ticket, TicketAction,
+};
 
 use crate::helpers::{
     Ctx, OFFICE, book, close, day, head, notice, office, people, person, reload, request, seed,
@@ -20,6 +25,9 @@ conformance!(
     a_paid_booking_checks_in_once_with_the_next_a_number_and_keeps_its_place_and_nik,
     a_booking_that_is_not_paid_or_not_this_offices_days_is_not_checked_in,
     desks_on_two_instances_checking_in_at_once_give_each_booking_one_ticket_and_each_number_once,
+    counters_call_priority_first_within_the_streak_and_booked_in_session_order,
+    a_counter_serves_one_ticket_at_a_time_and_its_actions_follow_the_rules,
+    ten_counters_on_two_instances_calling_at_once_never_share_a_ticket,
 );
 
 /// A check-in of `b` at the office on its day, at `now`.
@@ -360,4 +368,270 @@ async fn two_instances_registering_walk_ins_at_once_issue_each_number_once_and_s
     assert_eq!(distinct, (1..=25).collect::<BTreeSet<u32>>());
     let stored = db.store.tickets_of_day(OFFICE, day(2)).await.unwrap();
     assert_eq!(stored.len(), 25);
+}
+
+// ---------- counters ----------
+
+fn call(counter: u32, now: DateTime<Utc>) -> NewCall {
+    NewCall {
+        office_code: OFFICE.to_owned(),
+        service_date: day(2),
+        counter,
+        stage: Stage::Documents,
+        policy: CallPolicy::default(),
+        actor: head(),
+        now,
+    }
+}
+
+fn act(t: &Ticket, counter: u32, action: CounterAction, now: DateTime<Utc>) -> TicketAction {
+    TicketAction {
+        ticket_id: t.id,
+        office_code: OFFICE.to_owned(),
+        counter,
+        action,
+        reason: None,
+        missed_after_calls: 3,
+        actor: head(),
+        now,
+    }
+}
+
+/// Calls at counter 1 a minute apart and finishes each ticket, until nobody waits; the
+/// numbers in the order called.
+async fn call_all(s: &SqlStore, from: DateTime<Utc>) -> Vec<String> {
+    let mut order = Vec::new();
+    let mut now = from;
+    while let Some(t) = s.call_next(&call(1, now)).await.unwrap() {
+        order.push(t.number.to_string());
+        s.act_on_ticket(&act(&t, 1, CounterAction::Finish(Outcome::Accepted), now))
+            .await
+            .unwrap();
+        now += Duration::minutes(1);
+    }
+    order
+}
+
+async fn counters_call_priority_first_within_the_streak_and_booked_in_session_order(db: Ctx) {
+    seed(&db.store).await;
+    set_capacity(&db.store, &slot(day(2), "s2"), 10).await;
+    let s = &db.store;
+    let on_the_day = t0() + Duration::days(2);
+    // Two bookings: the later session's applicant checks in first.
+    let early = paid(s).await;
+    let a = person(s).await;
+    let late = book(s, &a, &slot(day(2), "s2"), t0()).await;
+    s.record_payment(&notice(&late, "paid", t0()), t0())
+        .await
+        .unwrap();
+    let mut late_in = check_in_of(&late, on_the_day);
+    late_in.session_start = on_the_day + Duration::hours(2);
+    s.check_in(&late_in).await.unwrap();
+    s.check_in(&check_in_of(&early, on_the_day + Duration::minutes(1)))
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        s.issue_walk_in(&walk_in(OFFICE, 2, 10, PriorityBasis::Elderly))
+            .await
+            .unwrap();
+    }
+    // Priority first, three in a row at most while a regular ticket waits; regular
+    // tickets in the order of their sessions (A-002's session is earlier than A-001's).
+    let order = call_all(s, on_the_day + Duration::minutes(5)).await;
+    assert_eq!(
+        order,
+        ["P-001", "P-002", "P-003", "A-002", "P-004", "A-001"]
+    );
+    // Both bookings moved on with their outcome, which keeps their NIK.
+    assert_eq!(reload(s, &early).await.state, BookingState::Accepted);
+    let again = s
+        .allocate(request(&a, &slot(day(9), "s1"), on_the_day))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::NikHasActiveBooking)),
+        "{again:?}"
+    );
+    let audit = s.audit_log(Some(OFFICE), 100).await.unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == "floor.call").count(), 6);
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "floor.finish").count(),
+        6
+    );
+}
+
+async fn a_counter_serves_one_ticket_at_a_time_and_its_actions_follow_the_rules(db: Ctx) {
+    seed(&db.store).await;
+    let s = &db.store;
+    let now = t0() + Duration::days(2);
+    let b = paid(s).await;
+    s.check_in(&check_in_of(&b, now)).await.unwrap();
+    let t = s.call_next(&call(1, now)).await.unwrap().expect("a ticket");
+    assert_eq!(
+        (t.number.to_string(), t.calls, t.counter),
+        ("A-001".into(), 1, Some(1))
+    );
+    // The counter is busy until it lets the ticket go; another counter finds nobody.
+    assert!(matches!(
+        s.call_next(&call(1, now)).await,
+        Err(StoreError::CounterBusy { number }) if number == "A-001"
+    ));
+    assert_eq!(s.call_next(&call(2, now)).await.unwrap(), None);
+    // Only its counter acts on it; absent only after three calls.
+    let other = s
+        .act_on_ticket(&act(&t, 2, CounterAction::Recall, now))
+        .await;
+    assert!(
+        matches!(other, Err(StoreError::Ticket(TicketRefusal::OtherCounter))),
+        "{other:?}"
+    );
+    let soon = s
+        .act_on_ticket(&act(&t, 1, CounterAction::Absent, now))
+        .await;
+    assert!(
+        matches!(
+            soon,
+            Err(StoreError::Ticket(TicketRefusal::RecallFirst {
+                calls: 1,
+                needed: 3
+            }))
+        ),
+        "{soon:?}"
+    );
+    for calls in [2, 3] {
+        let r = s
+            .act_on_ticket(&act(&t, 1, CounterAction::Recall, now))
+            .await
+            .unwrap();
+        assert_eq!(r.calls, calls);
+    }
+    let missed = s
+        .act_on_ticket(&act(&t, 1, CounterAction::Absent, now))
+        .await
+        .unwrap();
+    assert_eq!(
+        (missed.state, missed.counter),
+        (TicketState::Missed, Some(1))
+    );
+    // Put back by any counter: it waits again and is called again.
+    let back = s
+        .act_on_ticket(&act(&t, 2, CounterAction::PutBack, now))
+        .await
+        .unwrap();
+    assert_eq!(back.state, TicketState::Waiting);
+    let t = s
+        .call_next(&call(2, now))
+        .await
+        .unwrap()
+        .expect("called again");
+    assert_eq!(t.number.to_string(), "A-001");
+    // Sent to pickup, where a pickup counter calls it.
+    let moved = s
+        .act_on_ticket(&act(&t, 2, CounterAction::Transfer(Stage::Pickup), now))
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.state, moved.stage),
+        (TicketState::Waiting, Stage::Pickup)
+    );
+    assert_eq!(s.call_next(&call(1, now)).await.unwrap(), None);
+    let pickup = NewCall {
+        stage: Stage::Pickup,
+        ..call(3, now)
+    };
+    let t = s.call_next(&pickup).await.unwrap().expect("at pickup");
+    let wrong = s
+        .act_on_ticket(&act(&t, 3, CounterAction::Finish(Outcome::Accepted), now))
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::Ticket(TicketRefusal::WrongStage))),
+        "{wrong:?}"
+    );
+    let done = s
+        .act_on_ticket(&act(&t, 3, CounterAction::Finish(Outcome::Collected), now))
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.state, done.outcome),
+        (TicketState::Done, Some(Outcome::Collected))
+    );
+    // A pickup leaves the booking to the back office.
+    assert_eq!(reload(s, &b).await.state, BookingState::CheckedIn);
+
+    // A rejection frees the NIK, with its reason in the booking's history.
+    let r = paid(s).await;
+    s.check_in(&check_in_of(&r, now)).await.unwrap();
+    let t = s.call_next(&call(1, now)).await.unwrap().expect("a ticket");
+    let rejected = s
+        .act_on_ticket(&TicketAction {
+            reason: Some(RejectReason::IdentityMismatch),
+            ..act(&t, 1, CounterAction::Finish(Outcome::Rejected), now)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        rejected.outcome_reason,
+        Some(RejectReason::IdentityMismatch)
+    );
+    assert_eq!(reload(s, &r).await.state, BookingState::Rejected);
+    let a = s
+        .get_applicant(r.account_id, r.applicant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    s.allocate(request(&a, &slot(day(9), "s1"), now))
+        .await
+        .unwrap();
+    let audit = s.audit_log(Some(OFFICE), 100).await.unwrap();
+    assert!(audit.iter().any(|e| {
+        e.action == "floor.finish"
+            && e.after
+                .as_deref()
+                .is_some_and(|x| x.contains("rejected identity_mismatch"))
+    }));
+}
+
+/// 30 waiting tickets; 10 counters, half on each of two instances, call at once, finish
+/// what they got, three rounds: every ticket called exactly once, none by two counters,
+/// and nobody left. Without the call's condition (`state = 'waiting'`), two counters that
+/// chose the same ticket would both get it.
+async fn ten_counters_on_two_instances_calling_at_once_never_share_a_ticket(db: Ctx) {
+    seed(&db.store).await;
+    let now = t0() + Duration::days(2);
+    for _ in 0..30 {
+        db.store
+            .issue_walk_in(&walk_in(OFFICE, 2, 30, PriorityBasis::Elderly))
+            .await
+            .unwrap();
+    }
+    let second = db.another_instance().await;
+    let stores = [db.store.clone(), second.clone()];
+    let mut called = Vec::new();
+    for _ in 0..3 {
+        let results = stampede(10, |i| {
+            let store = stores[i % 2].clone();
+            let counter = u32::try_from(i + 1).unwrap();
+            async move {
+                let t = store.call_next(&call(counter, now)).await?;
+                if let Some(t) = &t {
+                    store
+                        .act_on_ticket(&act(
+                            t,
+                            counter,
+                            CounterAction::Finish(Outcome::Accepted),
+                            now,
+                        ))
+                        .await?;
+                }
+                Ok::<_, StoreError>(t)
+            }
+        })
+        .await;
+        for r in results {
+            called.push(r.unwrap().expect("a ticket for every counter").id);
+        }
+    }
+    close(&second).await;
+    let distinct: BTreeSet<uuid::Uuid> = called.iter().copied().collect();
+    assert_eq!((called.len(), distinct.len()), (30, 30));
+    assert_eq!(db.store.call_next(&call(1, now)).await.unwrap(), None);
 }

@@ -30,7 +30,8 @@ const DROP_NIK_INDEX: &str = "DROP INDEX bookings_one_active_per_nik";
 
 /// The bookings of a NIK that the index and the check call active.
 const ACTIVE_OF_NIK: &str = "SELECT COUNT(*) AS n FROM bookings WHERE nik = $1 \
-    AND state IN ('awaiting_payment', 'payment_pending', 'paid', 'checked_in')";
+    AND state IN ('awaiting_payment', 'payment_pending', 'paid', 'checked_in', 'accepted', \
+    'documents_missing')";
 
 /// A booking row written directly, past every check of the store: $10 is its state.
 const RAW_BOOKING: &str = "INSERT INTO bookings (id, account_id, applicant_id, nik, slot_id, \

@@ -53,6 +53,12 @@ const FILES: &[(&str, &str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pages/staff.js"),
     ),
+    (
+        "board",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pages/board.js"),
+    ),
 ];
 
 fn assets() -> &'static [Asset] {
@@ -110,6 +116,11 @@ pub fn staff_css_href() -> &'static str {
 /// The staff pages' script: the camera scan and the print button.
 pub fn staff_js_href() -> &'static str {
     href_of("staff", "js")
+}
+
+/// The board's and the ticket page's script: the live stream, the chime and the speech.
+pub fn board_js_href() -> &'static str {
+    href_of("board", "js")
 }
 
 /// The route of the static files.

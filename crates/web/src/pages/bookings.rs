@@ -75,6 +75,9 @@ pub fn state_key(s: BookingState) -> &'static str {
         BookingState::RefundDue => "status.refund_due",
         BookingState::NoShow => "status.no_show",
         BookingState::CheckedIn => "status.checked_in",
+        BookingState::Accepted => "status.accepted",
+        BookingState::DocumentsMissing => "status.documents_missing",
+        BookingState::Rejected => "status.rejected",
     }
 }
 
@@ -149,6 +152,8 @@ pub struct View {
     pub rebook: Option<String>,
     /// That the simulated bank just paid this booking late and its place was kept.
     pub paid_late: Option<String>,
+    /// The page that follows its queue ticket, while it waits or is served.
+    pub follow: Option<String>,
 }
 
 async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
@@ -162,9 +167,16 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     let when = appointment(t, b.slot.service_date, session, zone);
     let code = b.billing_code.as_str();
     let ticket = match effective {
-        BookingState::CheckedIn => floor::ticket_of(state, b.id).await?,
+        BookingState::CheckedIn
+        | BookingState::Accepted
+        | BookingState::DocumentsMissing
+        | BookingState::Rejected => floor::ticket_of(state, b.id).await?,
         _ => None,
     };
+    let follow = ticket
+        .as_ref()
+        .filter(|k| k.state != loket_domain::floor::TicketState::Done)
+        .map(|k| format!("/q/{}", k.id));
     let todo = match effective {
         BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
             "booking.todo.pay",
@@ -184,6 +196,23 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
                 "booking.todo.checked_in",
                 &[("ticket", &number.unwrap_or_default())],
             )
+        }
+        BookingState::Accepted => t.s("booking.todo.accepted").to_owned(),
+        BookingState::DocumentsMissing => {
+            let due = b.slot.service_date
+                + chrono::Days::new(u64::from(loket_domain::floor::counter::DOCUMENTS_DAYS));
+            t.f(
+                "booking.todo.documents_missing",
+                &[("date", &crate::format::long_date(t, due))],
+            )
+        }
+        BookingState::Rejected => {
+            let reason = ticket
+                .as_ref()
+                .and_then(|k| k.outcome_reason)
+                .map(|r| t.s(&format!("reject_reason.{}", r.as_str())).to_owned())
+                .unwrap_or_default();
+            t.f("booking.todo.rejected", &[("reason", &reason)])
         }
     };
     Ok(View {
@@ -229,10 +258,14 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
             .then(|| t.s("booking.lapsed.late").to_owned()),
         rebook: matches!(
             effective,
-            BookingState::Expired | BookingState::Cancelled | BookingState::NoShow
+            BookingState::Expired
+                | BookingState::Cancelled
+                | BookingState::NoShow
+                | BookingState::Rejected
         )
         .then(|| format!("/book?{}", draft_of(b, None, None, None).query(&[]))),
         paid_late: None,
+        follow,
     })
 }
 
@@ -267,17 +300,27 @@ fn timeline(
     if paid {
         out.push(step("timeline.paid", b.paid_at.and_then(at), "done"));
     }
+    let on_the_floor = matches!(
+        s,
+        BookingState::CheckedIn
+            | BookingState::Accepted
+            | BookingState::DocumentsMissing
+            | BookingState::Rejected
+    );
+    if on_the_floor {
+        out.push(step(
+            "timeline.checked_in",
+            checked_in_at.and_then(at),
+            "done",
+        ));
+    }
     match s {
         BookingState::AwaitingPayment | BookingState::PaymentPending => {
             out.push(step("timeline.paid", None, "current"));
         }
-        BookingState::Paid => {}
-        BookingState::CheckedIn => {
-            out.push(step(
-                "timeline.checked_in",
-                checked_in_at.and_then(at),
-                "done",
-            ));
+        BookingState::Paid | BookingState::CheckedIn => {}
+        BookingState::Accepted => {
+            out.push(step("timeline.interviewed", at(b.updated_at), "done"));
         }
         other => {
             // A hold lapses at its deadline, whenever the sweep gets to record it.
@@ -298,7 +341,11 @@ fn timeline(
         "timeline.collected",
     ];
     // The first step not yet taken is the current one.
-    let taken = usize::from(s == BookingState::CheckedIn);
+    let taken = match s {
+        BookingState::CheckedIn => 1,
+        BookingState::Accepted => 2,
+        _ => 0,
+    };
     for (i, key) in later.into_iter().enumerate().skip(taken) {
         let class = if i == taken { "current" } else { "todo" };
         out.push(step(key, None, class));

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod bank;
+pub mod board;
 pub mod book;
 pub mod bookings;
 mod context;
@@ -82,6 +83,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(bookings::confirm_cancel).post(bookings::cancel),
         )
         .merge(staff::routes())
+        .route("/board/{code}", get(board::page))
+        .route("/board/{code}/events", get(board::events))
+        .route("/q/{ticket}", get(board::ticket))
         .layer(middleware::from_fn_with_state(state, context::page_context))
         .merge(assets::router())
         .layer(middleware::from_fn(gzip::html))

@@ -35,20 +35,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_tickets))
 }
 
-/// Loads the office and checks the staff member works its floor.
-async fn floor_office(
+/// Loads the office and checks the staff member may work it in one of `roles`
+/// (`action` says what, for the refusal).
+pub(super) async fn floor_office(
+    state: &AppState,
+    staff: &CurrentStaff,
+    code: &str,
+    roles: &[loket_domain::staff::StaffRole],
+    action: &str,
+) -> ApiResult<loket_domain::Office> {
+    let office = planning::office(state, code).await?;
+    staff.check_scope(&office.code, &office.region_code, roles, action)?;
+    Ok(office)
+}
+
+/// The office, for its front desk.
+async fn desk_office(
     state: &AppState,
     staff: &CurrentStaff,
     code: &str,
 ) -> ApiResult<loket_domain::Office> {
-    let office = planning::office(state, code).await?;
-    staff.check_scope(
-        &office.code,
-        &office.region_code,
+    floor_office(
+        state,
+        staff,
+        code,
         &FRONT_DESK,
         "work an office's front desk",
-    )?;
-    Ok(office)
+    )
+    .await
 }
 
 /// A priority walk-in to register.
@@ -83,6 +97,18 @@ pub struct TicketView {
     pub booking_id: Option<uuid::Uuid>,
     /// When it was issued.
     pub issued_at: DateTime<Utc>,
+    /// The stage it waits at or is served at: documents or pickup.
+    #[schema(value_type = String, pattern = "^(documents|pickup)$")]
+    pub stage: &'static str,
+    /// How many times it was called at this stage.
+    pub calls: u32,
+    /// The counter that called it, while called.
+    pub counter: Option<u32>,
+    /// When it was last called.
+    pub called_at: Option<DateTime<Utc>>,
+    /// How it was finished: accepted, documents_missing, rejected or collected.
+    #[schema(value_type = Option<String>, pattern = "^(accepted|documents_missing|rejected|collected)$")]
+    pub outcome: Option<&'static str>,
 }
 
 /// What the desk was shown: the receipt's QR code as scanned (`LOKET:…`) or its booking
@@ -166,7 +192,7 @@ async fn get_arrival(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<PresentedBody>,
 ) -> ApiResult<Json<ArrivalView>> {
-    let office = floor_office(&state, &staff, &code).await?;
+    let office = desk_office(&state, &staff, &code).await?;
     let shown = presented(q.code.as_deref())?;
     let arrival = floor::find_arrival(&state, &office, &shown).await?;
     Ok(Json(arrival.into()))
@@ -183,7 +209,7 @@ async fn post_check_in(
     ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<PresentedBody>,
 ) -> ApiResult<(StatusCode, Json<ArrivalView>)> {
-    let office = floor_office(&state, &staff, &code).await?;
+    let office = desk_office(&state, &staff, &code).await?;
     let shown = presented(b.code.as_deref())?;
     let arrival = floor::check_in(&state, &actor(&staff), &office, &shown).await?;
     Ok((StatusCode::CREATED, Json(arrival.into())))
@@ -200,6 +226,11 @@ impl From<Ticket> for TicketView {
             state: t.state.as_str(),
             booking_id: t.booking_id,
             issued_at: t.issued_at,
+            stage: t.stage.as_str(),
+            calls: t.calls,
+            counter: t.counter,
+            called_at: t.called_at,
+            outcome: t.outcome.map(|o| o.as_str()),
         }
     }
 }
@@ -215,7 +246,7 @@ async fn post_walk_in(
     ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<WalkInBody>,
 ) -> ApiResult<(StatusCode, Json<TicketView>)> {
-    let office = floor_office(&state, &staff, &code).await?;
+    let office = desk_office(&state, &staff, &code).await?;
     let today = loket_domain::release::local_date(state.now(), office.time_zone);
     let w = WalkIn::read(
         b.basis.as_deref().unwrap_or_default(),
@@ -244,7 +275,7 @@ async fn get_tickets(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<TicketsQuery>,
 ) -> ApiResult<Json<Vec<TicketView>>> {
-    let office = floor_office(&state, &staff, &code).await?;
+    let office = desk_office(&state, &staff, &code).await?;
     let date = match q.date.as_deref() {
         Some(d) => planning::parse_date("date", d)?,
         None => loket_domain::release::local_date(state.now(), office.time_zone),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod applicants;
 pub mod bookings;
 pub mod calendar;
+pub mod counters;
 pub mod dev;
 pub mod docs;
 pub mod floor;
@@ -38,7 +39,7 @@ use crate::state::AppState;
         (name = "payments", description = "Bank payment notifications"),
         (name = "quotas", description = "Quota management (staff)"),
         (name = "calendar", description = "Holidays and office closures"),
-        (name = "floor", description = "The office floor: priority walk-ins and queue tickets (staff)"),
+        (name = "floor", description = "The office floor: check-in, priority walk-ins, queue tickets and counters (staff)"),
         (name = "staff", description = "Staff login"),
         (name = "dev", description = "Dev and demo only: simulated bank, mailbox, clock"),
     )
@@ -68,7 +69,8 @@ pub fn api(dev_tools: bool) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(payments::router())
         .merge(quotas::router())
         .merge(calendar::router())
-        .merge(floor::router());
+        .merge(floor::router())
+        .merge(counters::router());
     if dev_tools {
         r = r.merge(payments::dev_router()).merge(dev::router());
     }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod applicants;
 pub mod availability;
+pub mod board;
 pub mod bookings;
 pub mod fields;
 pub mod floor;

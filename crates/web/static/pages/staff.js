@@ -1,8 +1,22 @@
-// The staff pages: the print button, and the front desk's camera, where the browser can
-// read QR codes (BarcodeDetector): the code it sees goes into the scanner's field and the
-// form is sent, as a USB scanner would. Without either, the pages work as they are.
+// The staff pages: the print button; the counters' keys (a button with data-key="n" is
+// pressed by the N key, outside text fields); and the front desk's camera, where the
+// browser can read QR codes (BarcodeDetector): the code it sees goes into the scanner's
+// field and the form is sent, as a USB scanner would. Without them the pages work as they
+// are.
 'use strict';
 (function () {
+  document.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || e.repeat) return;
+    var tag = e.target && e.target.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
+    var key = (e.key || '').toLowerCase();
+    if (!/^[a-z]$/.test(key)) return;
+    var button = document.querySelector('button[data-key="' + key + '"]');
+    if (button) {
+      e.preventDefault();
+      button.click();
+    }
+  });
   var print = document.getElementById('print');
   if (print) {
     print.hidden = false;

@@ -1,7 +1,8 @@
 //! The staff pages, in process: the staff login (a wrong password keeps the username; the
 //! way back to the page that asked), who may open the front desk (only staff whose role
 //! works it, never an applicant or a counter officer), and the desk's forms (the form token
-//! required; a check-in and a walk-in each answer with their ticket).
+//! required; a check-in and a walk-in each answer with their ticket); the counters only for
+//! counter officers and the head of office.
 
 use reqwest::Method;
 use serde_json::Value;

@@ -22,7 +22,6 @@ use crate::i18n::Tr;
 use crate::pages::bookings::state_key;
 use crate::pages::forms::{CheckedForm, Tokened, message};
 use crate::pages::{PageCtx, PageError, PageResult, render, render_with};
-use crate::planning;
 use crate::state::AppState;
 use crate::usecases::floor::{self, Arrival, WalkIn};
 use crate::usecases::{FieldProblem, Refusal};
@@ -114,20 +113,6 @@ struct DeskPage {
     script: &'static str,
 }
 
-/// The staff member's office, if they work its front desk.
-async fn desk_office(state: &AppState, who: &StaffIn) -> Result<Office, PageError> {
-    let code = who
-        .staff
-        .office_code
-        .as_deref()
-        .ok_or(PageError::Forbidden)?;
-    let office = planning::office(state, code)
-        .await
-        .map_err(|_| PageError::NotFound)?;
-    who.may(&office, &FRONT_DESK)?;
-    Ok(office)
-}
-
 /// The words for a check-in refusal.
 fn refusal_words(t: Tr, office: &Office, r: CheckInRefusal) -> String {
     let at = |d: chrono::NaiveDateTime| {
@@ -171,7 +156,7 @@ fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
 }
 
 /// What kind of ticket it is, in words.
-fn kind_words(t: Tr, k: &Ticket) -> String {
+pub(super) fn kind_words(t: Tr, k: &Ticket) -> String {
     match k.priority_basis {
         Some(b) => t.f(
             "desk.kind.priority",
@@ -324,7 +309,7 @@ pub async fn page(
     Query(q): Query<DeskQuery>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
-    let office = desk_office(&state, &who).await?;
+    let office = who.own_office(&state, &FRONT_DESK).await?;
     let mut input = DeskPageInput::default();
     if let Some(done) = q.done.as_deref().and_then(|d| Uuid::parse_str(d).ok())
         && let Ok(k) = floor::ticket(&state, &office, done).await
@@ -357,7 +342,7 @@ pub async fn check_in(
     CheckedForm(f): CheckedForm<DeskForm>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
-    let office = desk_office(&state, &who).await?;
+    let office = who.own_office(&state, &FRONT_DESK).await?;
     let code = f.code.as_deref().unwrap_or("").trim().to_owned();
     let actor = Actor::staff(&who.staff);
     match floor::check_in(&state, &actor, &office, &code).await {
@@ -390,7 +375,7 @@ pub async fn walk_in(
     CheckedForm(f): CheckedForm<DeskForm>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
-    let office = desk_office(&state, &who).await?;
+    let office = who.own_office(&state, &FRONT_DESK).await?;
     let basis = f.basis.as_deref().unwrap_or("").to_owned();
     let birth_date = f.birth_date.as_deref().unwrap_or("").trim().to_owned();
     let today = loket_domain::release::local_date(state.now(), office.time_zone);
@@ -420,6 +405,8 @@ pub async fn walk_in(
 struct TicketPage {
     s: StaffChrome,
     office: String,
+    /// The QR code of the page that follows the ticket on a phone (inline SVG).
+    qr: String,
     number: String,
     kind: String,
     issued: String,
@@ -434,7 +421,7 @@ pub async fn ticket(
     Path(id): Path<String>,
 ) -> PageResult {
     let t = Tr(ctx.lang);
-    let office = desk_office(&state, &who).await?;
+    let office = who.own_office(&state, &FRONT_DESK).await?;
     let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
     let k = floor::ticket(&state, &office, id).await?;
     let number = k.number.to_string();
@@ -445,6 +432,15 @@ pub async fn ticket(
             t.f("ticket.title", &[("number", &number)]),
         ),
         office: office.name.clone(),
+        qr: crate::pages::receipt::qr_svg(
+            &format!(
+                "{}/q/{}",
+                state.settings.public_url.as_deref().unwrap_or(""),
+                k.id
+            ),
+            t.s("ticket.qr_label"),
+        )
+        .unwrap_or_default(),
         kind: kind_words(t, &k),
         issued: date_time(t, k.issued_at, office.time_zone),
         number,

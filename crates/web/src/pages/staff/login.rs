@@ -41,14 +41,14 @@ fn staff_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| n.starts_with("/staff/") && !n.contains("//") && !n.contains('\\'))
 }
 
-/// Where a staff member starts: the front desk for those who work it; the others' screens
-/// come with their issues (counters, the head of office's floor view), and until then they
-/// start at the desk page, which tells them their role may not work it.
+/// Where a staff member starts: the front desk or a counter, by role; the head of office
+/// at the desk (the floor view comes with its issue), the admins too until their pages land
+/// (the desk tells them their role may not work it).
 fn home_of(role: StaffRole) -> &'static str {
     match role {
+        StaffRole::CounterOfficer => "/staff/counter",
         StaffRole::FrontDesk
         | StaffRole::HeadOfOffice
-        | StaffRole::CounterOfficer
         | StaffRole::RegionalAdmin
         | StaffRole::SystemAdmin => "/staff/desk",
     }

@@ -1,9 +1,10 @@
-//! The staff pages: their login, and the floor's screens as they land (the front desk
-//! now). A staff page needs a staff session (the same session cookie as the applicant
+//! The staff pages: their login, and the floor's screens as they land (the front desk and
+//! the counters now). A staff page needs a staff session (the same session cookie as the applicant
 //! pages, holding a staff principal); anyone else is sent to the staff login. Each screen
 //! checks the staff member's role and office with the domain's scope rule, the same as
 //! the API.
 
+pub mod counter;
 pub mod desk;
 pub mod login;
 
@@ -30,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/desk/check-in", post(desk::check_in))
         .route("/staff/desk/walk-in", post(desk::walk_in))
         .route("/staff/tickets/{id}", get(desk::ticket))
+        .route("/staff/counter", get(counter::page))
+        .route("/staff/counter/call", post(counter::call))
+        .route("/staff/counter/act", post(counter::act))
 }
 
 /// A staff member behind the page.
@@ -77,6 +81,25 @@ impl FromRequestParts<AppState> for StaffIn {
 }
 
 impl StaffIn {
+    /// The staff member's own office, if they may work it in one of `roles` (the front
+    /// desk, the counters); the forbidden page otherwise.
+    pub async fn own_office(
+        &self,
+        state: &AppState,
+        roles: &[loket_store::StaffRole],
+    ) -> Result<loket_domain::Office, PageError> {
+        let code = self
+            .staff
+            .office_code
+            .as_deref()
+            .ok_or(PageError::Forbidden)?;
+        let office = crate::planning::office(state, code)
+            .await
+            .map_err(|_| PageError::NotFound)?;
+        self.may(&office, roles)?;
+        Ok(office)
+    }
+
     /// Whether this staff member may work `office` in one of `roles` (the domain's scope
     /// rule); a page refused shows the forbidden page.
     pub fn may(
