@@ -11,8 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAxe, closeContext, launch, open, phoneContext, phonePage, shot } from './lib.mjs';
-import { api, bankPay, checkPage, clockTo, follow, holdPlace, logInAgain, newAccount, openDates, signIn,
-  staffToken, tr } from './app.mjs';
+import { api, bankPay, checkPage, checkStaffPage, clockTo, follow, holdPlace, logInAgain, newAccount, openDates, pathOf,
+  signIn, staffLogin, staffPage, staffToken, tr } from './app.mjs';
 
 const browser = await launch();
 
@@ -99,4 +99,21 @@ test('the board shows and speaks each call within a second, the phone follows it
   assert.equal((await tv.locator('#serving tr td').nth(1).innerText()).trim(), 'A-001');
   await checkAxe(tv);
   await shot(tv, 'board-05-caught-up');
+
+  // The head of office's floor view follows the floor by itself.
+  const head = await staffPage(t, browser);
+  await staffLogin(head, lang, 'kepala.palembang', 'demo-kepala', '/staff/floor');
+  assert.equal(pathOf(head), '/staff/floor');
+  const served = async () => (await head.locator('.figures dd').nth(6).innerText()).trim();
+  assert.equal(await served(), '1');
+  await checkStaffPage(head, lang, 'board-06-floor-view');
+  const reloaded = head.waitForEvent('load', { timeout: 5000 });
+  await act(a, { action: 'finish', counter: 2, outcome: 'accepted' });
+  await reloaded;
+  assert.equal(await served(), '2');
+  // Raised on the spot.
+  await head.getByLabel(tr(lang, 'floor.places')).fill('5');
+  await follow(head, () => head.getByRole('button', { name: tr(lang, 'floor.raise') }).click());
+  assert.equal((await head.locator('.done').innerText()).trim(), tr(lang, 'floor.raised', { n: 5 }));
+  await checkStaffPage(head, lang, 'board-07-quota-raised');
 });

@@ -291,6 +291,55 @@ pub fn check_reschedule(
     }
 }
 
+/// Why the front desk moves a booking after the applicant's own reschedule is closed
+/// (from the day before on, or after a missed day): a special reschedule, recorded with
+/// its reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecialReason {
+    /// Loket or the payment system failed the applicant.
+    SystemFault,
+    /// The applicant was ill (a doctor's letter).
+    Illness,
+    /// A disaster, a closure, anything beyond the applicant's control.
+    ForceMajeure,
+}
+
+impl SpecialReason {
+    /// Every reason.
+    pub const ALL: [SpecialReason; 3] = [Self::SystemFault, Self::Illness, Self::ForceMajeure];
+
+    /// Stable code.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::SystemFault => "system_fault",
+            Self::Illness => "illness",
+            Self::ForceMajeure => "force_majeure",
+        }
+    }
+
+    /// Parses the stable code.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Checks that the front desk may move a booking with a special reschedule: it is paid
+/// (any day, the day itself and after included) or a no-show (the fee was paid; the
+/// applicant missed the day for one of the reasons). It does not use the applicant's one
+/// reschedule. A no-show moved back must find its NIK free (the store checks).
+pub fn check_special_reschedule(
+    state: BookingState,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), TransitionError> {
+    match state.effective(deadline, now) {
+        BookingState::Paid | BookingState::NoShow => Ok(()),
+        BookingState::Expired => Err(TransitionError::DeadlinePassed),
+        _ => Err(TransitionError::RescheduleNotAllowed),
+    }
+}
+
 /// Which kind of move a reschedule is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RescheduleKind {
@@ -612,6 +661,38 @@ mod tests {
         }
         assert!(!BookingState::Rejected.blocks_nik(deadline, d(10), d(20), now));
         assert!(check_cancel(BookingState::Accepted, deadline, d(30), d(24), now).is_err());
+    }
+
+    #[test]
+    fn the_desk_moves_a_paid_or_missed_booking_after_the_applicants_own_move_closed() {
+        let (dl, now) = (at(10, 0), at(12, 0));
+        assert_eq!(
+            check_special_reschedule(BookingState::Paid, dl, now),
+            Ok(())
+        );
+        assert_eq!(
+            check_special_reschedule(BookingState::NoShow, dl, now),
+            Ok(())
+        );
+        assert_eq!(
+            check_special_reschedule(BookingState::AwaitingPayment, dl, now),
+            Err(TransitionError::DeadlinePassed)
+        );
+        for s in [
+            BookingState::CheckedIn,
+            BookingState::Cancelled,
+            BookingState::RefundDue,
+            BookingState::Accepted,
+        ] {
+            assert_eq!(
+                check_special_reschedule(s, dl, now),
+                Err(TransitionError::RescheduleNotAllowed),
+                "{s:?}"
+            );
+        }
+        for r in SpecialReason::ALL {
+            assert_eq!(SpecialReason::parse(r.as_str()), Some(r));
+        }
     }
 
     #[test]

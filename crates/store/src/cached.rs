@@ -334,6 +334,13 @@ wrap!(BookingStore {
         self.full_slots.clear();
         Ok(b)
     }
+
+    async fn special_reschedule(&self, m: &SpecialMove) -> StoreResult<Booking> {
+        let b = self.inner.special_reschedule(m).await?;
+        // As a reschedule: the slot it left may have a place again.
+        self.full_slots.clear();
+        Ok(b)
+    }
 );
 
 wrap!(AccountStore {
@@ -431,6 +438,9 @@ wrap!(FloorStore {
     fn booking_ids_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Uuid>>;
     fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
     fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;
+    fn set_outage(&self, office: &str, date: NaiveDate, on: bool, actor: &Actor, now: DateTime<Utc>) -> StoreResult<()>;
+    fn outage_on(&self, office: &str, date: NaiveDate) -> StoreResult<bool>;
+    fn issue_outage_walk_in(&self, office: &str, date: NaiveDate, actor: &Actor, now: DateTime<Utc>) -> StoreResult<Ticket>;
     fn call_next(&self, c: &NewCall) -> StoreResult<Option<Ticket>>;
     fn act_on_ticket(&self, a: &TicketAction) -> StoreResult<Ticket>;
     fn floor_events_since(&self, office: &str, after: i64, limit: i64) -> StoreResult<Vec<FloorEvent>>;

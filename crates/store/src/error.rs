@@ -56,6 +56,9 @@ pub enum StoreError {
     /// The counter's action does not fit the ticket as it stands.
     #[error(transparent)]
     Ticket(#[from] TicketRefusal),
+    /// The office does not run in outage mode today: people come with bookings.
+    #[error("the office is not in outage mode")]
+    OutageModeOff,
     /// The counter still has a ticket called: finish, send on or mark it absent first.
     #[error("counter still serving {number}")]
     CounterBusy {

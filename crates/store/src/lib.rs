@@ -201,6 +201,11 @@ pub trait BookingStore: Send + Sync {
         counts_as_reschedule: bool,
         now: DateTime<Utc>,
     ) -> StoreResult<Booking>;
+    /// A special reschedule by the front desk: a paid or no-show booking of the office moves
+    /// to `to` (which must have a place) and is paid there, without using the applicant's
+    /// one reschedule; a no-show's NIK must be free. With its event and an audit entry
+    /// (the reason), in one transaction.
+    async fn special_reschedule(&self, m: &SpecialMove) -> StoreResult<Booking>;
     /// Records a payment notification, idempotently by notification id, and settles the
     /// booking: paid, pending, restored after lapse, or owed back.
     async fn record_payment(
@@ -354,6 +359,28 @@ pub trait FloorStore: Send + Sync {
     async fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
     /// A ticket by its id.
     async fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;
+    /// Switches the office's outage mode of `date` on or off, with an audit entry (before
+    /// and after).
+    async fn set_outage(
+        &self,
+        office: &str,
+        date: NaiveDate,
+        on: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Whether the office runs in outage mode on `date`.
+    async fn outage_on(&self, office: &str, date: NaiveDate) -> StoreResult<bool>;
+    /// Registers a walk-in in outage mode: the next B number of the day, recorded as such
+    /// (its event and an audit entry); refused (`OutageModeOff`) unless the office runs in
+    /// outage mode that day, checked in the same transaction.
+    async fn issue_outage_walk_in(
+        &self,
+        office: &str,
+        date: NaiveDate,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Ticket>;
     /// Calls the next ticket at a counter, chosen by the call policy among those waiting at
     /// its stage; None when nobody waits. One transaction with its audit entry; two
     /// counters calling at once never get the same ticket (the call is a conditional

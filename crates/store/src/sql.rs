@@ -162,6 +162,11 @@ pub const NOTIFY_FLOOR: &str = "SELECT pg_notify('loket_floor', $1)";
 pub const FLOOR_EVENTS_SINCE: &str = "SELECT office_code, seq, at, kind, ticket_id, number, counter_no, \
     stage FROM floor_events WHERE office_code = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 pub const LAST_FLOOR_SEQ: &str = "SELECT last_seq FROM floor_streams WHERE office_code = $1";
+pub const SET_OUTAGE: &str = "INSERT INTO floor_modes (office_code, service_date, outage, set_by, set_at) \
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (office_code, service_date) \
+    DO UPDATE SET outage = excluded.outage, set_by = excluded.set_by, set_at = excluded.set_at";
+pub const OUTAGE_ON: &str =
+    "SELECT outage FROM floor_modes WHERE office_code = $1 AND service_date = $2";
 /// Check-in: a paid booking of office $3 and day $4 becomes checked in; no row when it is
 /// not (any more), which the store then explains from the booking's state.
 pub const CHECK_IN_BOOKING: &str = "UPDATE bookings SET state = 'checked_in', updated_at = $2 \
@@ -527,6 +532,8 @@ pub const SHARED: &[&str] = &[
     CHECK_IN_BOOKING,
     BOOKING_IDS_OF_DAY,
     NEXT_FLOOR_SEQ,
+    SET_OUTAGE,
+    OUTAGE_ON,
     INSERT_FLOOR_EVENT,
     FLOOR_EVENTS_SINCE,
     LAST_FLOOR_SEQ,

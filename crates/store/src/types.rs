@@ -571,6 +571,23 @@ impl Ticket {
     }
 }
 
+/// A special reschedule by the front desk (see `check_special_reschedule`).
+#[derive(Clone, Debug)]
+pub struct SpecialMove {
+    /// The booking.
+    pub booking_id: Uuid,
+    /// The office moving it (a booking of another office is not found).
+    pub office_code: String,
+    /// Where to.
+    pub to: SlotKey,
+    /// Why.
+    pub reason: loket_domain::booking::SpecialReason,
+    /// The officer.
+    pub actor: Actor,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
 /// Something that happened on an office's floor, numbered in order per office.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FloorEvent {

@@ -133,6 +133,13 @@ impl Application {
                         Err(e) => {
                             tracing::warn!(error = %e, "floor notifications interrupted");
                             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            // What was announced meanwhile is lost: every office is read
+                            // again (the hub hands out only events it has not).
+                            if let Ok(offices) = state.store.list_offices().await {
+                                for o in offices {
+                                    state.floor_hub.changed(&o.code);
+                                }
+                            }
                         }
                     }
                 }

@@ -292,6 +292,12 @@ impl From<StoreError> for ApiError {
             StoreError::Transition(t) => t.into(),
             StoreError::CheckIn(c) => c.into(),
             StoreError::Ticket(r) => r.into(),
+            StoreError::OutageModeOff => Self::new(
+                S::CONFLICT,
+                "outage-mode-off",
+                "The office is not in outage mode",
+            )
+            .detail("walk-ins without a booking are registered only in outage mode"),
             StoreError::CounterBusy { number } => Self::new(
                 S::CONFLICT,
                 "counter-busy",

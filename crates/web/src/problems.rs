@@ -208,6 +208,13 @@ pub const CHECK_IN_REFUSED: ProblemType = p(
     "check-in-refused",
     "This booking cannot be checked in now",
 );
+/// 409: the office is not in outage mode today (walk-ins without a booking are
+/// registered only then).
+pub const OUTAGE_MODE_OFF: ProblemType = p(
+    S::CONFLICT,
+    "outage-mode-off",
+    "The office is not in outage mode",
+);
 /// 409: the counter still has a ticket called (`number`): finish, send on or mark it
 /// absent first.
 pub const COUNTER_BUSY: ProblemType = p(
@@ -314,6 +321,7 @@ pub const ALL: &[ProblemType] = &[
     PRIORITY_QUOTA_FULL,
     CHECK_IN_REFUSED,
     COUNTER_BUSY,
+    OUTAGE_MODE_OFF,
     TICKET_ACTION_REFUSED,
     NOT_YET_RELEASED,
     OFFICE_CLOSED,

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use loket_domain::booking::{
     AllocationPolicy, BookingState, PaymentDecision, RescheduleKind, TransitionError, check_cancel,
-    check_reschedule, decide_payment,
+    check_reschedule, check_special_reschedule, decide_payment,
 };
 use loket_domain::office::parse_time_zone;
 use loket_domain::release::local_date;
@@ -207,41 +207,75 @@ impl BookingStore for SqlStore {
             from
         };
         let bump: i64 = i64::from(counts_as_reschedule);
-        tx.execute(
-            MOVE_BOOKING,
-            args![
-                id,
-                slot_id,
-                to.office_code.clone(),
-                to.service_date,
-                to.session_code.clone(),
-                to.class.as_str(),
-                bump,
-                new_state.as_str(),
-                now
-            ],
-        )
-        .await?;
-        let detail = format!(
-            "moved from {}/{} to {}/{}",
-            b.slot.service_date, b.slot.session_code, to.service_date, to.session_code
-        );
-        event(
+        move_booking(
             &mut tx,
-            id,
-            now,
-            Some(from),
-            new_state,
+            &mut b,
+            slot_id,
+            to,
+            (from, new_state),
+            bump,
             "applicant",
-            &detail,
+            now,
         )
         .await?;
         tx.commit().await?;
-        b.slot_id = slot_id;
-        b.slot = to;
-        b.state = new_state;
-        b.reschedules_used += bump;
-        b.updated_at = now;
+        Ok(b)
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.special_reschedule", skip_all)]
+    async fn special_reschedule(&self, m: &SpecialMove) -> StoreResult<Booking> {
+        let mut tx = self.begin_write().await?;
+        let (slot_id, capacity) = lock_both_slots(&mut tx, m.booking_id, &m.to).await?;
+        let mut b = lock_booking(&mut tx, m.booking_id).await?;
+        if b.slot.office_code != m.office_code {
+            return Err(StoreError::NotFound);
+        }
+        let from = b.effective_state(m.now);
+        check_special_reschedule(b.state, b.payment_deadline, m.now)?;
+        if slot_id == b.slot_id {
+            return Err(TransitionError::RescheduleNotAllowed.into());
+        }
+        if taken(&mut tx, slot_id, m.now).await? >= capacity {
+            return Err(StoreError::QuotaFull);
+        }
+        // A no-show freed its NIK: it may have been booked again meanwhile.
+        if from == BookingState::NoShow && nik_is_busy(&mut tx, &b.nik, m.now).await? {
+            return Err(StoreError::NikHasActiveBooking);
+        }
+        let before = format!(
+            "{}/{} {}",
+            b.slot.service_date,
+            b.slot.session_code,
+            from.as_str()
+        );
+        move_booking(
+            &mut tx,
+            &mut b,
+            slot_id,
+            m.to.clone(),
+            (from, BookingState::Paid),
+            0,
+            &m.actor.name,
+            m.now,
+        )
+        .await?;
+        audit(
+            &mut tx,
+            m.now,
+            &m.actor,
+            Some(&m.office_code),
+            "booking.special_reschedule",
+            &m.booking_id.to_string(),
+            Some(before),
+            Some(format!(
+                "{}/{} paid {}",
+                m.to.service_date,
+                m.to.session_code,
+                m.reason.as_str()
+            )),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(b)
     }
 
@@ -389,4 +423,46 @@ impl BookingStore for SqlStore {
         tx.commit().await?;
         Ok(moved)
     }
+}
+
+/// Moves a locked booking to `slot_id` (`to`), from state `states.0` to `states.1`, adding
+/// `bump` to its reschedules, with its event by `actor`.
+#[allow(clippy::too_many_arguments)]
+async fn move_booking(
+    tx: &mut Tx,
+    b: &mut Booking,
+    slot_id: i64,
+    to: SlotKey,
+    states: (BookingState, BookingState),
+    bump: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let (from, new_state) = states;
+    tx.execute(
+        MOVE_BOOKING,
+        args![
+            b.id,
+            slot_id,
+            to.office_code.clone(),
+            to.service_date,
+            to.session_code.clone(),
+            to.class.as_str(),
+            bump,
+            new_state.as_str(),
+            now
+        ],
+    )
+    .await?;
+    let detail = format!(
+        "moved from {}/{} to {}/{}",
+        b.slot.service_date, b.slot.session_code, to.service_date, to.session_code
+    );
+    event(tx, b.id, now, Some(from), new_state, actor, &detail).await?;
+    b.slot_id = slot_id;
+    b.slot = to;
+    b.state = new_state;
+    b.reschedules_used += bump;
+    b.updated_at = now;
+    Ok(())
 }

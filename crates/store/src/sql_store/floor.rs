@@ -262,6 +262,101 @@ impl FloorStore for SqlStore {
             .unwrap_or(0))
     }
 
+    #[tracing::instrument(level = "debug", name = "store.set_outage", skip_all)]
+    async fn set_outage(
+        &self,
+        office: &str,
+        date: NaiveDate,
+        on: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let before = tx
+            .fetch_optional(OUTAGE_ON, args![office.to_owned(), date])
+            .await?
+            .map(|r| r.bool("outage"))
+            .transpose()?
+            .unwrap_or(false);
+        tx.execute(
+            SET_OUTAGE,
+            args![office.to_owned(), date, on, actor.name.clone(), now],
+        )
+        .await?;
+        let word = |b: bool| if b { "on" } else { "off" }.to_owned();
+        audit(
+            &mut tx,
+            now,
+            actor,
+            Some(office),
+            "floor.outage",
+            &date.to_string(),
+            Some(word(before)),
+            Some(word(on)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.outage_on", skip_all)]
+    async fn outage_on(&self, office: &str, date: NaiveDate) -> StoreResult<bool> {
+        Ok(self
+            .pool
+            .fetch_optional(OUTAGE_ON, args![office.to_owned(), date])
+            .await?
+            .map(|r| r.bool("outage"))
+            .transpose()?
+            .unwrap_or(false))
+    }
+
+    #[tracing::instrument(level = "debug", name = "store.issue_outage_walk_in", skip_all)]
+    async fn issue_outage_walk_in(
+        &self,
+        office: &str,
+        date: NaiveDate,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Ticket> {
+        let mut tx = self.begin_write().await?;
+        let on = tx
+            .fetch_optional(OUTAGE_ON, args![office.to_owned(), date])
+            .await?
+            .map(|r| r.bool("outage"))
+            .transpose()?
+            .unwrap_or(false);
+        if !on {
+            return Err(StoreError::OutageModeOff);
+        }
+        let Some(number) = next_number(&mut tx, office, date, Series::Outage, i64::MAX).await?
+        else {
+            return Err(corrupt("outage ticket numbers ran out"));
+        };
+        let ticket = Ticket {
+            id: Uuid::now_v7(),
+            office_code: office.to_owned(),
+            service_date: date,
+            number,
+            issued_by: actor.name.clone(),
+            ..Ticket::fresh(now)
+        };
+        insert_ticket(&mut tx, &ticket).await?;
+        record_floor_event(&mut tx, now, FloorEventKind::Issued, &ticket).await?;
+        audit(
+            &mut tx,
+            now,
+            actor,
+            Some(office),
+            "floor.outage_walk_in",
+            &format!("{date}/{}", ticket.number),
+            None,
+            Some("outage".to_owned()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+
     #[tracing::instrument(level = "debug", name = "store.get_ticket", skip_all)]
     async fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>> {
         self.pool

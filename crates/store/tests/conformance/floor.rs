@@ -28,7 +28,14 @@ conformance!(
     counters_call_priority_first_within_the_streak_and_booked_in_session_order,
     a_counter_serves_one_ticket_at_a_time_and_its_actions_follow_the_rules,
     ten_counters_on_two_instances_calling_at_once_never_share_a_ticket,
+    the_desk_moves_a_paid_or_missed_booking_with_a_special_reschedule,
+    outage_walk_ins_get_b_numbers_only_while_outage_mode_is_on,
 );
+
+/// 08:00 WIB on `day(n)`.
+fn on(n: u64) -> DateTime<Utc> {
+    t0() + Duration::days(5 + i64::try_from(n).unwrap_or(0))
+}
 
 /// A check-in of `b` at the office on its day, at `now`.
 fn check_in_of(b: &Booking, now: DateTime<Utc>) -> NewCheckIn {
@@ -59,7 +66,7 @@ async fn a_paid_booking_checks_in_once_with_the_next_a_number_and_keeps_its_plac
     let key = slot(day(2), "s1");
     let first = paid(s).await;
     let second = paid(s).await;
-    let on_the_day = t0() + Duration::days(2);
+    let on_the_day = on(2);
     let taken_before = crate::helpers::taken(s, &key, on_the_day).await;
     let t1 = s.check_in(&check_in_of(&first, on_the_day)).await.unwrap();
     let t2 = s.check_in(&check_in_of(&second, on_the_day)).await.unwrap();
@@ -104,7 +111,7 @@ async fn a_paid_booking_checks_in_once_with_the_next_a_number_and_keeps_its_plac
 
     // The next day the sweep moves the booking nobody checked in... nothing here: both
     // were checked in; they stay so, and keep their NIK from a second booking.
-    let next_day = t0() + Duration::days(3);
+    let next_day = on(3);
     s.expire_overdue(next_day, 100).await.unwrap();
     assert_eq!(reload(s, &first).await.state, BookingState::CheckedIn);
     let a = s
@@ -129,7 +136,7 @@ fn b_without_ticket() -> uuid::Uuid {
 async fn a_booking_that_is_not_paid_or_not_this_offices_days_is_not_checked_in(db: Ctx) {
     seed(&db.store).await;
     let s = &db.store;
-    let on_the_day = t0() + Duration::days(2);
+    let on_the_day = on(2);
     let a = person(s).await;
     let unpaid = book(s, &a, &slot(day(2), "s1"), t0()).await;
     let refused = s.check_in(&check_in_of(&unpaid, t0())).await;
@@ -209,7 +216,7 @@ async fn desks_on_two_instances_checking_in_at_once_give_each_booking_one_ticket
     }
     let second = db.another_instance().await;
     let stores = [db.store.clone(), second.clone()];
-    let on_the_day = t0() + Duration::days(2);
+    let on_the_day = on(2);
     let results = stampede(40, |i| {
         let store = stores[i % 2].clone();
         let c = check_in_of(&bookings[i / 2], on_the_day);
@@ -416,7 +423,7 @@ async fn counters_call_priority_first_within_the_streak_and_booked_in_session_or
     seed(&db.store).await;
     set_capacity(&db.store, &slot(day(2), "s2"), 10).await;
     let s = &db.store;
-    let on_the_day = t0() + Duration::days(2);
+    let on_the_day = on(2);
     // Two bookings: the later session's applicant checks in first.
     let early = paid(s).await;
     let a = person(s).await;
@@ -462,7 +469,7 @@ async fn counters_call_priority_first_within_the_streak_and_booked_in_session_or
 async fn a_counter_serves_one_ticket_at_a_time_and_its_actions_follow_the_rules(db: Ctx) {
     seed(&db.store).await;
     let s = &db.store;
-    let now = t0() + Duration::days(2);
+    let now = on(2);
     let b = paid(s).await;
     s.check_in(&check_in_of(&b, now)).await.unwrap();
     let t = s.call_next(&call(1, now)).await.unwrap().expect("a ticket");
@@ -596,7 +603,7 @@ async fn a_counter_serves_one_ticket_at_a_time_and_its_actions_follow_the_rules(
 /// chose the same ticket would both get it.
 async fn ten_counters_on_two_instances_calling_at_once_never_share_a_ticket(db: Ctx) {
     seed(&db.store).await;
-    let now = t0() + Duration::days(2);
+    let now = on(2);
     for _ in 0..30 {
         db.store
             .issue_walk_in(&walk_in(OFFICE, 2, 30, PriorityBasis::Elderly))
@@ -634,4 +641,140 @@ async fn ten_counters_on_two_instances_calling_at_once_never_share_a_ticket(db: 
     let distinct: BTreeSet<uuid::Uuid> = called.iter().copied().collect();
     assert_eq!((called.len(), distinct.len()), (30, 30));
     assert_eq!(db.store.call_next(&call(1, now)).await.unwrap(), None);
+}
+
+fn special(b: &Booking, to: loket_store::SlotKey, now: DateTime<Utc>) -> loket_store::SpecialMove {
+    loket_store::SpecialMove {
+        booking_id: b.id,
+        office_code: OFFICE.to_owned(),
+        to,
+        reason: loket_domain::booking::SpecialReason::Illness,
+        actor: head(),
+        now,
+    }
+}
+
+async fn the_desk_moves_a_paid_or_missed_booking_with_a_special_reschedule(db: Ctx) {
+    seed(&db.store).await;
+    let s = &db.store;
+    // On the day itself (too late for the applicant's own move): moved, still paid, the
+    // applicant's one reschedule left.
+    let on_the_day = on(2);
+    let b = paid(s).await;
+    let moved = s
+        .special_reschedule(&special(&b, slot(day(9), "s1"), on_the_day))
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.state, moved.slot.service_date),
+        (BookingState::Paid, day(9))
+    );
+    assert_eq!(moved.reschedules_used, 0);
+    let audit = s.audit_log(Some(OFFICE), 20).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "booking.special_reschedule"
+                && a.after.as_deref().is_some_and(|x| x.ends_with("illness")))
+    );
+    // A no-show, the day after: back to paid on a new date.
+    let missed = paid(s).await;
+    let next_day = on(3);
+    s.expire_overdue(next_day, 100).await.unwrap();
+    assert_eq!(reload(s, &missed).await.state, BookingState::NoShow);
+    let back = s
+        .special_reschedule(&special(&missed, slot(day(10), "s1"), next_day))
+        .await
+        .unwrap();
+    assert_eq!(back.state, BookingState::Paid);
+    // A no-show whose NIK booked again meanwhile stays as it is.
+    let again = paid(s).await;
+    s.expire_overdue(next_day, 100).await.unwrap();
+    let a = s
+        .get_applicant(again.account_id, again.applicant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    s.allocate(request(&a, &slot(day(11), "s1"), next_day))
+        .await
+        .unwrap();
+    let busy = s
+        .special_reschedule(&special(&again, slot(day(10), "s1"), next_day))
+        .await;
+    assert!(
+        matches!(busy, Err(StoreError::NikHasActiveBooking)),
+        "{busy:?}"
+    );
+    // Another office's booking is not found; a full session refused; a hold not paid.
+    let other = loket_store::SpecialMove {
+        office_code: "batam".into(),
+        ..special(&moved, slot(day(10), "s2"), next_day)
+    };
+    assert!(matches!(
+        s.special_reschedule(&other).await,
+        Err(StoreError::NotFound)
+    ));
+    set_capacity(s, &slot(day(12), "s1"), 0).await;
+    let full = s
+        .special_reschedule(&special(&moved, slot(day(12), "s1"), next_day))
+        .await;
+    assert!(matches!(full, Err(StoreError::QuotaFull)), "{full:?}");
+    let p = person(s).await;
+    let hold = book(s, &p, &slot(day(9), "s2"), next_day).await;
+    let unpaid = s
+        .special_reschedule(&special(&hold, slot(day(10), "s2"), next_day))
+        .await;
+    assert!(
+        matches!(unpaid, Err(StoreError::Transition(_))),
+        "{unpaid:?}"
+    );
+}
+
+async fn outage_walk_ins_get_b_numbers_only_while_outage_mode_is_on(db: Ctx) {
+    seed(&db.store).await;
+    let s = &db.store;
+    let now = on(2);
+    let off = s.issue_outage_walk_in(OFFICE, day(2), &head(), now).await;
+    assert!(matches!(off, Err(StoreError::OutageModeOff)), "{off:?}");
+    assert!(!s.outage_on(OFFICE, day(2)).await.unwrap());
+    s.set_outage(OFFICE, day(2), true, &head(), now)
+        .await
+        .unwrap();
+    assert!(s.outage_on(OFFICE, day(2)).await.unwrap());
+    assert!(!s.outage_on(OFFICE, day(3)).await.unwrap(), "another day");
+    for want in ["B-001", "B-002"] {
+        let t = s
+            .issue_outage_walk_in(OFFICE, day(2), &head(), now)
+            .await
+            .unwrap();
+        assert_eq!(t.number.to_string(), want);
+        assert_eq!((t.booking_id, t.priority_basis), (None, None));
+    }
+    s.set_outage(OFFICE, day(2), false, &head(), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.issue_outage_walk_in(OFFICE, day(2), &head(), now).await,
+        Err(StoreError::OutageModeOff)
+    ));
+    let audit = s.audit_log(Some(OFFICE), 20).await.unwrap();
+    let switched: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "floor.outage")
+        .map(|a| (a.before.clone(), a.after.clone()))
+        .collect();
+    assert_eq!(
+        switched,
+        [
+            (Some("on".to_owned()), Some("off".to_owned())),
+            (Some("off".to_owned()), Some("on".to_owned()))
+        ]
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "floor.outage_walk_in")
+            .count(),
+        2
+    );
 }

@@ -25,6 +25,7 @@ use crate::usecases::floor::{self, Arrival, WalkIn};
 problem_responses!(WalkInProblems: STAFF, JSON_BODY, &[NOT_FOUND, PRIORITY_QUOTA_FULL, OFFICE_CLOSED]);
 problem_responses!(TicketsProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
 problem_responses!(ArrivalProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
+problem_responses!(SpecialProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED, RESCHEDULE_NOT_ALLOWED, PAYMENT_DEADLINE_PASSED, QUOTA_FULL, NIK_ACTIVE_BOOKING, OFFICE_CLOSED, NOT_YET_RELEASED]);
 problem_responses!(CheckInProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_arrival))
         .routes(routes!(post_check_in))
         .routes(routes!(post_walk_in))
+        .routes(routes!(post_special_reschedule))
         .routes(routes!(get_tickets))
 }
 
@@ -282,4 +284,87 @@ async fn get_tickets(
     };
     let tickets = floor::tickets(&state, &office.code, date).await?;
     Ok(Json(tickets.into_iter().map(TicketView::from).collect()))
+}
+
+/// A special reschedule to make.
+#[derive(Deserialize, ToSchema)]
+pub struct SpecialBody {
+    /// The booking: its receipt's QR code as scanned, or its booking code.
+    #[schema(value_type = String, max_length = 64, example = "7K3M-Q9XD")]
+    pub code: Option<String>,
+    /// The new date.
+    #[schema(value_type = NaiveDate)]
+    pub date: Option<String>,
+    /// The new session's code.
+    #[schema(value_type = String, max_length = 32, example = "s1")]
+    pub session: Option<String>,
+    /// Why: system_fault, illness or force_majeure.
+    #[schema(value_type = String, pattern = "^(system_fault|illness|force_majeure)$")]
+    pub reason: Option<String>,
+}
+
+/// A booking moved by the front desk.
+#[derive(Serialize, ToSchema)]
+pub struct MovedView {
+    /// The booking.
+    pub booking_id: uuid::Uuid,
+    /// Its new date.
+    pub date: NaiveDate,
+    /// Its new session.
+    pub session: String,
+    /// Its state (paid).
+    #[schema(value_type = BookingStateSchema)]
+    pub state: &'static str,
+    /// The applicant's own reschedules used (a special one does not count).
+    pub reschedules_used: i64,
+}
+
+/// Moves a paid booking, or a no-show, to another date after the applicant's own
+/// reschedule has closed (from the day before on), for a reason: a special reschedule,
+/// audited. The new date follows the online rules.
+#[utoipa::path(post, path = "/api/v1/offices/{code}/special-reschedules", tag = "floor", security(("bearer" = [])),
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = SpecialBody,
+    responses((status = 200, description = "the booking moved", body = MovedView), SpecialProblems))]
+async fn post_special_reschedule(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<SpecialBody>,
+) -> ApiResult<Json<MovedView>> {
+    let office = desk_office(&state, &staff, &code).await?;
+    let shown = presented(b.code.as_deref())?;
+    let mut f = Fields::default();
+    let date = planning::parse_date("date", b.date.as_deref().unwrap_or_default()).ok();
+    if date.is_none() {
+        f.push("date", "invalid_date", "use the form YYYY-MM-DD");
+    }
+    let session = f.text("session", b.session.as_deref().unwrap_or_default(), 32);
+    let reason =
+        loket_domain::booking::SpecialReason::parse(b.reason.as_deref().unwrap_or_default());
+    if reason.is_none() {
+        f.push(
+            "reason",
+            "invalid_choice",
+            "system_fault, illness or force_majeure",
+        );
+    }
+    f.finish()?;
+    let date = crate::usecases::fields::checked(date)?;
+    let reason = crate::usecases::fields::checked(reason)?;
+    let moved = floor::special_reschedule(
+        &state,
+        &actor(&staff),
+        &office,
+        &shown,
+        (date, &session),
+        reason,
+    )
+    .await?;
+    Ok(Json(MovedView {
+        booking_id: moved.id,
+        date: moved.slot.service_date,
+        session: moved.slot.session_code.clone(),
+        state: moved.state.as_str(),
+        reschedules_used: moved.reschedules_used,
+    }))
 }

@@ -1,4 +1,5 @@
-// The display board and the ticket page on a phone: one server-sent event stream per
+// The display board, the ticket page on a phone and the head's floor view: one
+// server-sent event stream per
 // office (EventSource reconnects by itself and sends the number it saw last, so the
 // server replays what was missed). The board shows each call, chimes, and speaks it in
 // Indonesian; the phone shows its ticket's place and says when it is called. A test hook,
@@ -7,7 +8,8 @@
 (function () {
   var board = document.getElementById('board');
   var queue = document.getElementById('queue');
-  var root = board || queue;
+  var view = document.getElementById('floor-view');
+  var root = board || queue || view;
   if (!root || !window.EventSource) return;
   var hook = window.loketBoard = { spoken: [], events: 0, connected: false };
   var live = document.getElementById('live');
@@ -135,6 +137,12 @@
     var d = JSON.parse(e.data);
     hook.events += 1;
     if (e.lastEventId) lastSeq = e.lastEventId;
+    if (view) {
+      // The head's floor view shows itself again, once the changes settle.
+      window.clearTimeout(hook.reload);
+      hook.reload = window.setTimeout(function () { window.location.reload(); }, 1000);
+      return;
+    }
     if (d.board) {
       if (board) drawBoard(d.board); else drawTicket(d.board);
     }

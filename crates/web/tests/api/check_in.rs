@@ -12,6 +12,7 @@ api_tests!(
     a_paid_booking_is_checked_in_once_on_its_day_and_gets_an_a_ticket,
     a_booking_that_is_unpaid_early_late_or_elsewhere_is_refused_with_its_reason,
     only_the_offices_front_desk_and_head_check_bookings_in,
+    the_front_desk_moves_a_booking_on_its_day_with_a_special_reschedule,
 );
 
 /// What the QR code of booking `b` carries.
@@ -280,4 +281,62 @@ async fn only_the_offices_front_desk_and_head_check_bookings_in(backend: Backend
     let head = app.head_token().await;
     let checked = app.post(&url, Some(&head), &body).await.expect(201);
     assert_eq!(checked["ticket"]["number"], "A-001");
+}
+
+async fn the_front_desk_moves_a_booking_on_its_day_with_a_special_reschedule(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dates = app.open_dates().await;
+    let (day, later) = (dates[0], dates[3]);
+    let (b, owner) = paid_booking(&app, day, "s1").await;
+    // 11:00 on the day: too late to check in, and for the applicant's own move.
+    app.advance_to_local(day, 11);
+    let own = app
+        .post(
+            &format!(
+                "/api/v1/bookings/{}/reschedule",
+                b["id"].as_str().expect("id")
+            ),
+            Some(&owner),
+            &json!({"date": later, "session": "s1"}),
+        )
+        .await;
+    assert_eq!(own.status, 409, "{}", own.text);
+    let url = format!("/api/v1/offices/{OFFICE}/special-reschedules");
+    let desk = app.staff_token("loket.palembang").await;
+    let body = json!({"code": qr(&b), "date": later, "session": "s1", "reason": "illness"});
+    let officer = app.staff_token("petugas.palembang").await;
+    app.post(&url, Some(&officer), &body)
+        .await
+        .problem(403, "forbidden");
+    let why = app
+        .post(
+            &url,
+            Some(&desk),
+            &json!({"code": qr(&b), "date": later, "session": "s1"}),
+        )
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(Reply::field_error(&why, "reason")["code"], "invalid_choice");
+    let moved = app.post(&url, Some(&desk), &body).await.expect(200);
+    assert_eq!(moved["date"], later.to_string());
+    assert_eq!(
+        (moved["state"].as_str(), moved["reschedules_used"].as_i64()),
+        (Some("paid"), Some(0))
+    );
+    let seen = app.booking(&owner, &b["id"]).await;
+    assert_eq!(seen["date"], later.to_string(), "{seen}");
+    let head = app.head_token().await;
+    let audit = app
+        .get(&format!("/api/v1/offices/{OFFICE}/audit"), Some(&head))
+        .await
+        .expect(200);
+    assert!(
+        audit
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|a| a["action"] == "booking.special_reschedule"
+                && a["after"].as_str().is_some_and(|x| x.ends_with("illness"))),
+        "{audit}"
+    );
 }

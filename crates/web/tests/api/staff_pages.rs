@@ -14,6 +14,9 @@ api_tests!(
     the_staff_login_keeps_the_username_on_a_wrong_password_and_comes_back_to_the_desk,
     only_staff_who_work_the_front_desk_open_it,
     the_desk_checks_in_by_the_typed_code_and_registers_walk_ins_with_the_form_token,
+    the_head_of_office_sees_the_floor_and_raises_todays_priority_quota_on_the_spot,
+    a_late_applicant_is_moved_with_a_special_reschedule_at_the_desk,
+    in_outage_mode_the_desk_gives_b_numbers_to_people_without_a_booking,
 );
 
 const CSRF: &str = "cd";
@@ -247,4 +250,192 @@ async fn the_desk_checks_in_by_the_typed_code_and_registers_walk_ins_with_the_fo
     let elsewhere = browser_request(&app, Method::GET, &printed[0]);
     let anon = app.send(elsewhere).await;
     assert_eq!(anon.status, 303);
+}
+
+async fn the_head_of_office_sees_the_floor_and_raises_todays_priority_quota_on_the_spot(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let day = app.bookable_date().await;
+    app.advance_to_local(day, 9);
+    let desk = app.staff_token("loket.palembang").await;
+    app.post(
+        "/api/v1/offices/palembang/walk-ins",
+        Some(&desk),
+        &serde_json::json!({"basis": "elderly", "birth_date": "1950-03-04"}),
+    )
+    .await
+    .expect(201);
+    let head = app.head_token().await;
+    let (cookie, csrf) = cookies(Some(&head));
+    let view = page(&app, "/staff/floor", Some(&cookie)).await;
+    assert_eq!(view.reply.status, 200);
+    let figures = view.all(".figures dd");
+    // Waiting: one priority, none booked, none at pickup; ...; the demo's 20 priority
+    // places of a Monday to Thursday, one used.
+    assert_eq!(figures[0], "1", "{figures:?}");
+    assert_eq!(figures[1], "0", "{figures:?}");
+    assert_eq!(
+        figures.last().map(String::as_str),
+        Some("19 dari 20"),
+        "{figures:?}"
+    );
+    // Raised on the spot: the desk sees it, the audit log has it.
+    let raised = post_form(
+        &app,
+        "/staff/floor/priority",
+        &cookie,
+        &[("csrf", &csrf), ("places", "5")],
+    )
+    .await;
+    assert_eq!(raised.reply.status, 303);
+    assert_eq!(
+        raised.reply.header("location"),
+        Some("/staff/floor?raised=5")
+    );
+    let after = page(&app, "/staff/floor?raised=5", Some(&cookie)).await;
+    assert_eq!(
+        after.all(".figures dd").last().map(String::as_str),
+        Some("24 dari 25")
+    );
+    assert!(after.one(".done").contains('5'));
+    let audit = app
+        .get("/api/v1/offices/palembang/audit", Some(&head))
+        .await
+        .expect(200);
+    assert!(
+        audit
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|a| a["actor"] == "kepala.palembang"
+                && a["subject"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("priority_walk_in"))),
+        "{audit}"
+    );
+    // Nonsense changes nothing; the front desk may not see or raise it.
+    let bad = post_form(
+        &app,
+        "/staff/floor/priority",
+        &cookie,
+        &[("csrf", &csrf), ("places", "1000")],
+    )
+    .await;
+    assert_eq!(bad.reply.header("location"), Some("/staff/floor?refused=1"));
+    let (desk_cookie, desk_csrf) = cookies(Some(&desk));
+    assert_eq!(
+        page(&app, "/staff/floor", Some(&desk_cookie))
+            .await
+            .reply
+            .status,
+        403
+    );
+    let refused = post_form(
+        &app,
+        "/staff/floor/priority",
+        &desk_cookie,
+        &[("csrf", &desk_csrf), ("places", "5")],
+    )
+    .await;
+    assert_eq!(refused.reply.status, 403);
+}
+
+async fn a_late_applicant_is_moved_with_a_special_reschedule_at_the_desk(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dates = app.open_dates().await;
+    let (day, later) = (dates[0], dates[2]);
+    let a = app.account(1).await;
+    let b = app
+        .book(&a.token, a.people[0].id, day, "s1")
+        .await
+        .expect(201);
+    assert_eq!(app.pay(&b["billing_code"]).await, "paid");
+    app.advance_to_local(day, 11);
+    let token = app.staff_token("loket.palembang").await;
+    let (cookie, csrf) = cookies(Some(&token));
+    let code = b["booking_code"].as_str().expect("code");
+    let found = page(&app, &format!("/staff/desk?code={code}"), Some(&cookie)).await;
+    assert_eq!(found.attr("#special-date", "name"), ["date"]);
+    let unchosen = post_form(
+        &app,
+        "/staff/desk/special",
+        &cookie,
+        &[("csrf", &csrf), ("code", code), ("session", "s1")],
+    )
+    .await;
+    assert_eq!(unchosen.reply.status, 409);
+    let later_s = later.to_string();
+    let moved = post_form(
+        &app,
+        "/staff/desk/special",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("code", code),
+            ("date", &later_s),
+            ("session", "s1"),
+            ("reason", "illness"),
+        ],
+    )
+    .await;
+    assert_eq!(moved.reply.status, 200);
+    assert!(
+        moved.one(".done").contains(&later.format("%Y").to_string()),
+        "{}",
+        moved.one(".done")
+    );
+    let seen = app.booking(&a.token, &b["id"]).await;
+    assert_eq!(seen["date"], later_s);
+    assert_eq!(seen["state"], "paid");
+}
+
+async fn in_outage_mode_the_desk_gives_b_numbers_to_people_without_a_booking(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let day = app.bookable_date().await;
+    app.advance_to_local(day, 9);
+    let token = app.staff_token("loket.palembang").await;
+    let (cookie, csrf) = cookies(Some(&token));
+    let refused = post_form(
+        &app,
+        "/staff/desk/outage-walk-in",
+        &cookie,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(refused.reply.status, 409);
+    let on = post_form(
+        &app,
+        "/staff/desk/outage",
+        &cookie,
+        &[("csrf", &csrf), ("on", "1")],
+    )
+    .await;
+    assert_eq!(on.reply.header("location"), Some("/staff/desk?outage=on"));
+    let b = post_form(
+        &app,
+        "/staff/desk/outage-walk-in",
+        &cookie,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(b.reply.status, 303);
+    let to = b.reply.header("location").expect("location").to_owned();
+    let shown = page(&app, &to, Some(&cookie)).await;
+    assert!(
+        shown.one(".done").contains("B-001"),
+        "{}",
+        shown.one(".done")
+    );
+    // The counter calls it with the regular tickets.
+    let officer = app.staff_token("petugas.palembang").await;
+    let called = app
+        .post(
+            "/api/v1/offices/palembang/counters/1/call",
+            Some(&officer),
+            &serde_json::json!({"stage": "documents"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(called["called"]["number"], "B-001");
 }

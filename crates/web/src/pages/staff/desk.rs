@@ -31,6 +31,7 @@ use crate::usecases::{FieldProblem, Refusal};
 pub struct DeskQuery {
     code: Option<String>,
     done: Option<String>,
+    outage: Option<String>,
 }
 
 /// The desk's forms: check-in (`code`) and walk-in (`basis`, `birth_date`).
@@ -40,6 +41,10 @@ pub struct DeskForm {
     code: Option<String>,
     basis: Option<String>,
     birth_date: Option<String>,
+    date: Option<String>,
+    session: Option<String>,
+    reason: Option<String>,
+    on: Option<String>,
 }
 
 impl Tokened for DeskForm {
@@ -68,6 +73,9 @@ pub struct ArrivalCard {
     pub refusal: Option<String>,
     /// Its ticket, once checked in.
     pub ticket: Option<(Uuid, String)>,
+    /// Whether the desk may move it with a special reschedule (paid or missed, and too
+    /// late, too early or on another day for a check-in now).
+    pub can_move: bool,
 }
 
 /// One of today's tickets, as listed.
@@ -87,7 +95,7 @@ pub struct TicketRow {
 /// A choice of the walk-in form.
 pub struct Basis {
     /// Code.
-    pub value: &'static str,
+    pub value: String,
     /// Words.
     pub label: String,
 }
@@ -110,6 +118,9 @@ struct DeskPage {
     birth_date_error: Option<String>,
     priority_left: Option<String>,
     tickets: Vec<TicketRow>,
+    sessions: Vec<Basis>,
+    reasons: Vec<Basis>,
+    outage: bool,
     script: &'static str,
 }
 
@@ -150,6 +161,15 @@ fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
         status: t.s(state_key(b.state)).to_owned(),
         code: code.to_owned(),
         can_check_in: a.admit.is_ok(),
+        can_move: matches!(
+            a.admit,
+            Err(CheckInRefusal::TooLate { .. }
+                | CheckInRefusal::TooEarly { .. }
+                | CheckInRefusal::OtherDay { .. }
+                | CheckInRefusal::Ended {
+                    state: loket_domain::BookingState::NoShow
+                })
+        ),
         refusal: a.admit.err().map(|r| refusal_words(t, office, r)),
         ticket: a.ticket.map(|k| (k.id, k.number.to_string())),
     }
@@ -157,12 +177,13 @@ fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
 
 /// What kind of ticket it is, in words.
 pub(super) fn kind_words(t: Tr, k: &Ticket) -> String {
-    match k.priority_basis {
-        Some(b) => t.f(
+    match (k.priority_basis, k.number.series) {
+        (Some(b), _) => t.f(
             "desk.kind.priority",
             &[("basis", t.s(&format!("priority.{}", b.as_str())))],
         ),
-        None => t.s("desk.kind.booked").to_owned(),
+        (None, loket_domain::floor::Series::Outage) => t.s("desk.kind.outage").to_owned(),
+        (None, _) => t.s("desk.kind.booked").to_owned(),
     }
 }
 
@@ -207,7 +228,7 @@ async fn desk(
     let bases = PriorityBasis::ALL
         .iter()
         .map(|b| Basis {
-            value: b.as_str(),
+            value: b.as_str().to_owned(),
             label: t.s(&format!("priority.{}", b.as_str())).to_owned(),
         })
         .collect();
@@ -232,6 +253,26 @@ async fn desk(
         birth_date_error: form.birth_date_error,
         priority_left,
         tickets,
+        outage: day.outage,
+        sessions: office
+            .sessions
+            .iter()
+            .map(|x| Basis {
+                value: x.code.clone(),
+                label: format!(
+                    "{} ({})",
+                    x.name,
+                    crate::format::hours(t, x.start, x.end, office.time_zone)
+                ),
+            })
+            .collect(),
+        reasons: loket_domain::booking::SpecialReason::ALL
+            .iter()
+            .map(|r| Basis {
+                value: r.as_str().to_owned(),
+                label: t.s(&format!("desk.special.{}", r.as_str())).to_owned(),
+            })
+            .collect(),
         script: crate::pages::assets::staff_js_href(),
     })
 }
@@ -323,6 +364,11 @@ pub async fn page(
         ));
         input.done = Some((k.id, k.number.to_string()));
     }
+    match q.outage.as_deref() {
+        Some("on") => input.notice = Some(t.s("desk.outage.now_on").to_owned()),
+        Some("off") => input.notice = Some(t.s("desk.outage.now_off").to_owned()),
+        _ => {}
+    }
     if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         input.code = code.to_owned();
         match floor::find_arrival(&state, &office, code).await {
@@ -398,6 +444,114 @@ pub async fn walk_in(
             Ok(render_with(status, &p))
         }
     }
+}
+
+/// `POST /staff/desk/outage`: switches today's outage mode on (`on=1`) or off.
+pub async fn outage(
+    State(state): State<AppState>,
+    who: StaffIn,
+    CheckedForm(f): CheckedForm<DeskForm>,
+) -> PageResult {
+    let office = who.own_office(&state, &FRONT_DESK).await?;
+    let on = f.on.as_deref() == Some("1");
+    floor::set_outage(&state, &Actor::staff(&who.staff), &office, on).await?;
+    let to = if on { "on" } else { "off" };
+    Ok(Redirect::to(&format!("/staff/desk?outage={to}")).into_response())
+}
+
+/// `POST /staff/desk/outage-walk-in`: a B ticket for a person without a booking, while the
+/// office runs in outage mode.
+pub async fn outage_walk_in(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: StaffIn,
+    CheckedForm(_f): CheckedForm<DeskForm>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let office = who.own_office(&state, &FRONT_DESK).await?;
+    match floor::register_outage_walk_in(&state, &Actor::staff(&who.staff), &office).await {
+        Ok(k) => Ok(Redirect::to(&format!("/staff/desk?done={}", k.id)).into_response()),
+        Err(Refusal::Store(loket_store::StoreError::OutageModeOff)) => {
+            let input = DeskPageInput {
+                error: Some(t.s("desk.outage.off_refused").to_owned()),
+                ..DeskPageInput::default()
+            };
+            let p = desk(&state, &ctx, &who, &office, input).await?;
+            Ok(render_with(axum::http::StatusCode::CONFLICT, &p))
+        }
+        Err(r) => Err(r.into()),
+    }
+}
+
+/// `POST /staff/desk/special`: moves the booking shown with a special reschedule.
+pub async fn special(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    who: StaffIn,
+    CheckedForm(f): CheckedForm<DeskForm>,
+) -> PageResult {
+    let t = Tr(ctx.lang);
+    let office = who.own_office(&state, &FRONT_DESK).await?;
+    let code = f.code.as_deref().unwrap_or("").trim().to_owned();
+    let date = crate::planning::parse_date("date", f.date.as_deref().unwrap_or(""));
+    let reason = loket_domain::booking::SpecialReason::parse(f.reason.as_deref().unwrap_or(""));
+    let session = f.session.as_deref().unwrap_or("").trim().to_owned();
+    let actor = Actor::staff(&who.staff);
+    let result = match (date, reason) {
+        (Ok(date), Some(reason)) => {
+            floor::special_reschedule(&state, &actor, &office, &code, (date, &session), reason)
+                .await
+        }
+        _ => Err(Refusal::Field {
+            field: "special",
+            code: "choose",
+            message: String::new(),
+        }),
+    };
+    let mut input = DeskPageInput {
+        code: code.clone(),
+        ..DeskPageInput::default()
+    };
+    match result {
+        Ok(b) => {
+            input.notice = Some(t.f(
+                "desk.special.done",
+                &[(
+                    "when",
+                    &crate::format::appointment(
+                        t,
+                        b.slot.service_date,
+                        office.session(&b.slot.session_code),
+                        office.time_zone,
+                    ),
+                )],
+            ));
+        }
+        Err(r) => {
+            let key = match &r {
+                Refusal::Field {
+                    field: "special", ..
+                }
+                | Refusal::Invalid(_) => "choose",
+                Refusal::Store(loket_store::StoreError::QuotaFull) => "full",
+                Refusal::Store(loket_store::StoreError::NikHasActiveBooking) => "nik",
+                Refusal::Unbookable { .. } | Refusal::SameSlot => "date",
+                Refusal::Transition(_) => "state",
+                _ => return Err(r.into()),
+            };
+            input.error = Some(t.s(&format!("desk.special.refused_{key}")).to_owned());
+        }
+    }
+    if let Ok(a) = floor::find_arrival(&state, &office, &code).await {
+        input.arrival = Some(card(t, &office, &code, a));
+    }
+    let status = if input.error.is_some() {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let p = desk(&state, &ctx, &who, &office, input).await?;
+    Ok(render_with(status, &p))
 }
 
 #[derive(Template)]

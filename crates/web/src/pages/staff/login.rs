@@ -41,16 +41,14 @@ fn staff_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| n.starts_with("/staff/") && !n.contains("//") && !n.contains('\\'))
 }
 
-/// Where a staff member starts: the front desk or a counter, by role; the head of office
-/// at the desk (the floor view comes with its issue), the admins too until their pages land
-/// (the desk tells them their role may not work it).
+/// Where a staff member starts, by role: the front desk, a counter, the head of office's
+/// floor view; the admins at the desk until their pages land (it tells them their role may
+/// not work it).
 fn home_of(role: StaffRole) -> &'static str {
     match role {
         StaffRole::CounterOfficer => "/staff/counter",
-        StaffRole::FrontDesk
-        | StaffRole::HeadOfOffice
-        | StaffRole::RegionalAdmin
-        | StaffRole::SystemAdmin => "/staff/desk",
+        StaffRole::HeadOfOffice => "/staff/floor",
+        StaffRole::FrontDesk | StaffRole::RegionalAdmin | StaffRole::SystemAdmin => "/staff/desk",
     }
 }
 

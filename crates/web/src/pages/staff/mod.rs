@@ -6,6 +6,7 @@
 
 pub mod counter;
 pub mod desk;
+pub mod floor;
 pub mod login;
 
 use axum::Router;
@@ -30,10 +31,15 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/desk", get(desk::page))
         .route("/staff/desk/check-in", post(desk::check_in))
         .route("/staff/desk/walk-in", post(desk::walk_in))
+        .route("/staff/desk/special", post(desk::special))
+        .route("/staff/desk/outage", post(desk::outage))
+        .route("/staff/desk/outage-walk-in", post(desk::outage_walk_in))
         .route("/staff/tickets/{id}", get(desk::ticket))
         .route("/staff/counter", get(counter::page))
         .route("/staff/counter/call", post(counter::call))
         .route("/staff/counter/act", post(counter::act))
+        .route("/staff/floor", get(floor::page))
+        .route("/staff/floor/priority", post(floor::raise))
 }
 
 /// A staff member behind the page.
@@ -119,6 +125,20 @@ impl StaffIn {
     }
 }
 
+/// The floor's screens a role works, for the header's links.
+fn screens_of(role: loket_store::StaffRole) -> Vec<(&'static str, &'static str)> {
+    use loket_store::StaffRole as R;
+    let desk = ("/staff/desk", "staff.screen_desk");
+    let counter = ("/staff/counter", "staff.screen_counter");
+    let floor = ("/staff/floor", "staff.screen_floor");
+    match role {
+        R::FrontDesk => vec![desk],
+        R::CounterOfficer => vec![counter],
+        R::HeadOfOffice => vec![floor, desk, counter],
+        R::RegionalAdmin | R::SystemAdmin => Vec::new(),
+    }
+}
+
 /// The staff layout: the shared one, with the staff member's name and office in the header
 /// and a logout that comes back to the staff login.
 pub struct StaffChrome {
@@ -128,6 +148,8 @@ pub struct StaffChrome {
     pub who: String,
     /// The staff stylesheet.
     pub staff_css: &'static str,
+    /// The floor's screens this staff member works: (address, locale key).
+    pub screens: Vec<(&'static str, &'static str)>,
 }
 
 impl StaffChrome {
@@ -137,6 +159,7 @@ impl StaffChrome {
             c: Chrome::new(ctx, title),
             who: staff.full_name.clone(),
             staff_css: super::assets::staff_css_href(),
+            screens: screens_of(staff.role),
         }
     }
 }
