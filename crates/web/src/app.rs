@@ -122,7 +122,17 @@ impl Application {
         let floor_listener = store.floor_listener().await?;
         let store: DynStore = Arc::new(store);
         let state = AppState::new(store, settings);
-        crate::live::FloorHub::start(&state);
+        let reader_state = state.clone();
+        state
+            .floor_hub
+            .start(Arc::new(move |office: String, after: Option<i64>| {
+                let state = reader_state.clone();
+                Box::pin(async move {
+                    crate::usecases::board::new_events(&state, &office, after)
+                        .await
+                        .map_err(|r| format!("{r:?}"))
+                })
+            }));
         if let Some(mut floor) = floor_listener {
             // Floor changes of every instance (PostgreSQL), for this instance's boards.
             let state = state.clone();

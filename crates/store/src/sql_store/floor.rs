@@ -63,6 +63,16 @@ async fn insert_ticket(tx: &mut Tx, t: &Ticket) -> StoreResult<()> {
     Ok(())
 }
 
+/// Whether the office runs in outage mode on `date`, read in the transaction.
+async fn outage_in(tx: &mut Tx, office: &str, date: NaiveDate) -> StoreResult<bool> {
+    Ok(tx
+        .fetch_optional(OUTAGE_ON, args![office.to_owned(), date])
+        .await?
+        .map(|r| r.bool("outage"))
+        .transpose()?
+        .unwrap_or(false))
+}
+
 /// Why a check-in found nothing to move: the booking as it stands now.
 async fn check_in_refusal(
     tx: &mut Tx,
@@ -272,12 +282,7 @@ impl FloorStore for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let before = tx
-            .fetch_optional(OUTAGE_ON, args![office.to_owned(), date])
-            .await?
-            .map(|r| r.bool("outage"))
-            .transpose()?
-            .unwrap_or(false);
+        let before = outage_in(&mut tx, office, date).await?;
         tx.execute(
             SET_OUTAGE,
             args![office.to_owned(), date, on, actor.name.clone(), now],
@@ -319,12 +324,7 @@ impl FloorStore for SqlStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        let on = tx
-            .fetch_optional(OUTAGE_ON, args![office.to_owned(), date])
-            .await?
-            .map(|r| r.bool("outage"))
-            .transpose()?
-            .unwrap_or(false);
+        let on = outage_in(&mut tx, office, date).await?;
         if !on {
             return Err(StoreError::OutageModeOff);
         }

@@ -24,10 +24,10 @@ use uuid::Uuid;
 use super::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::format::{clock, long_date};
 use crate::i18n::Tr;
-use crate::live::{LiveEvent, render as render_event};
+use crate::live::LiveEvent;
 use crate::planning;
 use crate::state::AppState;
-use crate::usecases::board::{self, Snapshot};
+use crate::usecases::board::{self, Snapshot, render as render_event};
 use crate::usecases::floor;
 use loket_domain::release::local_date;
 

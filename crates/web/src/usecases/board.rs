@@ -9,8 +9,75 @@ use loket_store::Ticket;
 use serde::Serialize;
 
 use super::{Refusal, UseCaseResult};
+use crate::live::LiveEvent;
 use crate::planning;
 use crate::state::AppState;
+use loket_store::FloorEvent;
+
+/// How many events before the latest the hub hands out when it first hears of an office.
+const FIRST_LOOK_BACK: i64 = 50;
+
+/// How many events are read at a time.
+const BATCH: i64 = 500;
+
+/// `office_code`'s events after `after` (None: the hub's first look, a few before the
+/// latest; streams skip what they already sent and caught up on the rest themselves),
+/// written for the streams, the last one with the board as it now stands.
+pub async fn new_events(
+    state: &AppState,
+    office_code: &str,
+    after: Option<i64>,
+) -> UseCaseResult<Vec<LiveEvent>> {
+    let after = match after {
+        Some(a) => a,
+        None => state
+            .store
+            .last_floor_seq(office_code)
+            .await?
+            .saturating_sub(FIRST_LOOK_BACK),
+    };
+    let events = state
+        .store
+        .floor_events_since(office_code, after, BATCH)
+        .await?;
+    let Some(last) = events.last().map(|e| e.seq) else {
+        return Ok(Vec::new());
+    };
+    let board = snapshot_of(state, office_code).await?;
+    Ok(events
+        .iter()
+        .map(|e| render(e, (e.seq == last).then_some(&board)))
+        .collect())
+}
+
+/// An event as a stream sends it, with the board when given.
+pub fn render(e: &FloorEvent, board: Option<&Snapshot>) -> LiveEvent {
+    let spoken = e
+        .kind
+        .is_call()
+        .then(|| {
+            loket_domain::floor::TicketNumber::parse(&e.number)
+                .zip(e.counter)
+                .map(|(n, c)| n.spoken_call(c))
+        })
+        .flatten();
+    let json = serde_json::json!({
+        "seq": e.seq,
+        "kind": e.kind.as_str(),
+        "number": e.number,
+        "counter": e.counter,
+        "stage": e.stage.as_str(),
+        "at": e.at,
+        "spoken": spoken,
+        "board": board,
+    });
+    LiveEvent {
+        office: e.office_code.clone(),
+        seq: e.seq,
+        kind: e.kind.as_str(),
+        json: json.to_string(),
+    }
+}
 
 /// How many past calls the board lists.
 const RECENT_CALLS: usize = 6;
