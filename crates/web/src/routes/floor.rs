@@ -26,6 +26,8 @@ problem_responses!(WalkInProblems: STAFF, JSON_BODY, &[NOT_FOUND, PRIORITY_QUOTA
 problem_responses!(TicketsProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
 problem_responses!(ArrivalProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
 problem_responses!(SpecialProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED, RESCHEDULE_NOT_ALLOWED, PAYMENT_DEADLINE_PASSED, QUOTA_FULL, NIK_ACTIVE_BOOKING, OFFICE_CLOSED, NOT_YET_RELEASED]);
+problem_responses!(OutageProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED]);
+problem_responses!(OutageWalkInProblems: STAFF, &[NOT_FOUND, OUTAGE_MODE_OFF]);
 problem_responses!(CheckInProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,6 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_check_in))
         .routes(routes!(post_walk_in))
         .routes(routes!(post_special_reschedule))
+        .routes(routes!(put_outage))
+        .routes(routes!(post_outage_walk_in))
         .routes(routes!(get_tickets))
 }
 
@@ -367,4 +371,56 @@ async fn post_special_reschedule(
         state: moved.state.as_str(),
         reschedules_used: moved.reschedules_used,
     }))
+}
+
+/// Today's outage mode to set.
+#[derive(Deserialize, ToSchema)]
+pub struct OutageBody {
+    /// On: people without a booking get B numbers; off: they do not.
+    #[schema(value_type = bool)]
+    pub on: Option<bool>,
+}
+
+/// Today's outage mode.
+#[derive(Serialize, ToSchema)]
+pub struct OutageView {
+    /// Whether it is on.
+    pub on: bool,
+}
+
+/// Switches the office's outage mode for today on or off (audited): when online bookings
+/// cannot be made, the front desk serves people without a booking with B numbers.
+#[utoipa::path(put, path = "/api/v1/offices/{code}/outage", tag = "floor", security(("bearer" = [])),
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = OutageBody,
+    responses((status = 200, description = "today's outage mode", body = OutageView), OutageProblems))]
+async fn put_outage(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(b): ApiJson<OutageBody>,
+) -> ApiResult<Json<OutageView>> {
+    let office = desk_office(&state, &staff, &code).await?;
+    let mut f = Fields::default();
+    if b.on.is_none() {
+        f.push("on", "required", "true or false");
+    }
+    f.finish()?;
+    let on = crate::usecases::fields::checked(b.on)?;
+    floor::set_outage(&state, &actor(&staff), &office, on).await?;
+    Ok(Json(OutageView { on }))
+}
+
+/// Registers a person without a booking while the office runs in outage mode today: a B
+/// ticket, called with the regular ones by arrival (409 outage-mode-off otherwise).
+#[utoipa::path(post, path = "/api/v1/offices/{code}/outage-walk-ins", tag = "floor", security(("bearer" = [])),
+    params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")),
+    responses((status = 201, description = "the ticket", body = TicketView), OutageWalkInProblems))]
+async fn post_outage_walk_in(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<(StatusCode, Json<TicketView>)> {
+    let office = desk_office(&state, &staff, &code).await?;
+    let ticket = floor::register_outage_walk_in(&state, &actor(&staff), &office).await?;
+    Ok((StatusCode::CREATED, Json(ticket.into())))
 }

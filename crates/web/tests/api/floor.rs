@@ -12,6 +12,7 @@ api_tests!(
     a_walk_in_is_refused_in_words_when_the_birth_date_does_not_fit_the_basis,
     only_the_offices_front_desk_and_head_register_walk_ins,
     no_walk_in_is_registered_on_a_day_the_office_is_closed,
+    in_outage_mode_people_without_a_booking_get_b_numbers,
 );
 
 /// Moves the clock to 09:00 WIB on the first open Monday-to-Thursday date.
@@ -212,4 +213,44 @@ async fn no_walk_in_is_registered_on_a_day_the_office_is_closed(backend: Backend
         .await
         .expect(200);
     assert_eq!(listed, json!([]));
+}
+
+async fn in_outage_mode_people_without_a_booking_get_b_numbers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    open_morning(&app).await;
+    let desk = app.staff_token("loket.palembang").await;
+    let walk_ins = format!("/api/v1/offices/{OFFICE}/outage-walk-ins");
+    let off = app
+        .send(app.request(reqwest::Method::POST, &walk_ins, Some(&desk)))
+        .await
+        .problem(409, "outage-mode-off");
+    assert!(
+        off["detail"].as_str().unwrap_or("").contains("outage"),
+        "{off}"
+    );
+    let mode = format!("/api/v1/offices/{OFFICE}/outage");
+    let officer = app.staff_token("petugas.palembang").await;
+    app.put(&mode, Some(&officer), &json!({"on": true}))
+        .await
+        .problem(403, "forbidden");
+    app.put(&mode, Some(&desk), &json!({}))
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(
+        app.put(&mode, Some(&desk), &json!({"on": true}))
+            .await
+            .expect(200)["on"],
+        true
+    );
+    let b = app
+        .send(app.request(reqwest::Method::POST, &walk_ins, Some(&desk)))
+        .await
+        .expect(201);
+    assert_eq!(b["number"], "B-001");
+    app.put(&mode, Some(&desk), &json!({"on": false}))
+        .await
+        .expect(200);
+    app.send(app.request(reqwest::Method::POST, &walk_ins, Some(&desk)))
+        .await
+        .problem(409, "outage-mode-off");
 }
