@@ -111,6 +111,15 @@ impl BookingState {
         }
     }
 
+    /// Whether a booking in this state was checked in at the office (it has a queue
+    /// ticket): checked in, or given its interview outcome.
+    pub fn checked_in(&self) -> bool {
+        matches!(
+            self,
+            Self::CheckedIn | Self::Accepted | Self::DocumentsMissing | Self::Rejected
+        )
+    }
+
     /// Whether a booking in this (effective) state has a receipt to show at the office:
     /// it is paid and its visit has not ended.
     pub fn has_receipt(&self) -> bool {
@@ -650,6 +659,19 @@ mod tests {
             Err(TransitionError::RescheduleNotAllowed)
         );
         assert!(!refund_owed(s, true));
+        let floor: Vec<_> = BookingState::ALL
+            .into_iter()
+            .filter(BookingState::checked_in)
+            .collect();
+        assert_eq!(
+            floor,
+            [
+                BookingState::CheckedIn,
+                BookingState::Accepted,
+                BookingState::DocumentsMissing,
+                BookingState::Rejected
+            ]
+        );
     }
 
     #[test]

@@ -64,6 +64,20 @@ pub enum CheckInRefusal {
 }
 
 impl CheckInRefusal {
+    /// Whether the desk may offer a special reschedule instead (`check_special_reschedule`
+    /// decides): a paid booking at the wrong time or day, or a missed day.
+    pub fn offers_special_reschedule(&self) -> bool {
+        matches!(
+            self,
+            Self::TooLate { .. }
+                | Self::TooEarly { .. }
+                | Self::OtherDay { .. }
+                | Self::Ended {
+                    state: BookingState::NoShow
+                }
+        )
+    }
+
     /// Stable code for the API and the pages.
     pub fn code(&self) -> &'static str {
         match self {
@@ -243,6 +257,28 @@ mod tests {
             w.admit(&v, late, late.naive_utc()),
             Err(CheckInRefusal::NotPaid)
         );
+    }
+
+    #[test]
+    fn a_booking_at_the_wrong_time_or_a_missed_day_may_be_moved_specially() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert!(CheckInRefusal::OtherDay { date: day }.offers_special_reschedule());
+        assert!(
+            CheckInRefusal::Ended {
+                state: BookingState::NoShow
+            }
+            .offers_special_reschedule()
+        );
+        for r in [
+            CheckInRefusal::NotPaid,
+            CheckInRefusal::AlreadyCheckedIn,
+            CheckInRefusal::OtherOffice,
+            CheckInRefusal::Ended {
+                state: BookingState::Cancelled,
+            },
+        ] {
+            assert!(!r.offers_special_reschedule(), "{r:?}");
+        }
     }
 
     #[test]

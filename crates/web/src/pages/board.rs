@@ -27,12 +27,9 @@ use crate::i18n::Tr;
 use crate::live::LiveEvent;
 use crate::planning;
 use crate::state::AppState;
-use crate::usecases::board::{self, Snapshot, render as render_event};
+use crate::usecases::board::{self, Snapshot};
 use crate::usecases::floor;
 use loket_domain::release::local_date;
-
-/// How many events a stream reads from the store at a time when it catches up.
-const CATCH_UP: i64 = 500;
 
 /// `?after=`: the number of the last event the page has (it renders the board as of it).
 #[derive(Deserialize, Default)]
@@ -68,28 +65,18 @@ impl Cursor {
     /// Reads what came after `seq` from the store; false when the store failed (the
     /// stream then ends, and the browser reconnects).
     async fn catch_up(&mut self) -> bool {
-        let events = match self
-            .state
-            .store
-            .floor_events_since(&self.office, self.seq, CATCH_UP)
-            .await
-        {
+        let events = match board::new_events(&self.state, &self.office, Some(self.seq)).await {
             Ok(e) => e,
             Err(e) => {
-                tracing::warn!(error = %e, "a board stream could not catch up");
+                tracing::warn!(error = ?e, "a board stream could not catch up");
                 return false;
             }
         };
-        self.catch_up = events.len() as i64 == CATCH_UP;
-        let Some(last) = events.last().map(|e| e.seq) else {
-            return true;
-        };
-        let snapshot = board::snapshot_of(&self.state, &self.office).await.ok();
-        for e in &events {
-            let board = (e.seq == last).then_some(snapshot.as_ref()).flatten();
-            self.pending.push_back(sse(&render_event(e, board)));
+        self.catch_up = events.len() == board::BATCH;
+        if let Some(last) = events.last() {
+            self.seq = last.seq;
         }
-        self.seq = last;
+        self.pending.extend(events.iter().map(sse));
         true
     }
 

@@ -166,12 +166,10 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     let session = office.session(&b.slot.session_code);
     let when = appointment(t, b.slot.service_date, session, zone);
     let code = b.billing_code.as_str();
-    let ticket = match effective {
-        BookingState::CheckedIn
-        | BookingState::Accepted
-        | BookingState::DocumentsMissing
-        | BookingState::Rejected => floor::ticket_of(state, b.id).await?,
-        _ => None,
+    let ticket = if effective.checked_in() {
+        floor::ticket_of(state, b.id).await?
+    } else {
+        None
     };
     let follow = ticket
         .as_ref()
@@ -300,14 +298,7 @@ fn timeline(
     if paid {
         out.push(step("timeline.paid", b.paid_at.and_then(at), "done"));
     }
-    let on_the_floor = matches!(
-        s,
-        BookingState::CheckedIn
-            | BookingState::Accepted
-            | BookingState::DocumentsMissing
-            | BookingState::Rejected
-    );
-    if on_the_floor {
+    if s.checked_in() {
         out.push(step(
             "timeline.checked_in",
             checked_in_at.and_then(at),

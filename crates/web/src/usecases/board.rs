@@ -17,8 +17,8 @@ use loket_store::FloorEvent;
 /// How many events before the latest the hub hands out when it first hears of an office.
 const FIRST_LOOK_BACK: i64 = 50;
 
-/// How many events are read at a time.
-const BATCH: i64 = 500;
+/// How many events are read at a time (a batch this long may have more after it).
+pub const BATCH: usize = 500;
 
 /// `office_code`'s events after `after` (None: the hub's first look, a few before the
 /// latest; streams skip what they already sent and caught up on the rest themselves),
@@ -38,7 +38,7 @@ pub async fn new_events(
     };
     let events = state
         .store
-        .floor_events_since(office_code, after, BATCH)
+        .floor_events_since(office_code, after, BATCH as i64)
         .await?;
     let Some(last) = events.last().map(|e| e.seq) else {
         return Ok(Vec::new());

@@ -161,15 +161,7 @@ fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
         status: t.s(state_key(b.state)).to_owned(),
         code: code.to_owned(),
         can_check_in: a.admit.is_ok(),
-        can_move: matches!(
-            a.admit,
-            Err(CheckInRefusal::TooLate { .. }
-                | CheckInRefusal::TooEarly { .. }
-                | CheckInRefusal::OtherDay { .. }
-                | CheckInRefusal::Ended {
-                    state: loket_domain::BookingState::NoShow
-                })
-        ),
+        can_move: a.admit.err().is_some_and(|r| r.offers_special_reschedule()),
         refusal: a.admit.err().map(|r| refusal_words(t, office, r)),
         ticket: a.ticket.map(|k| (k.id, k.number.to_string())),
     }
@@ -304,6 +296,19 @@ impl DeskPageInput {
     }
 }
 
+/// The desk page again after a refused form, with what it holds.
+async fn refused(
+    state: &AppState,
+    ctx: &PageCtx,
+    who: &StaffIn,
+    office: &Office,
+    input: DeskPageInput,
+) -> PageResult {
+    let status = input.refused_status();
+    let p = desk(state, ctx, who, office, input).await?;
+    Ok(render_with(status, &p))
+}
+
 /// Puts a refusal of a desk form beside its field, or above the page.
 fn place_refusal(
     t: Tr,
@@ -406,9 +411,7 @@ pub async fn check_in(
             if let Ok(a) = floor::find_arrival(&state, &office, &code).await {
                 input.arrival = Some(card(t, &office, &code, a));
             }
-            let status = input.refused_status();
-            let p = desk(&state, &ctx, &who, &office, input).await?;
-            Ok(render_with(status, &p))
+            refused(&state, &ctx, &who, &office, input).await
         }
     }
 }
@@ -426,11 +429,11 @@ pub async fn walk_in(
     let birth_date = f.birth_date.as_deref().unwrap_or("").trim().to_owned();
     let today = loket_domain::release::local_date(state.now(), office.time_zone);
     let actor = Actor::staff(&who.staff);
-    let result = match WalkIn::read(&basis, &birth_date, today) {
-        Ok(w) => floor::register_walk_in(&state, &actor, office.clone(), w).await,
-        Err(r) => Err(r),
+    let result = async {
+        let w = WalkIn::read(&basis, &birth_date, today)?;
+        floor::register_walk_in(&state, &actor, office.clone(), w).await
     };
-    match result {
+    match result.await {
         Ok(k) => Ok(Redirect::to(&format!("/staff/desk?done={}", k.id)).into_response()),
         Err(r) => {
             let mut input = DeskPageInput {
@@ -439,9 +442,7 @@ pub async fn walk_in(
                 ..DeskPageInput::default()
             };
             place_refusal(t, &office, &mut input, r)?;
-            let status = input.refused_status();
-            let p = desk(&state, &ctx, &who, &office, input).await?;
-            Ok(render_with(status, &p))
+            refused(&state, &ctx, &who, &office, input).await
         }
     }
 }
@@ -476,8 +477,7 @@ pub async fn outage_walk_in(
                 error: Some(t.s("desk.outage.off_refused").to_owned()),
                 ..DeskPageInput::default()
             };
-            let p = desk(&state, &ctx, &who, &office, input).await?;
-            Ok(render_with(axum::http::StatusCode::CONFLICT, &p))
+            refused(&state, &ctx, &who, &office, input).await
         }
         Err(r) => Err(r.into()),
     }
@@ -497,23 +497,21 @@ pub async fn special(
     let reason = loket_domain::booking::SpecialReason::parse(f.reason.as_deref().unwrap_or(""));
     let session = f.session.as_deref().unwrap_or("").trim().to_owned();
     let actor = Actor::staff(&who.staff);
+    // A date and a reason not chosen are told as one message, as the form asks for both.
     let result = match (date, reason) {
-        (Ok(date), Some(reason)) => {
+        (Ok(date), Some(reason)) => Some(
             floor::special_reschedule(&state, &actor, &office, &code, (date, &session), reason)
-                .await
-        }
-        _ => Err(Refusal::Field {
-            field: "special",
-            code: "choose",
-            message: String::new(),
-        }),
+                .await,
+        ),
+        _ => None,
     };
     let mut input = DeskPageInput {
         code: code.clone(),
         ..DeskPageInput::default()
     };
     match result {
-        Ok(b) => {
+        None => input.error = Some(t.s("desk.special.refused_choose").to_owned()),
+        Some(Ok(b)) => {
             input.notice = Some(t.f(
                 "desk.special.done",
                 &[(
@@ -527,12 +525,9 @@ pub async fn special(
                 )],
             ));
         }
-        Err(r) => {
+        Some(Err(r)) => {
             let key = match &r {
-                Refusal::Field {
-                    field: "special", ..
-                }
-                | Refusal::Invalid(_) => "choose",
+                Refusal::Invalid(_) => "choose",
                 Refusal::Store(loket_store::StoreError::QuotaFull) => "full",
                 Refusal::Store(loket_store::StoreError::NikHasActiveBooking) => "nik",
                 Refusal::Unbookable { .. } | Refusal::SameSlot => "date",

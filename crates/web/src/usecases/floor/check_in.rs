@@ -86,7 +86,12 @@ pub async fn find_arrival(
             date: booking.slot.service_date,
         }),
     };
-    let ticket = state.store.ticket_of_booking(booking.id).await?;
+    // Only a booking checked in has a ticket: a check-in's own lookup is spared.
+    let ticket = if booking.state.checked_in() {
+        state.store.ticket_of_booking(booking.id).await?
+    } else {
+        None
+    };
     Ok(Arrival {
         booking,
         applicant,
