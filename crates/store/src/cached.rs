@@ -49,8 +49,9 @@ pub struct CachedStore {
     inner: DynStore,
     full_slots: TtlMap<SlotKey, ()>,
     principals: TtlMap<String, (Principal, DateTime<Utc>)>,
-    /// Applicants by (account, id). An applicant is never changed or removed once added,
-    /// so a copy is never wrong; only people found are kept.
+    /// Applicants by (account, id). An applicant is never removed, and changed only on an
+    /// office's account by an assisted booking, which forgets the copy; only people found
+    /// are kept.
     applicants: TtlMap<(Uuid, Uuid), Applicant>,
     offices: TtlMap<String, Office>,
     fees: TtlMap<(), Arc<FeeSchedule>>,
@@ -333,6 +334,18 @@ wrap!(BookingStore {
         // is asked again rather than read the booking first.
         self.full_slots.clear();
         Ok(b)
+    }
+
+    async fn book_assisted(&self, a: AssistedBooking) -> StoreResult<Booking> {
+        let slot = a.req.slot.clone();
+        let r = self.inner.book_assisted(a).await;
+        match &r {
+            Err(StoreError::QuotaFull) => self.full_slots.put(slot, ()),
+            // The desk may have brought the person's details up to date.
+            Ok(b) => self.applicants.remove(&(b.account_id, b.applicant_id)),
+            Err(_) => {}
+        }
+        r
     }
 
     async fn special_reschedule(&self, m: &SpecialMove) -> StoreResult<Booking> {

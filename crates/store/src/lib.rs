@@ -206,6 +206,10 @@ pub trait BookingStore: Send + Sync {
     /// one reschedule; a no-show's NIK must be free. With its event and an audit entry
     /// (the reason), in one transaction.
     async fn special_reschedule(&self, m: &SpecialMove) -> StoreResult<Booking>;
+    /// Books for a person without a phone at the front desk (see `AssistedBooking`): the
+    /// person put on the office's account and the place taken, as `allocate` takes it,
+    /// with the audit entry, in one transaction.
+    async fn book_assisted(&self, a: AssistedBooking) -> StoreResult<Booking>;
     /// Records a payment notification, idempotently by notification id, and settles the
     /// booking: paid, pending, restored after lapse, or owed back.
     async fn record_payment(

@@ -408,10 +408,17 @@ pub const LOCK_NO_SHOW_SLOTS: &str = "SELECT id FROM slots WHERE id IN (SELECT b
     AND o.time_zone = $2 ORDER BY b.service_date LIMIT $3) ORDER BY id FOR UPDATE";
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, email, password_hash, full_name, birth_date, sex, phone, \
     locale, email_verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)";
-pub const ACCOUNT_AUTH: &str =
-    "SELECT id, password_hash, email_verified_at FROM accounts WHERE email = $1";
-pub const GET_ACCOUNT: &str =
-    "SELECT id, email, full_name, locale, email_verified_at FROM accounts WHERE id = $1";
+/// An office's account is nobody's login (and so gets no reset code either).
+pub const ACCOUNT_AUTH: &str = "SELECT id, password_hash, email_verified_at FROM accounts \
+    WHERE email = $1 AND office_code IS NULL";
+pub const GET_ACCOUNT: &str = "SELECT id, email, full_name, locale, email_verified_at, office_code \
+    FROM accounts WHERE id = $1";
+/// The account an office holds for assisted bookings, made on its first one. Its password
+/// hash is no hash at all, so no password matches it.
+pub const INSERT_OFFICE_ACCOUNT: &str = "INSERT INTO accounts (id, email, password_hash, full_name, birth_date, \
+    sex, phone, locale, email_verified_at, created_at, office_code) \
+    VALUES ($1, $2, '!', $3, $4, 'female', '', 'id', NULL, $5, $6) ON CONFLICT DO NOTHING";
+pub const OFFICE_ACCOUNT: &str = "SELECT id FROM accounts WHERE office_code = $1";
 pub const UPSERT_VERIFICATION: &str = "INSERT INTO email_verifications (account_id, code_hash, expires_at, attempts) \
     VALUES ($1, $2, $3, 0) ON CONFLICT (account_id) DO UPDATE SET code_hash = excluded.code_hash, \
     expires_at = excluded.expires_at, attempts = 0";
@@ -454,6 +461,8 @@ pub const INSERT_APPLICANT: &str = "INSERT INTO applicants (id, account_id, nik,
     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 pub const LIST_APPLICANTS: &str = "SELECT id, account_id, nik, full_name, birth_date, sex, married FROM applicants \
     WHERE account_id = $1 ORDER BY created_at, id";
+pub const UPDATE_APPLICANT: &str = "UPDATE applicants SET full_name = $2, birth_date = $3, sex = $4, \
+    married = $5 WHERE id = $1";
 pub const GET_APPLICANT: &str = "SELECT id, account_id, nik, full_name, birth_date, sex, married FROM applicants \
     WHERE account_id = $1 AND id = $2";
 
@@ -570,6 +579,8 @@ pub const SHARED: &[&str] = &[
     EXPIRE_OVERDUE,
     INSERT_ACCOUNT,
     ACCOUNT_AUTH,
+    INSERT_OFFICE_ACCOUNT,
+    OFFICE_ACCOUNT,
     GET_ACCOUNT,
     UPSERT_VERIFICATION,
     GET_VERIFICATION,
@@ -590,6 +601,7 @@ pub const SHARED: &[&str] = &[
     COUNT_APPLICANTS,
     APPLICANT_NIK_EXISTS,
     INSERT_APPLICANT,
+    UPDATE_APPLICANT,
     LIST_APPLICANTS,
     GET_APPLICANT,
     INSERT_MAIL,

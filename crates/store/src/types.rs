@@ -83,6 +83,9 @@ pub struct Account {
     pub locale: String,
     /// Whether the email was verified.
     pub verified: bool,
+    /// The office holding it, for the people its front desk books for (assisted
+    /// booking); such an account has no mailbox and nobody logs into it.
+    pub office_code: Option<String>,
 }
 
 pub use loket_domain::staff::StaffRole;
@@ -586,6 +589,22 @@ pub struct SpecialMove {
     pub actor: Actor,
     /// Now.
     pub now: DateTime<Utc>,
+}
+
+/// A booking the front desk makes for a person without a phone (assisted booking): the
+/// same allocation as an online hold, for a person the desk typed in from the ID card, on
+/// the account the office holds. The store puts the person on that account (or updates
+/// the one with their NIK), so `req`'s account and applicant are its to fill in.
+#[derive(Clone, Debug)]
+pub struct AssistedBooking {
+    /// The office booking (and holding the account).
+    pub office_code: String,
+    /// The person as on the ID card (its id is used when the NIK is new to the office).
+    pub person: Applicant,
+    /// The allocation, as an online hold asks for it.
+    pub req: AllocationRequest,
+    /// The officer.
+    pub actor: Actor,
 }
 
 /// Something that happened on an office's floor, numbered in order per office.

@@ -279,7 +279,16 @@ pub(crate) fn booked(req: AllocationRequest, slot_id: i64) -> Booking {
 /// check the NIK, insert. PostgreSQL's path, and SQLite's for a slot's first booking.
 pub(crate) async fn in_transaction(writer: &Pool, req: AllocationRequest) -> StoreResult<Booking> {
     let mut tx = writer.begin_write().await?;
-    let (slot_id, capacity) = lock_slot(&mut tx, &req.slot).await?;
+    let b = allocate_in(&mut tx, req).await?;
+    tx.commit().await?;
+    Ok(b)
+}
+
+/// The allocation within `tx`, which the caller commits (and rolls back on an error): the
+/// booking made, or the one found again under the request's idempotency key (its id is
+/// not the request's).
+pub(crate) async fn allocate_in(tx: &mut Tx, req: AllocationRequest) -> StoreResult<Booking> {
+    let (slot_id, capacity) = lock_slot(tx, &req.slot).await?;
     // Looked up under the slot lock: identical retries racing each other queue on that
     // lock, so each later one finds the booking the first one made.
     if let Some(key) = &req.idempotency_key
@@ -289,10 +298,10 @@ pub(crate) async fn in_transaction(writer: &Pool, req: AllocationRequest) -> Sto
     {
         return replayed(booking_from_row(&row)?, &req);
     }
-    if taken(&mut tx, slot_id, req.now).await? >= capacity {
+    if taken(tx, slot_id, req.now).await? >= capacity {
         return Err(StoreError::QuotaFull);
     }
-    if nik_is_busy(&mut tx, &req.nik, req.now).await? {
+    if nik_is_busy(tx, &req.nik, req.now).await? {
         return Err(StoreError::NikHasActiveBooking);
     }
     let inserted = tx
@@ -313,8 +322,7 @@ pub(crate) async fn in_transaction(writer: &Pool, req: AllocationRequest) -> Sto
             e.into()
         });
     }
-    places_taken(&mut tx, slot_id, 1).await?;
+    places_taken(tx, slot_id, 1).await?;
     // Creation is recorded by the row itself (created_at); events record transitions.
-    tx.commit().await?;
     Ok(booked(req, slot_id))
 }

@@ -68,6 +68,7 @@ impl AccountStore for SqlStore {
                 full_name: r.text("full_name")?,
                 locale: r.text("locale")?,
                 verified: r.opt_time("email_verified_at")?.is_some(),
+                office_code: r.opt_text("office_code")?,
             })
         })
         .transpose()

@@ -279,6 +279,11 @@ impl BookingStore for SqlStore {
         Ok(b)
     }
 
+    #[tracing::instrument(level = "debug", name = "store.book_assisted", skip_all)]
+    async fn book_assisted(&self, a: AssistedBooking) -> StoreResult<Booking> {
+        super::assisted::book(self.begin_write().await?, a).await
+    }
+
     #[tracing::instrument(level = "debug", name = "store.record_payment", skip_all)]
     async fn record_payment(
         &self,

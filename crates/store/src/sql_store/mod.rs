@@ -4,6 +4,7 @@
 //! that order so that two transactions never wait on each other in a cycle.
 
 mod accounts;
+mod assisted;
 mod bookings;
 mod counters;
 mod floor;

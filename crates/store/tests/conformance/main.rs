@@ -33,6 +33,7 @@ mod holding;
 
 mod accounts;
 mod allocation_paths;
+mod assisted;
 mod bookings;
 mod cached;
 mod calendar;

@@ -203,14 +203,14 @@ pub(crate) async fn signed_out(state: &AppState, ctx: &PageCtx, to: &str) -> Pag
     Ok(res)
 }
 
-fn sex_radios(t: Tr) -> Vec<Radio> {
+pub(crate) fn sex_radios(t: Tr) -> Vec<Radio> {
     vec![
         Radio {
-            value: "female",
+            value: "female".into(),
             label: t.s("form.sex.female").to_owned(),
         },
         Radio {
-            value: "male",
+            value: "male".into(),
             label: t.s("form.sex.male").to_owned(),
         },
     ]

@@ -12,7 +12,7 @@ use crate::usecases::{Attempts, FieldProblem};
 /// A radio choice.
 pub struct Radio {
     /// Value.
-    pub value: &'static str,
+    pub value: String,
     /// Label.
     pub label: String,
 }
@@ -25,7 +25,8 @@ pub struct Field {
     pub label: String,
     /// Hint under the label ("" for none).
     pub hint: String,
-    /// `text`, `email`, `password`, `date`, `tel`, `radio`, `checkbox`.
+    /// `text`, `email`, `password`, `date`, `tel`, `radio`, `checkbox`, `select` (its
+    /// options are the radios).
     pub kind: &'static str,
     /// The browser's autofill hint.
     pub autocomplete: &'static str,
@@ -35,6 +36,8 @@ pub struct Field {
     pub radios: Vec<Radio>,
     /// The message beside it.
     pub error: Option<String>,
+    /// The keyboard a phone shows ("" for the default).
+    pub inputmode: &'static str,
 }
 
 impl Field {
@@ -55,6 +58,7 @@ impl Field {
             value: String::new(),
             radios: Vec::new(),
             error: None,
+            inputmode: "",
         }
     }
 
@@ -63,6 +67,12 @@ impl Field {
         if self.kind != "password" {
             self.value = v.to_owned();
         }
+        self
+    }
+
+    /// With an input mode (e.g. `numeric`) for the phone's keyboard.
+    pub fn inputmode(mut self, mode: &'static str) -> Self {
+        self.inputmode = mode;
         self
     }
 

@@ -5,11 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use loket_domain::booking::{MAX_RESCHEDULES, PaymentStatus, refund_owed};
-use loket_domain::catalogue::{
-    ApplicationKind, FeeLine, PassportType, Processing, ServiceRequest, TravelPurpose, Validity,
-};
+use loket_domain::catalogue::{FeeLine, ServiceRequest, TravelPurpose};
 use loket_store::Booking;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -28,7 +26,7 @@ use crate::planning;
 use crate::problems::problem_responses;
 use crate::state::AppState;
 use crate::usecases::bookings::{self, Held, NewBooking};
-use crate::usecases::fields::Fields;
+use crate::usecases::fields::{Fields, ServiceInput};
 
 problem_responses!(CreateBookingProblems: APPLICANT, JSON_BODY, &[NOT_FOUND, IDEMPOTENCY_KEY_REUSED, QUOTA_FULL, NOT_YET_RELEASED, OFFICE_CLOSED, NIK_ACTIVE_BOOKING]);
 problem_responses!(ListBookingsProblems: APPLICANT);
@@ -193,26 +191,19 @@ pub struct CreateBookingBody {
     pub travel_purpose: Option<String>,
 }
 
-fn pick<T>(
-    f: &mut Fields,
-    field: &str,
-    v: &Option<String>,
-    parse: fn(&str) -> Option<T>,
-    allowed: &str,
-) -> Option<T> {
-    let s = f.text(field, v.as_deref().unwrap_or_default(), 40);
-    if s.is_empty() {
-        return None;
+impl CreateBookingBody {
+    /// The service fields as the rules read them.
+    pub(crate) fn service_input(&self) -> ServiceInput {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        ServiceInput {
+            kind: s(&self.kind),
+            passport_type: s(&self.passport_type),
+            validity: s(&self.validity),
+            processing: s(&self.processing),
+            force_majeure: self.force_majeure.unwrap_or(false),
+            travel_purpose: s(&self.travel_purpose),
+        }
     }
-    let parsed = parse(&s);
-    if parsed.is_none() {
-        f.push(field, "invalid", format!("use one of: {allowed}"));
-    }
-    parsed
-}
-
-fn list_of<T: Copy>(all: &[T], code: fn(&T) -> &'static str) -> String {
-    all.iter().map(code).collect::<Vec<_>>().join(", ")
 }
 
 struct ParsedBooking {
@@ -241,89 +232,24 @@ fn parse_booking(b: &CreateBookingBody) -> ApiResult<ParsedBooking> {
         id
     };
     let office = f.text("office", b.office.as_deref().unwrap_or_default(), 64);
-    let date_s = f.text("date", b.date.as_deref().unwrap_or_default(), 10);
-    let date = if date_s.is_empty() {
-        None
-    } else {
-        let d = planning::iso_date(&date_s).filter(|d| planning::YEARS.contains(&d.year()));
-        if d.is_none() {
-            f.push("date", "invalid_date", "use the form YYYY-MM-DD");
-        }
-        d
-    };
+    let date = f.service_date("date", b.date.as_deref().unwrap_or_default());
     let session = f.text("session", b.session.as_deref().unwrap_or_default(), 32);
-    let kind = pick(
-        &mut f,
-        "kind",
-        &b.kind,
-        ApplicationKind::parse,
-        &list_of(&ApplicationKind::ALL, ApplicationKind::as_str),
-    );
-    let passport_type = pick(
-        &mut f,
-        "passport_type",
-        &b.passport_type,
-        PassportType::parse,
-        &list_of(&PassportType::ALL, PassportType::as_str),
-    );
-    let validity = pick(
-        &mut f,
-        "validity",
-        &b.validity,
-        Validity::parse,
-        &list_of(&Validity::ALL, Validity::as_str),
-    );
-    let processing = pick(
-        &mut f,
-        "processing",
-        &b.processing,
-        Processing::parse,
-        &list_of(&Processing::ALL, Processing::as_str),
-    );
-    let travel_purpose = pick(
-        &mut f,
-        "travel_purpose",
-        &b.travel_purpose,
-        TravelPurpose::parse,
-        &list_of(&TravelPurpose::ALL, TravelPurpose::as_str),
-    );
+    let service = f.service(&b.service_input());
     f.finish()?;
-    match (
-        applicant_id,
-        date,
-        kind,
-        passport_type,
-        validity,
-        processing,
-        travel_purpose,
-    ) {
-        (
-            Some(applicant_id),
-            Some(date),
-            Some(kind),
-            Some(passport_type),
-            Some(validity),
-            Some(processing),
-            Some(travel_purpose),
-        ) => Ok(ParsedBooking {
+    match (applicant_id, date, service) {
+        (Some(applicant_id), Some(date), Some((service, travel_purpose))) => Ok(ParsedBooking {
             applicant_id,
             office,
             date,
             session,
-            service: ServiceRequest {
-                kind,
-                passport_type,
-                validity,
-                processing,
-                force_majeure: b.force_majeure.unwrap_or(false),
-            },
+            service,
             travel_purpose,
         }),
         _ => Err(ApiError::internal("validated fields missing")),
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };

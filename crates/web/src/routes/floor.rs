@@ -56,7 +56,7 @@ pub(super) async fn floor_office(
 }
 
 /// The office, for its front desk.
-async fn desk_office(
+pub(super) async fn desk_office(
     state: &AppState,
     staff: &CurrentStaff,
     code: &str,

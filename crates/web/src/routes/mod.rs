@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod applicants;
+pub mod assisted;
 pub mod bookings;
 pub mod calendar;
 pub mod counters;
@@ -70,6 +71,7 @@ pub fn api(dev_tools: bool) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(quotas::router())
         .merge(calendar::router())
         .merge(floor::router())
+        .merge(assisted::router())
         .merge(counters::router());
     if dev_tools {
         r = r.merge(payments::dev_router()).merge(dev::router());

@@ -2,7 +2,8 @@
 //! against the stated birth date and sex (the domain's rule), and listing them. The store
 //! applies the limit and the one-NIK-per-account rule atomically.
 
-use loket_domain::Nik;
+use chrono::NaiveDate;
+use loket_domain::{Nik, Sex};
 use loket_store::Applicant;
 use uuid::Uuid;
 
@@ -28,28 +29,51 @@ pub struct NewApplicant {
 /// Adds a person to the account.
 #[tracing::instrument(name = "usecase.applicants.add", skip_all)]
 pub async fn add(state: &AppState, account_id: Uuid, a: NewApplicant) -> UseCaseResult<Applicant> {
-    let today = state.now().date_naive();
     let mut f = Fields::default();
-    let nik = f.text("nik", &a.nik, 32);
-    let full_name = f.text("full_name", &a.full_name, 100);
-    let birth_date = f.birth_date("birth_date", &a.birth_date, today);
-    let sex = f.sex("sex", &a.sex);
+    let person = read(&mut f, &a, state.now().date_naive());
     f.finish()?;
-    let (birth_date, sex) = (checked(birth_date)?, checked(sex)?);
-    let nik = Nik::parse(&nik).map_err(Refusal::InvalidNik)?;
+    let applicant = checked_person(person, account_id)?;
+    state.store.add_applicant(&applicant, state.now()).await?;
+    Ok(applicant)
+}
+
+/// A person as typed, read into `f` (every mistake listed against its field); give the
+/// result to [`checked_person`] once `f` is finished.
+pub fn read(f: &mut Fields, a: &NewApplicant, today: NaiveDate) -> Typed {
+    Typed {
+        nik: f.text("nik", &a.nik, 32),
+        full_name: f.text("full_name", &a.full_name, 100),
+        birth_date: f.birth_date("birth_date", &a.birth_date, today),
+        sex: f.sex("sex", &a.sex),
+        married: a.married,
+    }
+}
+
+/// A person's fields read, not yet checked against each other.
+pub struct Typed {
+    nik: String,
+    full_name: String,
+    birth_date: Option<NaiveDate>,
+    sex: Option<Sex>,
+    married: bool,
+}
+
+/// The person read, on `account_id`, once the NIK is checked against the stated birth
+/// date and sex (the domain's rule).
+pub fn checked_person(p: Typed, account_id: Uuid) -> UseCaseResult<Applicant> {
+    let (birth_date, sex) = (checked(p.birth_date)?, checked(p.sex)?);
+    let nik = Nik::parse(&p.nik).map_err(Refusal::InvalidNik)?;
     nik.check_against(birth_date, sex)
         .map_err(Refusal::InvalidNik)?;
-    let applicant = Applicant {
+    Ok(Applicant {
         id: Uuid::now_v7(),
         account_id,
         nik,
-        full_name,
+        full_name: p.full_name,
         birth_date,
         sex,
-        married: a.married,
-    };
-    state.store.add_applicant(&applicant, state.now()).await?;
-    Ok(applicant)
+        married: p.married,
+    })
 }
 
 /// The people on the account, in the order they were added.

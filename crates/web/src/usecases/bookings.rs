@@ -8,7 +8,7 @@ use loket_domain::BillingCode;
 use loket_domain::booking::{RescheduleKind, check_cancel, check_reschedule, payment_deadline};
 use loket_domain::catalogue::{ServiceRequest, TravelPurpose, check_validity};
 use loket_domain::quota::ServiceClass;
-use loket_store::{AllocationRequest, Booking, SlotKey, StoreError};
+use loket_store::{AllocationRequest, Applicant, Booking, SlotKey, StoreError};
 use uuid::Uuid;
 
 use super::{Refusal, UseCaseResult};
@@ -81,9 +81,6 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
     if state.store.recently_full(&slot) {
         return Err(quota_full());
     }
-    let office = planning::office(state, &b.office).await?;
-    let plan = OfficePlan::load(state, office, b.date, b.date).await?;
-    plan.check_bookable(b.date, &b.session, slot.class)?;
     let applicant = state
         .store
         .get_applicant(b.account_id, b.applicant_id)
@@ -93,6 +90,22 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
             code: "unknown_applicant",
             message: "add this person to your account first".into(),
         })?;
+    let req = allocation(state, b, &applicant).await?;
+    take_place(req, |req| state.store.allocate(req)).await
+}
+
+/// The allocation `b` asks for, for `applicant`, by the booking rules in their order: the
+/// slot is bookable, the validity suits the applicant, a fee table applies. An online hold
+/// and the front desk's assisted booking both come through here.
+pub async fn allocation(
+    state: &AppState,
+    b: NewBooking,
+    applicant: &Applicant,
+) -> UseCaseResult<AllocationRequest> {
+    let slot = slot_of(&b);
+    let office = planning::office(state, &b.office).await?;
+    let plan = OfficePlan::load(state, office, b.date, b.date).await?;
+    plan.check_bookable(b.date, &b.session, slot.class)?;
     check_validity(
         b.service.validity,
         applicant.birth_date,
@@ -113,12 +126,12 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
             message: e.to_string(),
         })?;
     let now = plan.now;
-    let mut req = AllocationRequest {
+    Ok(AllocationRequest {
         booking_id: Uuid::now_v7(),
         account_id: b.account_id,
         applicant_id: applicant.id,
         nik: applicant.nik.clone(),
-        slot: slot.clone(),
+        slot,
         billing_code: BillingCode::from_random(random_u64()),
         policy: plan.office.allocation_policy,
         payment_deadline: payment_deadline(
@@ -133,18 +146,28 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
         idempotency_key: b.idempotency_key,
         request_fingerprint: Some(b.fingerprint),
         now,
-    };
+    })
+}
+
+/// Takes the place `req` asks for with `take` (the store's allocation, or its assisted
+/// booking), with a fresh billing code while the one drawn is taken.
+pub async fn take_place<F, Fut>(mut req: AllocationRequest, take: F) -> UseCaseResult<Held>
+where
+    F: Fn(AllocationRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Booking, StoreError>>,
+{
+    let now = req.now;
     // Identical retries racing each other are settled by the store: each later one finds
     // the booking the first one made, under the same lock that guards the places.
     for _ in 1..BILLING_CODE_DRAWS {
-        match state.store.allocate(req.clone()).await {
+        match take(req.clone()).await {
             Err(StoreError::BillingCodeTaken) => {
                 req.billing_code = BillingCode::from_random(random_u64());
             }
             result => return settle(result, now),
         }
     }
-    let result = state.store.allocate(req).await;
+    let result = take(req).await;
     settle(result, now)
 }
 

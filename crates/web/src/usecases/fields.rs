@@ -2,9 +2,11 @@
 //! recorded against its field, and one refusal lists them all, so a form (or a JSON body)
 //! learns of every mistake at once.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use loket_domain::Sex;
-use loket_domain::catalogue::age_on;
+use loket_domain::catalogue::{
+    ApplicationKind, PassportType, Processing, ServiceRequest, TravelPurpose, Validity, age_on,
+};
 
 use super::{FieldProblem, Refusal, UseCaseResult};
 
@@ -58,6 +60,20 @@ impl Fields {
         }
     }
 
+    /// A required service date: an ISO date within the years Loket plans for.
+    pub fn service_date(&mut self, field: &str, v: &str) -> Option<NaiveDate> {
+        let s = self.text(field, v, 10);
+        if s.is_empty() {
+            return None;
+        }
+        let d =
+            crate::planning::iso_date(&s).filter(|d| crate::planning::YEARS.contains(&d.year()));
+        if d.is_none() {
+            self.push(field, "invalid_date", "use the form YYYY-MM-DD");
+        }
+        d
+    }
+
     /// A required sex.
     pub fn sex(&mut self, field: &str, v: &str) -> Option<Sex> {
         let s = self.text(field, v, 16);
@@ -71,6 +87,77 @@ impl Fields {
         sex
     }
 
+    /// A required choice of one of `all`, by its code (`parse`); a wrong one is told the
+    /// codes it could have been.
+    pub fn choice<T: Copy>(
+        &mut self,
+        field: &str,
+        v: &str,
+        parse: fn(&str) -> Option<T>,
+        all: &[T],
+        code: fn(&T) -> &'static str,
+    ) -> Option<T> {
+        let s = self.text(field, v, 40);
+        if s.is_empty() {
+            return None;
+        }
+        let parsed = parse(&s);
+        if parsed.is_none() {
+            let allowed = all.iter().map(code).collect::<Vec<_>>().join(", ");
+            self.push(field, "invalid", format!("use one of: {allowed}"));
+        }
+        parsed
+    }
+
+    /// The service asked for and the purpose of travel, as typed.
+    pub fn service(&mut self, s: &ServiceInput) -> Option<(ServiceRequest, TravelPurpose)> {
+        let kind = self.choice(
+            "kind",
+            &s.kind,
+            ApplicationKind::parse,
+            &ApplicationKind::ALL,
+            ApplicationKind::as_str,
+        );
+        let passport_type = self.choice(
+            "passport_type",
+            &s.passport_type,
+            PassportType::parse,
+            &PassportType::ALL,
+            PassportType::as_str,
+        );
+        let validity = self.choice(
+            "validity",
+            &s.validity,
+            Validity::parse,
+            &Validity::ALL,
+            Validity::as_str,
+        );
+        let processing = self.choice(
+            "processing",
+            &s.processing,
+            Processing::parse,
+            &Processing::ALL,
+            Processing::as_str,
+        );
+        let travel_purpose = self.choice(
+            "travel_purpose",
+            &s.travel_purpose,
+            TravelPurpose::parse,
+            &TravelPurpose::ALL,
+            TravelPurpose::as_str,
+        );
+        Some((
+            ServiceRequest {
+                kind: kind?,
+                passport_type: passport_type?,
+                validity: validity?,
+                processing: processing?,
+                force_majeure: s.force_majeure,
+            },
+            travel_purpose?,
+        ))
+    }
+
     /// Refuses with every recorded problem, if there is any.
     pub fn finish(self) -> UseCaseResult<()> {
         if self.0.is_empty() {
@@ -79,6 +166,23 @@ impl Fields {
             Err(Refusal::Invalid(self.0))
         }
     }
+}
+
+/// A service request as typed: each choice by its code.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceInput {
+    /// Application kind.
+    pub kind: String,
+    /// Passport type.
+    pub passport_type: String,
+    /// Validity.
+    pub validity: String,
+    /// Processing.
+    pub processing: String,
+    /// Lost or damaged by force majeure.
+    pub force_majeure: bool,
+    /// Purpose of travel.
+    pub travel_purpose: String,
 }
 
 /// Whether a text has no control characters (which no name, email or code contains, and

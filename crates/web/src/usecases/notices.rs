@@ -176,14 +176,20 @@ async fn record(
 }
 
 /// The mail of one notice about `b`, in its account's language; none when the account or
-/// the office is gone.
+/// the office is gone, or the account is an office's (an assisted booking: the person has
+/// no mailbox, and holds the printed slip instead).
 async fn compose(
     state: &AppState,
     kind: NoticeKind,
     b: &Booking,
     event: Option<&BookingEvent>,
 ) -> Result<Option<OutgoingMail>, StoreError> {
-    let Some(account) = state.store.get_account(b.account_id).await? else {
+    let Some(account) = state
+        .store
+        .get_account(b.account_id)
+        .await?
+        .filter(|a| a.office_code.is_none())
+    else {
         return Ok(None);
     };
     let Some(office) = state.store.get_office(&b.slot.office_code).await? else {

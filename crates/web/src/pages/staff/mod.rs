@@ -4,6 +4,7 @@
 //! checks the staff member's role and office with the domain's scope rule, the same as
 //! the API.
 
+pub mod assist;
 pub mod counter;
 pub mod desk;
 pub mod floor;
@@ -34,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/desk/special", post(desk::special))
         .route("/staff/desk/outage", post(desk::outage))
         .route("/staff/desk/outage-walk-in", post(desk::outage_walk_in))
+        .route("/staff/desk/assist", get(assist::page).post(assist::book))
+        .route("/staff/assisted/{id}", get(assist::slip))
         .route("/staff/tickets/{id}", get(desk::ticket))
         .route("/staff/counter", get(counter::page))
         .route("/staff/counter/call", post(counter::call))

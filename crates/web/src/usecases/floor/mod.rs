@@ -2,6 +2,7 @@
 //! what the head of office sees of the day. Each module is one concept; the names are
 //! handed on here.
 
+mod assisted;
 mod check_in;
 mod counters;
 mod view;
@@ -11,6 +12,7 @@ use chrono::NaiveDate;
 use loket_domain::Office;
 use loket_store::Ticket;
 
+pub use assisted::{AssistedInput, assisted, book_assisted};
 pub use check_in::{Arrival, check_in, find_arrival, special_reschedule};
 pub use counters::{Act, Counter, CounterDay, MAX_COUNTER, act, call_next, counter_day};
 pub use view::{FloorView, floor_view};
