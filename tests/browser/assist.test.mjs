@@ -4,7 +4,7 @@
 // booking code and its QR code, the name with the NIK masked, the billing code and the
 // deadline. The same NIK cannot be booked twice. The booking is paid at the bank like any
 // other. Every page: one h1, axe-core, no sideways scrolling, nothing from outside, a
-// screenshot (assist-*.png).
+// screenshot (assist-*.png), also at a phone's width.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,5 +111,13 @@ test('the front desk books for a person without a phone and prints the slip, in 
     assert.ok(!paid.includes(tr(lang, 'assist.pay_how')), paid);
     assert.ok(paid.includes(tr(lang, 'status.paid')), paid);
     await checkStaffPage(page, lang, shot('05-paid'));
+
+    // At a phone's width (a desk on a small tablet or a phone): the form and the slip fit.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open(page, `/staff/desk/assist?lang=${lang}`);
+    await checkStaffPage(page, lang, shot('06-form-phone'));
+    await open(page, `${slipPath}?lang=${lang}`);
+    await checkStaffPage(page, lang, shot('07-slip-phone'));
+    await page.setViewportSize({ width: 1024, height: 768 });
   }
 });

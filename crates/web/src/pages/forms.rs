@@ -129,10 +129,8 @@ impl FormPage {
     pub fn problems(mut self, t: Tr, problems: &[FieldProblem]) -> Self {
         for p in problems {
             let msg = message(t, &p.field, &p.code);
-            match self.fields.iter_mut().find(|f| f.name == p.field) {
-                Some(f) if f.error.is_none() => f.error = Some(msg),
-                Some(_) => {}
-                None => self.form_error = Some(msg),
+            if !put_beside(self.fields.iter_mut(), &p.field, &msg) {
+                self.form_error = Some(msg);
             }
         }
         self.refresh();
@@ -159,6 +157,24 @@ impl FormPage {
     fn refresh(&mut self) {
         self.c.has_errors =
             self.form_error.is_some() || self.fields.iter().any(|f| f.error.is_some());
+    }
+}
+
+/// Puts `msg` beside the field `name` of `fields`, unless it has a message already (the
+/// first one found stays); whether the form has such a field.
+pub fn put_beside<'a>(
+    fields: impl IntoIterator<Item = &'a mut Field>,
+    name: &str,
+    msg: &str,
+) -> bool {
+    match fields.into_iter().find(|f| f.name == name) {
+        Some(f) => {
+            if f.error.is_none() {
+                f.error = Some(msg.to_owned());
+            }
+            true
+        }
+        None => false,
     }
 }
 

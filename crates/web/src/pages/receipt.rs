@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use loket_domain::catalogue::is_child;
 use loket_domain::{BookingCode, Presented};
-use loket_store::Booking;
+use loket_store::{Applicant, Booking};
 use qrcode::{Color, EcLevel, QrCode};
 use uuid::Uuid;
 
@@ -88,6 +88,49 @@ pub struct ReceiptView {
     pub script: &'static str,
 }
 
+impl ReceiptView {
+    /// What a booking's paper says of `b` at `office`, for `applicant` (the booking's
+    /// masked NIK when the person is gone), with the page's `script`.
+    pub fn of(
+        t: Tr,
+        b: &Booking,
+        office: &loket_domain::Office,
+        applicant: Option<&Applicant>,
+        script: &'static str,
+    ) -> Self {
+        let zone = office.time_zone;
+        let date = b.slot.service_date;
+        let child = applicant.is_some_and(|a| is_child(a.birth_date, date));
+        Self {
+            id: b.id,
+            code: BookingCode::of(b.id).to_string(),
+            applicant: applicant
+                .map(|a| format!("{} ({})", a.full_name, a.nik.masked()))
+                .unwrap_or_else(|| b.nik.masked()),
+            service: service_words(t, &b.service),
+            office: office.name.clone(),
+            address: office.address_or_city().to_owned(),
+            office_hours: office_hours(t, office),
+            when: appointment(t, date, office.session(&b.slot.session_code), zone),
+            documents: document_words(t, b.service.kind, child),
+            amount: rupiah(b.fee_total),
+            billing_code: grouped_code(b.billing_code.as_str()),
+            paid_at: b.paid_at.map(|p| date_time(t, p, zone)).unwrap_or_default(),
+            script,
+        }
+    }
+}
+
+/// The QR code the front desk scans to find booking `id` (`code` names it for screen
+/// readers), as inline SVG.
+pub fn booking_qr(t: Tr, id: Uuid, code: &str) -> Result<String, PageError> {
+    qr_svg(
+        &Presented::qr_payload(id),
+        &t.f("receipt.qr_label", &[("code", code)]),
+    )
+    .ok_or(PageError::Internal)
+}
+
 struct Loaded {
     booking: Booking,
     office: loket_domain::Office,
@@ -123,32 +166,16 @@ async fn load(
         return Ok(None);
     }
     let office = planning::office(state, &b.slot.office_code).await?;
-    let zone = office.time_zone;
     let applicant = applicants::own(state, b.account_id, b.applicant_id).await?;
+    let view = ReceiptView::of(
+        t,
+        &b,
+        &office,
+        applicant.as_ref(),
+        super::assets::receipt_js_href(),
+    );
+    let (date, zone) = (b.slot.service_date, office.time_zone);
     let session = office.session(&b.slot.session_code);
-    let date = b.slot.service_date;
-    let when = appointment(t, date, session, zone);
-    let code = BookingCode::of(b.id).to_string();
-    let child = applicant
-        .as_ref()
-        .is_some_and(|a| is_child(a.birth_date, date));
-    let view = ReceiptView {
-        id: b.id,
-        code,
-        applicant: applicant
-            .map(|a| format!("{} ({})", a.full_name, a.nik.masked()))
-            .unwrap_or_else(|| b.nik.masked()),
-        service: service_words(t, &b.service),
-        office: office.name.clone(),
-        address: office.address_or_city().to_owned(),
-        office_hours: office_hours(t, &office),
-        when,
-        documents: document_words(t, b.service.kind, child),
-        amount: rupiah(b.fee_total),
-        billing_code: grouped_code(b.billing_code.as_str()),
-        paid_at: b.paid_at.map(|p| date_time(t, p, zone)).unwrap_or_default(),
-        script: super::assets::receipt_js_href(),
-    };
     let start = session.and_then(|s| session_span(date, s.start, s.end, zone));
     Ok(Some(Loaded {
         booking: b,
@@ -179,11 +206,7 @@ pub async fn receipt(
         return Ok(Redirect::to(&format!("/bookings/{id}")).into_response());
     };
     let v = loaded.view;
-    let qr = qr_svg(
-        &Presented::qr_payload(v.id),
-        &t.f("receipt.qr_label", &[("code", &v.code)]),
-    )
-    .ok_or(PageError::Internal)?;
+    let qr = booking_qr(t, v.id, &v.code)?;
     let mut res = render(&ReceiptPage {
         c: Chrome::new(&ctx, t.s("receipt.title").to_owned()),
         r: v,

@@ -81,6 +81,7 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
     if state.store.recently_full(&slot) {
         return Err(quota_full());
     }
+    let plan = bookable(state, &b, &slot).await?;
     let applicant = state
         .store
         .get_applicant(b.account_id, b.applicant_id)
@@ -90,22 +91,34 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
             code: "unknown_applicant",
             message: "add this person to your account first".into(),
         })?;
-    let req = allocation(state, b, &applicant).await?;
+    let req = allocation(state, &plan, b, slot, &applicant).await?;
     take_place(req, |req| state.store.allocate(req)).await
 }
 
-/// The allocation `b` asks for, for `applicant`, by the booking rules in their order: the
-/// slot is bookable, the validity suits the applicant, a fee table applies. An online hold
-/// and the front desk's assisted booking both come through here.
-pub async fn allocation(
+/// The office's plan for the day `b` asks for, once its slot is found bookable (the first
+/// of the booking rules).
+pub async fn bookable(
     state: &AppState,
-    b: NewBooking,
-    applicant: &Applicant,
-) -> UseCaseResult<AllocationRequest> {
-    let slot = slot_of(&b);
+    b: &NewBooking,
+    slot: &SlotKey,
+) -> UseCaseResult<OfficePlan> {
     let office = planning::office(state, &b.office).await?;
     let plan = OfficePlan::load(state, office, b.date, b.date).await?;
     plan.check_bookable(b.date, &b.session, slot.class)?;
+    Ok(plan)
+}
+
+/// The allocation `b` asks for in `slot` (found [`bookable`] in `plan`), for `applicant`,
+/// by the rest of the booking rules in their order: the validity suits the applicant, a fee
+/// table applies. An online hold and the front desk's assisted booking both come through
+/// here.
+pub async fn allocation(
+    state: &AppState,
+    plan: &OfficePlan,
+    b: NewBooking,
+    slot: SlotKey,
+    applicant: &Applicant,
+) -> UseCaseResult<AllocationRequest> {
     check_validity(
         b.service.validity,
         applicant.birth_date,

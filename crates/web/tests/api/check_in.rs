@@ -2,7 +2,6 @@
 //! booking code, sees whom to compare with the ID card, and checks it in on its day within
 //! the session's grace, getting an A ticket; everything else is refused with its reason.
 
-use chrono::NaiveDate;
 use loket_store::StaffRole;
 use serde_json::{Value, json};
 
@@ -20,17 +19,6 @@ fn qr(b: &Value) -> String {
     format!("LOKET:{}", b["id"].as_str().expect("id")).to_uppercase()
 }
 
-/// A paid booking of a fresh applicant on `day`, session `session`.
-async fn paid_booking(app: &TestApp, day: NaiveDate, session: &str) -> (Value, String) {
-    let a = app.account(1).await;
-    let b = app
-        .book(&a.token, a.people[0].id, day, session)
-        .await
-        .expect(201);
-    assert_eq!(app.pay(&b["billing_code"]).await, "paid");
-    (b, a.token)
-}
-
 fn arrival_url(code: &str) -> String {
     format!(
         "/api/v1/offices/{OFFICE}/arrivals?code={}",
@@ -45,8 +33,9 @@ fn urlencoding(s: &str) -> String {
 async fn a_paid_booking_is_checked_in_once_on_its_day_and_gets_an_a_ticket(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let day = app.bookable_date().await;
-    let (first, owner) = paid_booking(&app, day, "s1").await;
-    let (second, _) = paid_booking(&app, day, "s1").await;
+    let (first, owner) = app.paid_booking(day, "s1").await;
+    let owner = owner.token;
+    let (second, _) = app.paid_booking(day, "s1").await;
     let desk = app.staff_token("loket.palembang").await;
     let check_ins = format!("/api/v1/offices/{OFFICE}/check-ins");
 
@@ -143,7 +132,7 @@ async fn a_booking_that_is_unpaid_early_late_or_elsewhere_is_refused_with_its_re
 ) {
     let app = TestApp::spawn(backend).await;
     let day = app.bookable_date().await;
-    let (paid, _) = paid_booking(&app, day, "s1").await;
+    let (paid, _) = app.paid_booking(day, "s1").await;
     let a = app.account(1).await;
     let unpaid = app
         .book(&a.token, a.people[0].id, day, "s1")
@@ -220,7 +209,7 @@ async fn a_booking_that_is_unpaid_early_late_or_elsewhere_is_refused_with_its_re
 async fn only_the_offices_front_desk_and_head_check_bookings_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let day = app.bookable_date().await;
-    let (b, _) = paid_booking(&app, day, "s1").await;
+    let (b, _) = app.paid_booking(day, "s1").await;
     app.advance_to_local(day, 8);
     let owner = app.account(0).await.token;
     let url = format!("/api/v1/offices/{OFFICE}/check-ins");
@@ -287,7 +276,8 @@ async fn the_front_desk_moves_a_booking_on_its_day_with_a_special_reschedule(bac
     let app = TestApp::spawn(backend).await;
     let dates = app.open_dates().await;
     let (day, later) = (dates[0], dates[3]);
-    let (b, owner) = paid_booking(&app, day, "s1").await;
+    let (b, owner) = app.paid_booking(day, "s1").await;
+    let owner = owner.token;
     // 11:00 on the day: too late to check in, and for the applicant's own move.
     app.advance_to_local(day, 11);
     let own = app

@@ -29,12 +29,7 @@ async fn a_counter_calls_priority_first_serves_one_ticket_at_a_time_and_gives_ou
     let day = app.bookable_date().await;
     let mut owners = Vec::new();
     for _ in 0..2 {
-        let a = app.account(1).await;
-        let b = app
-            .book(&a.token, a.people[0].id, day, "s1")
-            .await
-            .expect(201);
-        assert_eq!(app.pay(&b["billing_code"]).await, "paid");
+        let (b, a) = app.paid_booking(day, "s1").await;
         owners.push((a.token, b));
     }
     app.advance_to_local(day, 8);

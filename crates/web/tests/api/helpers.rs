@@ -594,6 +594,17 @@ impl TestApp {
         r["outcome"].as_str().expect("outcome").to_owned()
     }
 
+    /// A paid booking of a fresh account of one person on `day`, `session`; with the account.
+    pub async fn paid_booking(&self, day: NaiveDate, session: &str) -> (Value, Account) {
+        let a = self.account(1).await;
+        let b = self
+            .book(&a.token, a.people[0].id, day, session)
+            .await
+            .expect(201);
+        assert_eq!(self.pay(&b["billing_code"]).await, "paid");
+        (b, a)
+    }
+
     /// The store's count of a slot (None if the slot has no row yet).
     pub async fn usage(&self, date: NaiveDate, session: &str) -> Option<SlotUsage> {
         self.state

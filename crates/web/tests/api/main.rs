@@ -30,6 +30,7 @@ mod helpers;
 mod account_pages;
 mod accounts;
 mod applicant_pages;
+mod assist_pages;
 mod assisted;
 mod board;
 mod booking_pages;

@@ -22,7 +22,7 @@ api_tests!(
 const CSRF: &str = "cd";
 
 /// The browser's cookies: a fixed form token and, if given, a session.
-fn cookies(token: Option<&str>) -> (String, String) {
+pub(crate) fn cookies(token: Option<&str>) -> (String, String) {
     let csrf = CSRF.repeat(32);
     let session = token
         .map(|t| format!("loket_session={t}; "))
@@ -159,12 +159,7 @@ async fn the_desk_checks_in_by_the_typed_code_and_registers_walk_ins_with_the_fo
 ) {
     let app = TestApp::spawn(backend).await;
     let day = app.bookable_date().await;
-    let a = app.account(1).await;
-    let b = app
-        .book(&a.token, a.people[0].id, day, "s1")
-        .await
-        .expect(201);
-    assert_eq!(app.pay(&b["billing_code"]).await, "paid");
+    let (b, a) = app.paid_booking(day, "s1").await;
     app.advance_to_local(day, 8);
     let token = app.staff_token("loket.palembang").await;
     let (cookie, csrf) = cookies(Some(&token));
@@ -345,12 +340,7 @@ async fn a_late_applicant_is_moved_with_a_special_reschedule_at_the_desk(backend
     let app = TestApp::spawn(backend).await;
     let dates = app.open_dates().await;
     let (day, later) = (dates[0], dates[2]);
-    let a = app.account(1).await;
-    let b = app
-        .book(&a.token, a.people[0].id, day, "s1")
-        .await
-        .expect(201);
-    assert_eq!(app.pay(&b["billing_code"]).await, "paid");
+    let (b, a) = app.paid_booking(day, "s1").await;
     app.advance_to_local(day, 11);
     let token = app.staff_token("loket.palembang").await;
     let (cookie, csrf) = cookies(Some(&token));

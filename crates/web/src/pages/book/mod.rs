@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 pub use draft::{Draft, Step};
 use steps::{CheckView, check_view, step_page};
-pub use steps::{DateTarget, date_step, document_words, service_words};
+pub use steps::{DateTarget, date_step, document_words, service_questions, service_words};
 
 use super::forms::{CheckedForm, Tokened};
 use super::session::{NotSignedIn, SignedIn};

@@ -229,45 +229,53 @@ pub async fn step_page(
     })
 }
 
-/// The service questions, each a radio group, with the draft's answers checked.
-fn service_groups(t: Tr, d: &Draft) -> Vec<Group> {
-    fn group<T: Copy>(
+/// The service questions in the order the journey asks them: each question's key (its
+/// field on the journey, `book.service.<key>` its words) and its choices as (code, words).
+pub fn service_questions(t: Tr) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    fn question<T: Copy>(
         t: Tr,
-        d: &Draft,
-        name: &'static str,
+        key: &'static str,
         all: &[T],
         code: fn(&T) -> &'static str,
-    ) -> Group {
-        Group {
-            name,
-            legend: t.s(&format!("book.service.{name}")).to_owned(),
-            choices: all
-                .iter()
-                .map(|v| {
-                    let c = code(v);
-                    Choice {
-                        value: c.to_owned(),
-                        label: t.s(&format!("choice.{name}.{c}")).to_owned(),
-                        hint: String::new(),
-                        checked: d.get(name) == c,
-                    }
-                })
-                .collect(),
-        }
+    ) -> (&'static str, Vec<(&'static str, String)>) {
+        let choices = all
+            .iter()
+            .map(|v| {
+                (
+                    code(v),
+                    t.s(&format!("choice.{key}.{}", code(v))).to_owned(),
+                )
+            })
+            .collect();
+        (key, choices)
     }
     vec![
-        group(t, d, "kind", &ApplicationKind::ALL, ApplicationKind::as_str),
-        group(
-            t,
-            d,
-            "passport_type",
-            &PassportType::ALL,
-            PassportType::as_str,
-        ),
-        group(t, d, "validity", &Validity::ALL, Validity::as_str),
-        group(t, d, "processing", &Processing::ALL, Processing::as_str),
-        group(t, d, "purpose", &TravelPurpose::ALL, TravelPurpose::as_str),
+        question(t, "kind", &ApplicationKind::ALL, ApplicationKind::as_str),
+        question(t, "passport_type", &PassportType::ALL, PassportType::as_str),
+        question(t, "validity", &Validity::ALL, Validity::as_str),
+        question(t, "processing", &Processing::ALL, Processing::as_str),
+        question(t, "purpose", &TravelPurpose::ALL, TravelPurpose::as_str),
     ]
+}
+
+/// The service questions, each a radio group, with the draft's answers checked.
+fn service_groups(t: Tr, d: &Draft) -> Vec<Group> {
+    service_questions(t)
+        .into_iter()
+        .map(|(name, choices)| Group {
+            name,
+            legend: t.s(&format!("book.service.{name}")).to_owned(),
+            choices: choices
+                .into_iter()
+                .map(|(code, label)| Choice {
+                    value: code.to_owned(),
+                    label,
+                    hint: String::new(),
+                    checked: d.get(name) == code,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Where the date step's links and form go: the journey (GET `/book`) or a booking's

@@ -7,22 +7,20 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use loket_domain::catalogue::{
-    ApplicationKind, PassportType, Processing, TravelPurpose, Validity, is_child,
-};
+use loket_domain::Office;
 use loket_domain::staff::FRONT_DESK;
-use loket_domain::{BookingCode, Office, Presented};
 use loket_store::{Actor, StoreError};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{StaffChrome, StaffIn};
 use crate::auth::new_token;
-use crate::format::{appointment, date_time, grouped_code, rupiah};
+use crate::format::{appointment, date_time};
 use crate::i18n::Tr;
 use crate::pages::accounts::sex_radios;
-use crate::pages::book::{document_words, service_words};
-use crate::pages::forms::{CheckedForm, Field, Radio, Tokened, message};
+use crate::pages::book::service_questions;
+use crate::pages::forms::{CheckedForm, Field, Radio, Tokened, message, put_beside};
+use crate::pages::receipt::{ReceiptView, booking_qr};
 use crate::pages::{PageCtx, PageError, PageResult, render, render_with};
 use crate::state::AppState;
 use crate::usecases::applicants::NewApplicant;
@@ -115,11 +113,7 @@ impl AssistPage {
     }
 
     fn field_error(&mut self, name: &str, msg: String) {
-        if let Some(f) = self.fields_mut().find(|f| f.name == name)
-            && f.error.is_none()
-        {
-            f.error = Some(msg);
-        }
+        put_beside(self.fields_mut(), name, &msg);
         self.refresh();
     }
 
@@ -145,25 +139,47 @@ impl AssistPage {
     }
 }
 
-/// A radio field of service choices, labelled as on the applicant's journey.
-fn choices<T: Copy>(
-    t: Tr,
-    name: &'static str,
-    words: &str,
-    all: &[T],
-    code: fn(&T) -> &'static str,
-    value: String,
-) -> Field {
-    let mut f = Field::new(t, name, "radio", "").value(&value);
-    f.label = t.s(&format!("book.service.{words}")).to_owned();
-    f.radios(
-        all.iter()
-            .map(|v| Radio {
-                value: code(v).to_owned(),
-                label: t.s(&format!("choice.{words}.{}", code(v))).to_owned(),
-            })
-            .collect(),
-    )
+/// The service questions as radio fields, worded as on the applicant's journey, with the
+/// form's answers; the force majeure box follows the kind of application.
+fn service_fields(t: Tr, f: &AssistForm) -> Vec<Field> {
+    let mut fields = Vec::new();
+    for (key, choices) in service_questions(t) {
+        // The journey's `purpose` is the field `travel_purpose`, as the rules name it.
+        let (name, value) = match key {
+            "kind" => ("kind", &f.kind),
+            "passport_type" => ("passport_type", &f.passport_type),
+            "validity" => ("validity", &f.validity),
+            "processing" => ("processing", &f.processing),
+            _ => ("travel_purpose", &f.travel_purpose),
+        };
+        let mut field = Field::new(t, name, "radio", "")
+            .value(&AssistForm::get(value))
+            .radios(
+                choices
+                    .into_iter()
+                    .map(|(code, label)| Radio {
+                        value: code.to_owned(),
+                        label,
+                    })
+                    .collect(),
+            );
+        field.label = t.s(&format!("book.service.{key}")).to_owned();
+        fields.push(field);
+        if name == "kind" {
+            fields
+                .push(Field::new(t, "force_majeure", "checkbox", "").value(yes(&f.force_majeure)));
+        }
+    }
+    fields
+}
+
+/// A checkbox's value as the form shows it.
+fn yes(v: &Option<String>) -> &'static str {
+    if v.as_deref() == Some("yes") {
+        "yes"
+    } else {
+        ""
+    }
 }
 
 /// The sessions of the office with places left, from tomorrow as far as bookings go.
@@ -221,49 +237,7 @@ async fn form_page(
             .radios(sex_radios(t)),
         Field::new(t, "married", "checkbox", "").value(yes(&f.married)),
     ];
-    let service = vec![
-        choices(
-            t,
-            "kind",
-            "kind",
-            &ApplicationKind::ALL,
-            ApplicationKind::as_str,
-            g(&f.kind),
-        ),
-        Field::new(t, "force_majeure", "checkbox", "").value(yes(&f.force_majeure)),
-        choices(
-            t,
-            "passport_type",
-            "passport_type",
-            &PassportType::ALL,
-            PassportType::as_str,
-            g(&f.passport_type),
-        ),
-        choices(
-            t,
-            "validity",
-            "validity",
-            &Validity::ALL,
-            Validity::as_str,
-            g(&f.validity),
-        ),
-        choices(
-            t,
-            "processing",
-            "processing",
-            &Processing::ALL,
-            Processing::as_str,
-            g(&f.processing),
-        ),
-        choices(
-            t,
-            "travel_purpose",
-            "purpose",
-            &TravelPurpose::ALL,
-            TravelPurpose::as_str,
-            g(&f.travel_purpose),
-        ),
-    ];
+    let service = service_fields(t, f);
     let when = vec![
         Field::new(t, "slot", "select", "")
             .value(&g(&f.slot))
@@ -341,20 +315,11 @@ pub async fn book(
 #[template(path = "pages/staff/assisted.html")]
 struct SlipPage {
     s: StaffChrome,
-    office: String,
-    address: String,
-    code: String,
+    r: ReceiptView,
     qr: String,
-    applicant: String,
-    service: String,
-    when: String,
-    documents: Vec<String>,
-    amount: String,
-    billing_code: String,
     deadline: String,
     state: String,
     unpaid: bool,
-    script: &'static str,
 }
 
 /// `GET /staff/assisted/{id}`: the slip of a booking the desk made, to print.
@@ -368,43 +333,24 @@ pub async fn slip(
     let office = who.own_office(&state, &FRONT_DESK).await?;
     let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
     let (b, person) = floor::assisted(&state, &office, id).await?;
-    let zone = office.time_zone;
-    let date = b.slot.service_date;
-    let code = BookingCode::of(b.id).to_string();
-    let now = state.now();
-    let st = b.effective_state(now);
+    let r = ReceiptView::of(
+        t,
+        &b,
+        &office,
+        person.as_ref(),
+        crate::pages::assets::staff_js_href(),
+    );
+    let st = b.effective_state(state.now());
     Ok(render(&SlipPage {
         s: StaffChrome::new(
             &ctx,
             &who.staff,
-            t.f("assist.slip_title", &[("code", &code)]),
+            t.f("assist.slip_title", &[("code", &r.code)]),
         ),
-        office: office.name.clone(),
-        address: office.address_or_city().to_owned(),
-        qr: crate::pages::receipt::qr_svg(
-            &Presented::qr_payload(b.id),
-            &t.f("receipt.qr_label", &[("code", &code)]),
-        )
-        .ok_or(PageError::Internal)?,
-        code,
-        applicant: person
-            .as_ref()
-            .map(|a| format!("{} ({})", a.full_name, a.nik.masked()))
-            .unwrap_or_else(|| b.nik.masked()),
-        service: service_words(t, &b.service),
-        when: appointment(t, date, office.session(&b.slot.session_code), zone),
-        documents: document_words(
-            t,
-            b.service.kind,
-            person
-                .as_ref()
-                .is_some_and(|a| is_child(a.birth_date, date)),
-        ),
-        amount: rupiah(b.fee_total),
-        billing_code: grouped_code(b.billing_code.as_str()),
-        deadline: date_time(t, b.payment_deadline, zone),
+        qr: booking_qr(t, b.id, &r.code)?,
+        deadline: date_time(t, b.payment_deadline, office.time_zone),
         state: t.s(crate::pages::bookings::state_key(st)).to_owned(),
         unpaid: st == loket_domain::BookingState::AwaitingPayment,
-        script: crate::pages::assets::staff_js_href(),
+        r,
     }))
 }

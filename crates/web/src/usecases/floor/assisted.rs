@@ -89,7 +89,9 @@ pub async fn book_assisted(
         fingerprint: input.fingerprint(),
         idempotency_key: input.idempotency_key,
     };
-    let req = bookings::allocation(state, booking, &person).await?;
+    let slot = bookings::slot_of(&booking);
+    let plan = bookings::bookable(state, &booking, &slot).await?;
+    let req = bookings::allocation(state, &plan, booking, slot, &person).await?;
     bookings::take_place(req, |req| {
         state.store.book_assisted(AssistedBooking {
             office_code: office.code.clone(),
