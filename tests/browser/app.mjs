@@ -150,6 +150,17 @@ export async function holdPlace(token, applicantId, { office = 'palembang', date
   return json;
 }
 
+/** A paid booking on `date`, session s1 at Palembang, for each applicant of `account` (made with newAccount). */
+export async function paidBookings(account, date, applicants = account.applicants) {
+  const bookings = [];
+  for (const a of applicants) {
+    const b = await holdPlace(account.token, a.id, { date, session: 's1' });
+    assert.equal(await bankPay(b.billing_code), 'paid');
+    bookings.push(b);
+  }
+  return bookings;
+}
+
 /** An office's dates that are open for booking now, each { date, sessions: [{ session (its code), online_left }] }. */
 export async function openDates(office) {
   const { json } = await api('GET', `/offices/${office}/availability`);
@@ -356,6 +367,15 @@ export async function checkStaffPage(page, lang, name) {
   await noHorizontalScroll(page);
   await shot(page, name);
   page.context().outside.assertNone();
+}
+
+/** Opens counter `number` at the documents stage: the counter officer's login, then the counter's form. */
+export async function openCounter(page, lang, number) {
+  await staffLogin(page, lang, 'petugas.palembang', 'demo-petugas', `/staff/counter?lang=${lang}`);
+  assert.equal(pathOf(page), '/staff/counter');
+  await page.getByLabel(tr(lang, 'counter.number')).fill(String(number));
+  await follow(page, () => page.getByRole('button', { name: tr(lang, 'counter.open') }).click());
+  assert.ok((await h1(page)).startsWith(tr(lang, 'counter.title_at', { counter: number, stage: tr(lang, 'counter.stage.documents') })));
 }
 
 /** Moves the demo clock forward to `hour`:`minute` WIB on `date`. */

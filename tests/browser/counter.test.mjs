@@ -11,22 +11,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAxe, launch, open, phonePage, shot } from './lib.mjs';
-import { api, bankPay, bookingStatus, checkStaffPage, clockTo, follow, h1, holdPlace, newAccount, openDates,
-  logInAgain, pathOf, signIn, staffLogin as login, staffPage, tr } from './app.mjs';
+import { bookingStatus, checkStaffPage, clockTo, follow, newAccount, openCounter, openDates, paidBookings,
+  logInAgain, signIn, staffLogin as login, staffPage, tr } from './app.mjs';
 
 const browser = await launch();
 
 // This file's NIKs are of district 16.
 const DISTRICT = 16;
 const lang = 'id';
-
-async function openCounter(page, number) {
-  await login(page, lang, 'petugas.palembang', 'demo-petugas', '/staff/counter');
-  assert.equal(pathOf(page), '/staff/counter');
-  await page.getByLabel(tr(lang, 'counter.number')).fill(String(number));
-  await follow(page, () => page.getByRole('button', { name: tr(lang, 'counter.open') }).click());
-  assert.ok((await h1(page)).startsWith(tr(lang, 'counter.title_at', { counter: number, stage: tr(lang, 'counter.stage.documents') })));
-}
 
 /** Presses a counter's key and waits for the page it loads. */
 async function press(page, key) {
@@ -38,12 +30,7 @@ const notice = async (page) => (await page.locator('.done').innerText()).trim();
 test('two counters call in the policy\'s order with their keys, mark a ticket missed and put it back, and give outcomes (screenshots counter-*.png)', async (t) => {
   const account = await newAccount('counter', { district: DISTRICT, applicants: 2 });
   const day = (await openDates('palembang'))[0].date;
-  const bookings = [];
-  for (const a of account.applicants) {
-    const b = await holdPlace(account.token, a.id, { date: day, session: 's1' });
-    assert.equal(await bankPay(b.billing_code), 'paid');
-    bookings.push(b);
-  }
+  const bookings = await paidBookings(account, day);
   await clockTo(day, 8, 0);
 
   // The front desk: both bookings checked in, then a priority walk-in.
@@ -62,11 +49,11 @@ test('two counters call in the policy\'s order with their keys, mark a ticket mi
 
   // Two counters.
   const one = await staffPage(t, browser);
-  await openCounter(one, 1);
+  await openCounter(one, lang, 1);
   assert.equal(await one.evaluate(() => document.activeElement?.dataset.key), 'n', 'the call button has focus');
   await checkStaffPage(one, lang, 'counter-01-open');
   const two = await staffPage(t, browser);
-  await openCounter(two, 2);
+  await openCounter(two, lang, 2);
 
   // The priority walk-in first.
   await press(one, 'n');

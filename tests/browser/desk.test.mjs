@@ -12,8 +12,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, open, phonePage } from './lib.mjs';
-import { api, bankPay, bookingStatus, bookingTodo, checkPage, checkStaffPage, clockTo, follow, h1, holdPlace,
-  logInAgain, newAccount, openDates, pathOf, signIn, staffPage, tr } from './app.mjs';
+import { api, bookingStatus, bookingTodo, checkPage, checkStaffPage, clockTo, follow, h1, logInAgain, newAccount,
+  openDates, paidBookings, pathOf, signIn, staffPage, tr } from './app.mjs';
 
 const browser = await launch();
 
@@ -25,12 +25,7 @@ test('the front desk checks a booking in and registers a priority walk-in, in In
   const dates = await openDates('palembang');
   const day = dates[0].date;
   const [first, second] = account.applicants;
-  const bookings = [];
-  for (const a of [first, second]) {
-    const b = await holdPlace(account.token, a.id, { date: day, session: 's1' });
-    assert.equal(await bankPay(b.billing_code), 'paid');
-    bookings.push(b);
-  }
+  const bookings = await paidBookings(account, day, [first, second]);
   await clockTo(day, 7, 30);
   // The move may outlast the account's session.
   const token = await logInAgain(account);

@@ -2,7 +2,7 @@
 //! reschedule, as a state machine with the rules of M-Paspor (2-hour billing deadline,
 //! one reschedule up to D-1, late payments reconciled and never lost).
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One account may apply for at most this many people (a family).
@@ -43,11 +43,18 @@ pub enum BookingState {
     DocumentsMissing,
     /// Rejected at the interview, with a reason: the NIK may book again.
     Rejected,
+    /// Checked in, but the day of the visit ended before a counter finished its ticket (the
+    /// applicant left, or the office closed first): the NIK may book again, and the front
+    /// desk may move it to another day with a special reschedule.
+    Unserved,
+    /// The documents missing at the interview were not brought by their deadline
+    /// (`documents_due`): the application ended, and the NIK may book again.
+    DocumentsLapsed,
 }
 
 impl BookingState {
     /// Every state.
-    pub const ALL: [BookingState; 11] = [
+    pub const ALL: [BookingState; 13] = [
         Self::AwaitingPayment,
         Self::PaymentPending,
         Self::Paid,
@@ -59,6 +66,8 @@ impl BookingState {
         Self::Accepted,
         Self::DocumentsMissing,
         Self::Rejected,
+        Self::Unserved,
+        Self::DocumentsLapsed,
     ];
 
     /// The states kept in the store's one-active-booking-per-NIK index and counted in a
@@ -87,6 +96,8 @@ impl BookingState {
             Self::Accepted => "accepted",
             Self::DocumentsMissing => "documents_missing",
             Self::Rejected => "rejected",
+            Self::Unserved => "unserved",
+            Self::DocumentsLapsed => "documents_lapsed",
         }
     }
 
@@ -105,18 +116,27 @@ impl BookingState {
             | Self::CheckedIn
             | Self::Accepted
             | Self::DocumentsMissing => true,
-            Self::Expired | Self::Cancelled | Self::RefundDue | Self::NoShow | Self::Rejected => {
-                false
-            }
+            Self::Expired
+            | Self::Cancelled
+            | Self::RefundDue
+            | Self::NoShow
+            | Self::Rejected
+            | Self::Unserved
+            | Self::DocumentsLapsed => false,
         }
     }
 
     /// Whether a booking in this state was checked in at the office (it has a queue
-    /// ticket): checked in, or given its interview outcome.
+    /// ticket): checked in, given its interview outcome, or its visit ended unfinished.
     pub fn checked_in(&self) -> bool {
         matches!(
             self,
-            Self::CheckedIn | Self::Accepted | Self::DocumentsMissing | Self::Rejected
+            Self::CheckedIn
+                | Self::Accepted
+                | Self::DocumentsMissing
+                | Self::Rejected
+                | Self::Unserved
+                | Self::DocumentsLapsed
         )
     }
 
@@ -136,9 +156,11 @@ impl BookingState {
     }
 
     /// Whether this booking blocks its NIK from holding another one: it holds a place and
-    /// its day has not ended. A paid booking whose day is over without a check-in is a
-    /// no-show and frees the NIK; a payment still being confirmed keeps blocking it, since
-    /// the money may yet arrive; a checked-in booking blocks it until its outcome.
+    /// is not out of date (`overdue`). A paid booking whose day is over without a check-in
+    /// is a no-show and frees the NIK; a payment still being confirmed keeps blocking it,
+    /// since the money may yet arrive; a checked-in booking blocks it until its outcome (or
+    /// until the day's close-out finds its ticket unfinished); missing documents block it
+    /// until their deadline.
     pub fn blocks_nik(
         &self,
         deadline: DateTime<Utc>,
@@ -146,15 +168,17 @@ impl BookingState {
         today_local: NaiveDate,
         now: DateTime<Utc>,
     ) -> bool {
-        match self {
-            Self::Paid => !day_over(service_date, today_local),
-            s => s.holds_place(deadline, now),
-        }
+        self.holds_place(deadline, now)
+            && self
+                .overdue(deadline, service_date, today_local, now)
+                .is_none()
     }
 
     /// Whether a stored active state is out of date at `now` and is to be moved on before
     /// the NIK is checked: a lapsed hold becomes expired, a paid booking whose day ended a
-    /// no-show. None when the state stands.
+    /// no-show, missing documents past their deadline lapsed. None when the state stands.
+    /// (A checked-in booking's visit may be a later day than its service date, a return
+    /// with the missing documents: the day's close-out judges it by its ticket.)
     pub fn overdue(
         &self,
         deadline: DateTime<Utc>,
@@ -164,10 +188,34 @@ impl BookingState {
     ) -> Option<BookingState> {
         match self {
             Self::AwaitingPayment if now >= deadline => Some(Self::Expired),
+            _ => self.overdue_by_day(service_date, today_local),
+        }
+    }
+
+    /// The part of `overdue` that depends on the date alone (the batch allocators know
+    /// whether a hold lapsed from the database).
+    pub fn overdue_by_day(
+        &self,
+        service_date: NaiveDate,
+        today_local: NaiveDate,
+    ) -> Option<BookingState> {
+        match self {
             Self::Paid if day_over(service_date, today_local) => Some(Self::NoShow),
+            Self::DocumentsMissing if today_local > documents_due(service_date) => {
+                Some(Self::DocumentsLapsed)
+            }
             _ => None,
         }
     }
+}
+
+/// Days an applicant has, after the interview day, to bring missing documents.
+pub const DOCUMENTS_DAYS: u32 = 7;
+
+/// The last day (office-local) on which documents missing at an interview on
+/// `service_date` may be brought: a return visit is checked in up to and including it.
+pub fn documents_due(service_date: NaiveDate) -> NaiveDate {
+    service_date + Days::new(u64::from(DOCUMENTS_DAYS))
 }
 
 /// Whether a service day is over, given today's date in the office's zone.
@@ -241,7 +289,9 @@ pub fn decide_payment(
         | BookingState::CheckedIn
         | BookingState::Accepted
         | BookingState::DocumentsMissing
-        | BookingState::Rejected => PaymentDecision::AlreadyPaid,
+        | BookingState::Rejected
+        | BookingState::Unserved
+        | BookingState::DocumentsLapsed => PaymentDecision::AlreadyPaid,
         BookingState::Expired => PaymentDecision::Reconcile,
         BookingState::Cancelled => PaymentDecision::Refund,
         BookingState::RefundDue => PaymentDecision::AlreadyRefundDue,
@@ -306,7 +356,8 @@ pub fn check_reschedule(
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpecialReason {
-    /// Loket or the payment system failed the applicant.
+    /// Loket, the payment system or the office failed the applicant (a day that ended
+    /// before a checked-in applicant was served, too).
     SystemFault,
     /// The applicant was ill (a doctor's letter).
     Illness,
@@ -334,16 +385,17 @@ impl SpecialReason {
 }
 
 /// Checks that the front desk may move a booking with a special reschedule: it is paid
-/// (any day, the day itself and after included) or a no-show (the fee was paid; the
-/// applicant missed the day for one of the reasons). It does not use the applicant's one
-/// reschedule. A no-show moved back must find its NIK free (the store checks).
+/// (any day, the day itself and after included), a no-show (the fee was paid; the
+/// applicant missed the day for one of the reasons) or unserved (checked in, and the day
+/// ended before a counter finished it). It does not use the applicant's one reschedule. A
+/// no-show or unserved booking moved back must find its NIK free (the store checks).
 pub fn check_special_reschedule(
     state: BookingState,
     deadline: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), TransitionError> {
     match state.effective(deadline, now) {
-        BookingState::Paid | BookingState::NoShow => Ok(()),
+        BookingState::Paid | BookingState::NoShow | BookingState::Unserved => Ok(()),
         BookingState::Expired => Err(TransitionError::DeadlinePassed),
         _ => Err(TransitionError::RescheduleNotAllowed),
     }
@@ -669,7 +721,9 @@ mod tests {
                 BookingState::CheckedIn,
                 BookingState::Accepted,
                 BookingState::DocumentsMissing,
-                BookingState::Rejected
+                BookingState::Rejected,
+                BookingState::Unserved,
+                BookingState::DocumentsLapsed,
             ]
         );
     }
@@ -677,12 +731,41 @@ mod tests {
     #[test]
     fn an_interview_outcome_keeps_the_nik_unless_it_rejects() {
         let (deadline, now) = (at(10, 0), at(23, 0));
-        for s in [BookingState::Accepted, BookingState::DocumentsMissing] {
-            assert!(s.blocks_nik(deadline, d(10), d(20), now), "{s:?}");
-            assert_eq!(s.overdue(deadline, d(10), d(20), now), None);
-        }
+        let accepted = BookingState::Accepted;
+        assert!(accepted.blocks_nik(deadline, d(10), d(30), now));
+        assert_eq!(accepted.overdue(deadline, d(10), d(30), now), None);
         assert!(!BookingState::Rejected.blocks_nik(deadline, d(10), d(20), now));
-        assert!(check_cancel(BookingState::Accepted, deadline, d(30), d(24), now).is_err());
+        assert!(check_cancel(accepted, deadline, d(30), d(24), now).is_err());
+    }
+
+    #[test]
+    fn missing_documents_keep_the_nik_until_their_deadline_then_lapse() {
+        let (deadline, now) = (at(10, 0), at(23, 0));
+        let missing = BookingState::DocumentsMissing;
+        assert_eq!(
+            documents_due(d(10)),
+            d(17),
+            "seven days after the interview"
+        );
+        for today in [d(10), d(11), d(17)] {
+            assert!(missing.blocks_nik(deadline, d(10), today, now), "{today}");
+            assert_eq!(missing.overdue(deadline, d(10), today, now), None);
+        }
+        assert!(!missing.blocks_nik(deadline, d(10), d(18), now));
+        assert_eq!(
+            missing.overdue(deadline, d(10), d(18), now),
+            Some(BookingState::DocumentsLapsed)
+        );
+        for ended in [BookingState::DocumentsLapsed, BookingState::Unserved] {
+            assert!(!ended.holds_place(deadline, now), "{ended:?}");
+            assert!(!ended.blocks_nik(deadline, d(10), d(10), now), "{ended:?}");
+            assert_eq!(
+                decide_payment(ended, deadline, now),
+                PaymentDecision::AlreadyPaid,
+                "{ended:?}: the fee was paid"
+            );
+            assert!(!refund_owed(ended, true), "{ended:?}");
+        }
     }
 
     #[test]
@@ -692,10 +775,13 @@ mod tests {
             check_special_reschedule(BookingState::Paid, dl, now),
             Ok(())
         );
-        assert_eq!(
-            check_special_reschedule(BookingState::NoShow, dl, now),
-            Ok(())
-        );
+        for missed in [BookingState::NoShow, BookingState::Unserved] {
+            assert_eq!(
+                check_special_reschedule(missed, dl, now),
+                Ok(()),
+                "{missed:?}"
+            );
+        }
         assert_eq!(
             check_special_reschedule(BookingState::AwaitingPayment, dl, now),
             Err(TransitionError::DeadlinePassed)
@@ -705,6 +791,7 @@ mod tests {
             BookingState::Cancelled,
             BookingState::RefundDue,
             BookingState::Accepted,
+            BookingState::DocumentsLapsed,
         ] {
             assert_eq!(
                 check_special_reschedule(s, dl, now),

@@ -24,11 +24,19 @@ pub enum NoticeKind {
     RefundDue,
     /// The deadline passed unpaid and the place went back to the quota.
     Expired,
+    /// The interview found documents missing: which day they must be brought by.
+    DocumentsMissing,
+    /// The missing documents were not brought in time: the application ended.
+    DocumentsLapsed,
+    /// The application was rejected at the interview, with the reason.
+    Rejected,
+    /// The day of the visit ended before a counter finished it: the desk gives a new day.
+    Unserved,
 }
 
 impl NoticeKind {
     /// Every kind.
-    pub const ALL: [NoticeKind; 7] = [
+    pub const ALL: [NoticeKind; 11] = [
         Self::Held,
         Self::PaymentReceived,
         Self::Reminder,
@@ -36,6 +44,10 @@ impl NoticeKind {
         Self::Cancelled,
         Self::RefundDue,
         Self::Expired,
+        Self::DocumentsMissing,
+        Self::DocumentsLapsed,
+        Self::Rejected,
+        Self::Unserved,
     ];
 
     /// Stable code, as stored and used in metrics.
@@ -48,6 +60,10 @@ impl NoticeKind {
             Self::Cancelled => "cancelled",
             Self::RefundDue => "refund_due",
             Self::Expired => "expired",
+            Self::DocumentsMissing => "documents_missing",
+            Self::DocumentsLapsed => "documents_lapsed",
+            Self::Rejected => "rejected",
+            Self::Unserved => "unserved",
         }
     }
 
@@ -57,30 +73,32 @@ impl NoticeKind {
     }
 
     /// The notice a recorded change from `from` to `to` calls for; none for changes the
-    /// applicant need not hear about (a payment being confirmed, a no-show, a check-in
-    /// or an interview outcome given to them in person).
+    /// applicant need not hear about (a payment being confirmed, a no-show, a check-in, or
+    /// an acceptance, given to them in person at the counter). The outcomes that ask
+    /// something of them later (documents to bring by a day) or end the application
+    /// (rejected, documents lapsed, unserved) are put in writing.
     ///
     /// A move keeps the booking's state (held stays held, paid stays paid), except a
-    /// refund's move, which turns the late payment into a paid booking; every other change
-    /// changes the state.
+    /// refund's move, which turns the late payment into a paid booking, and a special
+    /// reschedule of a missed or unserved day, which pays it again; every other change
+    /// changes the state. Missing documents found missing again on the return visit are
+    /// told again.
     pub fn for_change(from: Option<BookingState>, to: BookingState) -> Option<NoticeKind> {
         use BookingState as S;
         match (from, to) {
-            (Some(S::RefundDue), S::Paid) => Some(Self::Rescheduled),
+            (_, S::DocumentsMissing) => Some(Self::DocumentsMissing),
+            (Some(S::RefundDue | S::NoShow | S::Unserved), S::Paid) => Some(Self::Rescheduled),
             (Some(f), t) if f == t => Some(Self::Rescheduled),
             (_, S::Paid) => Some(Self::PaymentReceived),
             (_, S::RefundDue) => Some(Self::RefundDue),
             (_, S::Cancelled) => Some(Self::Cancelled),
             (_, S::Expired) => Some(Self::Expired),
+            (_, S::DocumentsLapsed) => Some(Self::DocumentsLapsed),
+            (_, S::Rejected) => Some(Self::Rejected),
+            (_, S::Unserved) => Some(Self::Unserved),
             (
                 _,
-                S::AwaitingPayment
-                | S::PaymentPending
-                | S::NoShow
-                | S::CheckedIn
-                | S::Accepted
-                | S::DocumentsMissing
-                | S::Rejected,
+                S::AwaitingPayment | S::PaymentPending | S::NoShow | S::CheckedIn | S::Accepted,
             ) => None,
         }
     }
@@ -99,6 +117,10 @@ impl NoticeKind {
             Self::Cancelled => true,
             Self::RefundDue => current == S::RefundDue,
             Self::Expired => current == S::Expired,
+            Self::DocumentsMissing => current == S::DocumentsMissing,
+            Self::DocumentsLapsed => current == S::DocumentsLapsed,
+            Self::Rejected => current == S::Rejected,
+            Self::Unserved => current == S::Unserved,
         }
     }
 }
@@ -153,6 +175,36 @@ mod tests {
             Some(NoticeKind::Rescheduled),
             "a refund's move pays the booking"
         );
+        for missed in [S::NoShow, S::Unserved] {
+            assert_eq!(
+                k(Some(missed), S::Paid),
+                Some(NoticeKind::Rescheduled),
+                "{missed:?}: a special reschedule is a move, not a payment"
+            );
+        }
+        assert_eq!(k(Some(S::Paid), S::CheckedIn), None, "told in person");
+        assert_eq!(k(Some(S::CheckedIn), S::Accepted), None, "told in person");
+        assert_eq!(
+            k(Some(S::CheckedIn), S::DocumentsMissing),
+            Some(NoticeKind::DocumentsMissing)
+        );
+        assert_eq!(
+            k(Some(S::DocumentsMissing), S::DocumentsMissing),
+            Some(NoticeKind::DocumentsMissing),
+            "still missing on the return visit: told again, not as a move"
+        );
+        assert_eq!(
+            k(Some(S::DocumentsMissing), S::DocumentsLapsed),
+            Some(NoticeKind::DocumentsLapsed)
+        );
+        assert_eq!(
+            k(Some(S::CheckedIn), S::Rejected),
+            Some(NoticeKind::Rejected)
+        );
+        assert_eq!(
+            k(Some(S::CheckedIn), S::Unserved),
+            Some(NoticeKind::Unserved)
+        );
     }
 
     #[test]
@@ -167,6 +219,11 @@ mod tests {
         assert!(!NoticeKind::Rescheduled.still_current(S::Cancelled));
         assert!(!NoticeKind::Held.still_current(S::Expired));
         assert!(NoticeKind::Cancelled.still_current(S::RefundDue));
+        assert!(
+            !NoticeKind::Unserved.still_current(S::Paid),
+            "given a new day before the mail went"
+        );
+        assert!(!NoticeKind::DocumentsMissing.still_current(S::Accepted));
     }
 
     #[test]

@@ -448,7 +448,7 @@ impl std::ops::Deref for CachedStore {
 wrap!(FloorStore {
     fn issue_walk_in(&self, w: &NewWalkIn) -> StoreResult<Ticket>;
     fn check_in(&self, c: &NewCheckIn) -> StoreResult<Ticket>;
-    fn booking_ids_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Uuid>>;
+    fn booking_ids_of_days(&self, office: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Uuid>>;
     fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
     fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;
     fn set_outage(&self, office: &str, date: NaiveDate, on: bool, actor: &Actor, now: DateTime<Utc>) -> StoreResult<()>;

@@ -353,13 +353,22 @@ pub trait FloorStore: Send + Sync {
     async fn issue_walk_in(&self, w: &NewWalkIn) -> StoreResult<Ticket>;
     /// Checks a booking in: if it is still paid and for this office and day, it becomes
     /// checked in and gets the next A number of the day, with its event and an audit
-    /// entry, in one transaction. Otherwise nothing changes and the refusal says why
-    /// (`CheckIn`, or `NotFound`). A booking is checked in once, however many desks try.
+    /// entry, in one transaction (`VisitKind::Booked`); a return visit with missing
+    /// documents (`VisitKind::Return`) gets its number if the documents are still due and
+    /// no other ticket of the booking is on the floor, and keeps its state. Otherwise
+    /// nothing changes and the refusal says why (`CheckIn`, or `NotFound`). A booking is
+    /// checked in once per visit, however many desks try.
     async fn check_in(&self, c: &NewCheckIn) -> StoreResult<Ticket>;
-    /// The ids of the office's bookings of `date` (whatever their state), for finding one
-    /// by its typed booking code.
-    async fn booking_ids_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Uuid>>;
-    /// The ticket a booking was checked in with.
+    /// The ids of the office's bookings of the days `from` to `to` (whatever their state),
+    /// for finding one by its typed booking code.
+    async fn booking_ids_of_days(
+        &self,
+        office: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Uuid>>;
+    /// The latest ticket a booking was checked in with (a return visit's, after the first
+    /// visit's).
     async fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
     /// A ticket by its id.
     async fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;

@@ -122,7 +122,9 @@ pub const TICKETS_OF_DAY: &str = ticket_select!(
     "WHERE office_code = $1 AND service_date = $2 ORDER BY issued_at, series, number"
 );
 pub const GET_TICKET: &str = ticket_select!("WHERE id = $1");
-pub const TICKET_OF_BOOKING: &str = ticket_select!("WHERE booking_id = $1");
+/// A booking's latest ticket (a return visit's, after the first visit's).
+pub const TICKET_OF_BOOKING: &str =
+    ticket_select!("WHERE booking_id = $1 ORDER BY issued_at DESC, id DESC LIMIT 1");
 /// The tickets waiting at stage $3 of an office's day (`tickets_waiting`), for the call
 /// policy to choose from.
 pub const WAITING_TICKETS: &str = ticket_select!(
@@ -146,9 +148,12 @@ pub const SET_TICKET: &str = "UPDATE tickets SET state = $2, stage = $3, calls =
     counter_no = $5, called_at = $6, waiting_since = $7, finished_at = $8, outcome = $9, \
     outcome_reason = $12, first_called_at = CASE WHEN $13 THEN NULL ELSE first_called_at END \
     WHERE id = $1 AND state = $10 AND calls = $11 RETURNING id";
-/// A checked-in booking gets its interview outcome.
+/// A booking on the floor gets its interview outcome, if it still stands as $4 (checked
+/// in, or back with missing documents); its service date tells when documents are due.
 pub const SET_BOOKING_OUTCOME: &str = "UPDATE bookings SET state = $2, updated_at = $3 \
-    WHERE id = $1 AND state = 'checked_in' RETURNING id";
+    WHERE id = $1 AND state = $4 RETURNING service_date";
+/// The state a ticket's booking stands in, for its outcome.
+pub const BOOKING_STATE: &str = "SELECT state FROM bookings WHERE id = $1";
 /// The next number of an office's floor events; the row stays locked until the change
 /// commits, so an office's events commit in the order of their numbers.
 pub const NEXT_FLOOR_SEQ: &str = "INSERT INTO floor_streams (office_code, last_seq) VALUES ($1, 1) \
@@ -171,11 +176,17 @@ pub const OUTAGE_ON: &str =
 /// not (any more), which the store then explains from the booking's state.
 pub const CHECK_IN_BOOKING: &str = "UPDATE bookings SET state = 'checked_in', updated_at = $2 \
     WHERE id = $1 AND state = 'paid' AND office_code = $3 AND service_date = $4 RETURNING id";
-/// The ids of an office's bookings of a day, for finding one by its typed booking code:
-/// through the day's slots and `bookings_slot_state`, so the bookings table needs no index
-/// by office and date (each would cost every booking insert).
-pub const BOOKING_IDS_OF_DAY: &str = "SELECT b.id FROM slots s JOIN bookings b ON b.slot_id = s.id \
-    WHERE s.office_code = $1 AND s.service_date = $2";
+/// A return visit with missing documents: the booking of office $3 must still be missing
+/// them for an interview on or after $4 (the earliest day whose documents are still due).
+/// Its state stays; the row is written so that two desks checking it in at once take turns.
+pub const CHECK_IN_RETURN: &str = "UPDATE bookings SET updated_at = $2 \
+    WHERE id = $1 AND state = 'documents_missing' AND office_code = $3 AND service_date >= $4 \
+    RETURNING id";
+/// The ids of an office's bookings of the days $2 to $3, for finding one by its typed
+/// booking code: through the days' slots and `bookings_slot_state`, so the bookings table
+/// needs no index by office and date (each would cost every booking insert).
+pub const BOOKING_IDS_OF_DAYS: &str = "SELECT b.id FROM slots s JOIN bookings b ON b.slot_id = s.id \
+    WHERE s.office_code = $1 AND s.service_date BETWEEN $2 AND $3";
 
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, actor_name, office_code, action, subject, \
     before_value, after_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -201,6 +212,16 @@ macro_rules! active_states {
 }
 #[cfg(test)]
 const ACTIVE_STATES: &str = active_states!();
+
+/// The states of a ticket still on the floor (`TicketState::OPEN`), as the partial indexes
+/// `tickets_open_booking` and `tickets_open_day` spell them.
+macro_rules! open_ticket_states {
+    () => {
+        "('waiting', 'called', 'missed')"
+    };
+}
+#[cfg(test)]
+const OPEN_TICKET_STATES: &str = open_ticket_states!();
 
 macro_rules! places_held {
     ($slot:literal, $now:literal) => {
@@ -295,13 +316,15 @@ pub const NIK_HOLD: &str = concat!(
     active_states!(),
     " LIMIT 1"
 );
-/// A NIK's paid bookings still in the one-active-per-NIK index, with their office's zone, so
-/// that those whose day has ended are moved to no-show before the NIK is checked.
-pub const NIK_PAID_BOOKINGS: &str = concat!(
-    "SELECT b.id, b.service_date, o.time_zone FROM bookings b \
+/// A NIK's bookings still in the one-active-per-NIK index that may be out of date by the
+/// day (paid, or missing documents), with their office's zone, so that those whose day or
+/// deadline has passed are moved on (`BookingState::overdue_by_day`) before the NIK is
+/// checked.
+pub const NIK_DATED_BOOKINGS: &str = concat!(
+    "SELECT b.id, b.state, b.service_date, o.time_zone FROM bookings b \
     JOIN offices o ON o.code = b.office_code WHERE b.nik = $1 AND b.state IN ",
     active_states!(),
-    " AND b.state = 'paid'"
+    " AND b.state IN ('paid', 'documents_missing')"
 );
 pub const OFFICE_ZONE: &str = "SELECT time_zone FROM offices WHERE code = $1";
 /// The time zones offices are in (a handful): the no-show sweep runs once per zone.
@@ -312,6 +335,36 @@ pub const SWEEP_NO_SHOWS: &str = "UPDATE bookings SET state = 'no_show', updated
     (SELECT b.id FROM bookings b JOIN offices o ON o.code = b.office_code WHERE b.state = 'paid' \
     AND b.service_date < $2 AND o.time_zone = $3 ORDER BY b.service_date LIMIT $4) \
     AND state = 'paid' RETURNING id";
+/// The day's close-out, for offices in zone $3: tickets still on the floor (waiting, called
+/// or missed) after their day (before $2, today there) are closed, a bounded batch at a
+/// time, each once whichever instance sweeps. The condition is the partial index's own.
+pub const CLOSE_OPEN_TICKETS: &str = concat!(
+    "UPDATE tickets SET state = 'closed', finished_at = $1 WHERE id IN \
+    (SELECT t.id FROM tickets t JOIN offices o ON o.code = t.office_code WHERE t.state IN ",
+    open_ticket_states!(),
+    " AND t.service_date < $2 AND o.time_zone = $3 ORDER BY t.service_date LIMIT $4) AND state IN ",
+    open_ticket_states!(),
+    " RETURNING booking_id, service_date, series, number"
+);
+/// A checked-in booking whose ticket the close-out closed is unserved (a return visit's
+/// booking, still missing documents, stays as it is).
+pub const SET_BOOKING_UNSERVED: &str = "UPDATE bookings SET state = 'unserved', updated_at = $2 \
+    WHERE id = $1 AND state = 'checked_in' RETURNING id";
+/// PostgreSQL: the slots of the bookings the close-out makes unserved ($1, a JSON array of
+/// ids), locked in id order first, as every other writer does.
+pub const LOCK_UNSERVED_SLOTS: &str = "SELECT id FROM slots WHERE id IN (SELECT b.slot_id FROM bookings b \
+    WHERE b.id IN (SELECT CAST(x AS uuid) FROM jsonb_array_elements_text(CAST($1 AS TEXT)::jsonb) AS x) \
+    AND b.state = 'checked_in') ORDER BY id FOR UPDATE";
+/// Bookings of offices in zone $3 missing documents for an interview before $2 (the
+/// earliest day whose documents are still due there) lapse, a bounded batch at a time.
+pub const SWEEP_DOCUMENTS_LAPSED: &str = "UPDATE bookings SET state = 'documents_lapsed', updated_at = $1 \
+    WHERE id IN (SELECT b.id FROM bookings b JOIN offices o ON o.code = b.office_code \
+    WHERE b.state = 'documents_missing' AND b.service_date < $2 AND o.time_zone = $3 \
+    ORDER BY b.service_date LIMIT $4) AND state = 'documents_missing' RETURNING id";
+/// PostgreSQL: the slots of the bookings `SWEEP_DOCUMENTS_LAPSED` will move, locked first.
+pub const LOCK_DOCUMENTS_LAPSED_SLOTS: &str = "SELECT id FROM slots WHERE id IN (SELECT b.slot_id FROM bookings b \
+    JOIN offices o ON o.code = b.office_code WHERE b.state = 'documents_missing' AND b.service_date < $1 \
+    AND o.time_zone = $2 ORDER BY b.service_date LIMIT $3) ORDER BY id FOR UPDATE";
 /// A slot's id, capacity and places taken at $5 (now), and the instants around $5 at which
 /// that count would change: the last deadline of an unpaid hold at or before $5 and the
 /// first one after it. The count holds for any instant in [lapsed_last, lapses_next), so
@@ -539,7 +592,12 @@ pub const SHARED: &[&str] = &[
     SET_TICKET,
     SET_BOOKING_OUTCOME,
     CHECK_IN_BOOKING,
-    BOOKING_IDS_OF_DAY,
+    BOOKING_IDS_OF_DAYS,
+    CHECK_IN_RETURN,
+    BOOKING_STATE,
+    CLOSE_OPEN_TICKETS,
+    SET_BOOKING_UNSERVED,
+    SWEEP_DOCUMENTS_LAPSED,
     NEXT_FLOOR_SEQ,
     SET_OUTAGE,
     OUTAGE_ON,
@@ -558,7 +616,7 @@ pub const SHARED: &[&str] = &[
     ACTIVE_BOOKING_FOR_NIK,
     INSERT_BOOKING,
     NIK_HOLD,
-    NIK_PAID_BOOKINGS,
+    NIK_DATED_BOOKINGS,
     OFFICE_ZONES,
     OFFICE_ZONE,
     SWEEP_NO_SHOWS,
@@ -635,6 +693,8 @@ pub const POSTGRES_ONLY: &[&str] = &[
     INSERT_BOOKINGS_IF_NIK_FREE,
     LOCK_LAPSED_SLOTS,
     LOCK_NO_SHOW_SLOTS,
+    LOCK_UNSERVED_SLOTS,
+    LOCK_DOCUMENTS_LAPSED_SLOTS,
 ];
 
 #[cfg(test)]
@@ -661,6 +721,24 @@ mod tests {
                 !migration.contains("'paid')") && !migration.contains("'checked_in')"),
                 "an older list"
             );
+        }
+    }
+
+    #[test]
+    fn the_open_ticket_states_in_sql_are_the_domains() {
+        let codes: Vec<String> = loket_domain::floor::TicketState::OPEN
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        assert_eq!(super::OPEN_TICKET_STATES, format!("({})", codes.join(", ")));
+        for migration in [
+            include_str!("../migrations/sqlite/0014_day_close_out.sql"),
+            include_str!("../migrations/postgres/0014_day_close_out.sql"),
+        ] {
+            let uses = migration
+                .matches(&format!("state IN {}", super::OPEN_TICKET_STATES))
+                .count();
+            assert_eq!(uses, 2, "{migration}");
         }
     }
 }

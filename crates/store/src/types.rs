@@ -679,12 +679,29 @@ pub struct NewCheckIn {
     pub office_code: String,
     /// Today, in the office's zone.
     pub service_date: NaiveDate,
-    /// When the booking's session starts.
-    pub session_start: DateTime<Utc>,
+    /// Which visit it is.
+    pub visit: VisitKind,
     /// The officer at the desk.
     pub actor: Actor,
     /// Now.
     pub now: DateTime<Utc>,
+}
+
+/// Which visit a check-in is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VisitKind {
+    /// A paid booking on its day, queued by its session's start.
+    Booked {
+        /// When the booking's session starts.
+        session_start: DateTime<Utc>,
+    },
+    /// Back with the documents missing at an earlier interview, up to their deadline
+    /// (`documents_due`); queued by arrival, as it has no session of its own. The booking
+    /// keeps its state until the counter's outcome.
+    Return {
+        /// The earliest interview day whose documents are still due today.
+        due_from: NaiveDate,
+    },
 }
 
 /// A priority walk-in to register: the ticket is issued only while the day's priority

@@ -24,11 +24,19 @@ pub enum Template {
     BookingRefundDue,
     /// The deadline passed unpaid: the place went back to the quota.
     BookingExpired,
+    /// Documents were missing at the interview: bring them by the date.
+    BookingDocumentsMissing,
+    /// The missing documents were not brought in time: the application ended.
+    BookingDocumentsLapsed,
+    /// Rejected at the interview, with the reason.
+    BookingRejected,
+    /// The day ended before a counter served the applicant.
+    BookingUnserved,
 }
 
 impl Template {
     /// Every template.
-    pub const ALL: [Template; 9] = [
+    pub const ALL: [Template; 13] = [
         Template::Verification,
         Template::PasswordReset,
         Template::BookingHeld,
@@ -38,6 +46,10 @@ impl Template {
         Template::BookingCancelled,
         Template::BookingRefundDue,
         Template::BookingExpired,
+        Template::BookingDocumentsMissing,
+        Template::BookingDocumentsLapsed,
+        Template::BookingRejected,
+        Template::BookingUnserved,
     ];
 }
 
@@ -62,6 +74,10 @@ const TEXTS: &[(Template, &str, &str)] = texts![
     BookingCancelled => "booking_cancelled",
     BookingRefundDue => "booking_refund_due",
     BookingExpired => "booking_expired",
+    BookingDocumentsMissing => "booking_documents_missing",
+    BookingDocumentsLapsed => "booking_documents_lapsed",
+    BookingRejected => "booking_rejected",
+    BookingUnserved => "booking_unserved",
 ];
 
 /// The subject and body of `template` in `locale` ("en", else Indonesian), with each

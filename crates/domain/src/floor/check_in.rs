@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::booking::BookingState;
+use crate::booking::{BookingState, documents_due};
 
 /// The grace around a session within which its bookings are checked in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +73,7 @@ impl CheckInRefusal {
                 | Self::TooEarly { .. }
                 | Self::OtherDay { .. }
                 | Self::Ended {
-                    state: BookingState::NoShow
+                    state: BookingState::NoShow | BookingState::Unserved
                 }
         )
     }
@@ -110,6 +110,20 @@ pub fn standing(
     }
 }
 
+/// Whether an applicant told at the interview of `date` to bring missing documents may be
+/// checked in again on `today` (local) with them: any time of any day up to and including
+/// `documents_due`. The return visit's ticket queues by its arrival, as a walk-in does,
+/// since it has no session of its own.
+pub fn return_visit(date: NaiveDate, today: NaiveDate) -> Result<(), CheckInRefusal> {
+    if today > documents_due(date) {
+        Err(CheckInRefusal::Ended {
+            state: BookingState::DocumentsLapsed,
+        })
+    } else {
+        Ok(())
+    }
+}
+
 /// A booking as the front desk finds it.
 #[derive(Clone, Copy, Debug)]
 pub struct Visit {
@@ -127,7 +141,8 @@ pub struct Visit {
 
 impl CheckInWindow {
     /// Whether `visit` may be checked in at `now` (`local_now` in the office's zone): a
-    /// paid booking of this office, within its session's window. The booking's own
+    /// paid booking of this office, within its session's window, or a return visit with
+    /// missing documents before their deadline (`return_visit`). The booking's own
     /// standing is told before the time, since that is what the officer can act on.
     pub fn admit(
         &self,
@@ -137,6 +152,9 @@ impl CheckInWindow {
     ) -> Result<(), CheckInRefusal> {
         if !visit.at_this_office {
             return Err(CheckInRefusal::OtherOffice);
+        }
+        if visit.state == BookingState::DocumentsMissing {
+            return return_visit(visit.date, local_now.date());
         }
         standing(visit.state, visit.deadline, now)?;
         let (start, end) = visit.session;
@@ -260,21 +278,58 @@ mod tests {
     }
 
     #[test]
+    fn missing_documents_are_brought_on_any_day_up_to_their_deadline() {
+        let w = CheckInWindow::default();
+        let interview = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        let visit = Visit {
+            at_this_office: true,
+            state: BookingState::DocumentsMissing,
+            deadline: at("2026-12-01 10:00").and_utc(),
+            date: interview,
+            session: (t("08:00"), t("10:00")),
+        };
+        // Outside the session's window and on other days: a return visit has no session.
+        for now in ["2026-12-03 14:00", "2026-12-04 07:00", "2026-12-10 15:30"] {
+            let now = at(now);
+            assert_eq!(w.admit(&visit, now.and_utc(), now), Ok(()), "{now}");
+        }
+        let after = at("2026-12-11 08:00");
+        assert_eq!(
+            w.admit(&visit, after.and_utc(), after),
+            Err(CheckInRefusal::Ended {
+                state: BookingState::DocumentsLapsed
+            })
+        );
+        let elsewhere = Visit {
+            at_this_office: false,
+            ..visit
+        };
+        let now = at("2026-12-04 09:00");
+        assert_eq!(
+            w.admit(&elsewhere, now.and_utc(), now),
+            Err(CheckInRefusal::OtherOffice)
+        );
+    }
+
+    #[test]
     fn a_booking_at_the_wrong_time_or_a_missed_day_may_be_moved_specially() {
         let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
         assert!(CheckInRefusal::OtherDay { date: day }.offers_special_reschedule());
-        assert!(
-            CheckInRefusal::Ended {
-                state: BookingState::NoShow
-            }
-            .offers_special_reschedule()
-        );
+        for missed in [BookingState::NoShow, BookingState::Unserved] {
+            assert!(
+                CheckInRefusal::Ended { state: missed }.offers_special_reschedule(),
+                "{missed:?}"
+            );
+        }
         for r in [
             CheckInRefusal::NotPaid,
             CheckInRefusal::AlreadyCheckedIn,
             CheckInRefusal::OtherOffice,
             CheckInRefusal::Ended {
                 state: BookingState::Cancelled,
+            },
+            CheckInRefusal::Ended {
+                state: BookingState::DocumentsLapsed,
             },
         ] {
             assert!(!r.offers_special_reschedule(), "{r:?}");

@@ -41,16 +41,14 @@ impl Stage {
 pub enum Outcome {
     /// Documents complete, interview and biometrics done: on to processing.
     Accepted,
-    /// Documents missing: the applicant brings them within `DOCUMENTS_DAYS` days.
+    /// Documents missing: the applicant brings them by `booking::documents_due`, on a
+    /// return visit the front desk checks in.
     DocumentsMissing,
     /// Rejected, with a reason.
     Rejected,
     /// The passport was handed over (the pickup stage).
     Collected,
 }
-
-/// Days an applicant has to bring missing documents.
-pub const DOCUMENTS_DAYS: u32 = 7;
 
 impl Outcome {
     /// Every outcome.

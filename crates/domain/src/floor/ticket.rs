@@ -62,11 +62,23 @@ pub enum TicketState {
     Missed,
     /// Served.
     Done,
+    /// Its day ended before it was served (the day's close-out): never called again.
+    Closed,
 }
 
 impl TicketState {
     /// Every state.
-    pub const ALL: [TicketState; 4] = [Self::Waiting, Self::Called, Self::Missed, Self::Done];
+    pub const ALL: [TicketState; 5] = [
+        Self::Waiting,
+        Self::Called,
+        Self::Missed,
+        Self::Done,
+        Self::Closed,
+    ];
+
+    /// The states of a ticket still on the floor (the store's `OPEN_TICKET_STATES`): a
+    /// booking has at most one such ticket, and the day's close-out closes them.
+    pub const OPEN: [TicketState; 3] = [Self::Waiting, Self::Called, Self::Missed];
 
     /// Stable code, as stored and sent over the API.
     pub fn as_str(&self) -> &'static str {
@@ -75,6 +87,7 @@ impl TicketState {
             Self::Called => "called",
             Self::Missed => "missed",
             Self::Done => "done",
+            Self::Closed => "closed",
         }
     }
 

@@ -9,7 +9,7 @@ pub(crate) mod sqlite;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use loket_domain::Nik;
-use loket_domain::booking::{BookingState, day_over};
+use loket_domain::booking::BookingState;
 use loket_domain::office::parse_time_zone;
 use loket_domain::release::local_date;
 use loket_domain::weekday::index as weekday_index;
@@ -151,8 +151,8 @@ pub(crate) async fn record_expired(
 }
 
 /// Whether a NIK's booking found by `NIK_HOLD` is out of date and must be moved on (by the
-/// transactional path) before the NIK is judged: a lapsed hold, or a paid booking whose
-/// service day is over in its office's zone (`BookingState::overdue` in the domain).
+/// transactional path) before the NIK is judged: a lapsed hold, or a booking whose day or
+/// deadline is over in its office's zone (`BookingState::overdue_by_day` in the domain).
 pub(crate) fn nik_hold_overdue(
     lapsed: bool,
     state: &str,
@@ -161,28 +161,48 @@ pub(crate) fn nik_hold_overdue(
     now: DateTime<Utc>,
 ) -> bool {
     lapsed
-        || (BookingState::parse(state) == Some(BookingState::Paid)
-            && parse_time_zone(time_zone)
-                .is_some_and(|tz| day_over(service_date, local_date(now, tz))))
+        || BookingState::parse(state).is_some_and(|s| {
+            parse_time_zone(time_zone).is_some_and(|tz| {
+                s.overdue_by_day(service_date, local_date(now, tz))
+                    .is_some()
+            })
+        })
 }
 
-/// Moves a NIK's paid bookings whose day has ended to no-show, with their events.
-pub(crate) async fn sweep_nik_no_shows(
+/// Moves a NIK's bookings whose day or deadline has passed on (paid to no-show, missing
+/// documents to lapsed), with their events.
+pub(crate) async fn sweep_nik_overdue(
     tx: &mut Tx,
     nik: &Nik,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    for r in tx.fetch_all(NIK_PAID_BOOKINGS, args![nik.as_str()]).await? {
+    for r in tx
+        .fetch_all(NIK_DATED_BOOKINGS, args![nik.as_str()])
+        .await?
+    {
         let zone = r.text("time_zone")?;
         let tz = parse_time_zone(&zone).ok_or_else(|| corrupt("office time zone"))?;
-        if day_over(r.date("service_date")?, local_date(now, tz)) {
-            let id = r.uuid("id")?;
-            tx.execute(
-                SET_BOOKING_STATE,
-                args![id, BookingState::NoShow.as_str(), now],
-            )
+        let state = BookingState::parse(&r.text("state")?).ok_or_else(|| corrupt("state"))?;
+        let Some(to) = state.overdue_by_day(r.date("service_date")?, local_date(now, tz)) else {
+            continue;
+        };
+        let id = r.uuid("id")?;
+        tx.execute(SET_BOOKING_STATE, args![id, to.as_str(), now])
             .await?;
-            record_no_show(tx, id, now).await?;
+        match to {
+            BookingState::NoShow => record_no_show(tx, id, now).await?,
+            _ => {
+                event(
+                    tx,
+                    id,
+                    now,
+                    Some(state),
+                    to,
+                    "system",
+                    "the missing documents were not brought by their deadline",
+                )
+                .await?
+            }
         }
     }
     Ok(())
@@ -208,7 +228,7 @@ pub(crate) async fn nik_is_busy(tx: &mut Tx, nik: &Nik, now: DateTime<Utc>) -> S
         .fetch_all(EXPIRE_NIK_LAPSED, args![nik.as_str(), now])
         .await?;
     record_expired(tx, &lapsed, now).await?;
-    sweep_nik_no_shows(tx, nik, now).await?;
+    sweep_nik_overdue(tx, nik, now).await?;
     Ok(tx
         .fetch_optional(ACTIVE_BOOKING_FOR_NIK, args![nik.as_str()])
         .await?

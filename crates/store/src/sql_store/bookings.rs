@@ -238,8 +238,10 @@ impl BookingStore for SqlStore {
         if taken(&mut tx, slot_id, m.now).await? >= capacity {
             return Err(StoreError::QuotaFull);
         }
-        // A no-show freed its NIK: it may have been booked again meanwhile.
-        if from == BookingState::NoShow && nik_is_busy(&mut tx, &b.nik, m.now).await? {
+        // A no-show or unserved booking freed its NIK: it may have been booked again.
+        if matches!(from, BookingState::NoShow | BookingState::Unserved)
+            && nik_is_busy(&mut tx, &b.nik, m.now).await?
+        {
             return Err(StoreError::NikHasActiveBooking);
         }
         let before = format!(
@@ -418,12 +420,13 @@ impl BookingStore for SqlStore {
                     .await?;
             }
             let swept = tx
-                .fetch_all(SWEEP_NO_SHOWS, args![now, today, zone, limit])
+                .fetch_all(SWEEP_NO_SHOWS, args![now, today, zone.clone(), limit])
                 .await?;
             for r in &swept {
                 record_no_show(&mut tx, r.uuid("id")?, now).await?;
             }
             moved += swept.len() as u64;
+            moved += super::close_out::close_out_zone(&mut tx, &zone, today, now, limit).await?;
         }
         tx.commit().await?;
         Ok(moved)

@@ -1,7 +1,8 @@
 //! The counters' side of `FloorStore`: calling the next ticket and acting on a called one.
 
 use loket_domain::BookingState;
-use loket_domain::floor::counter::{DOCUMENTS_DAYS, apply};
+use loket_domain::booking::documents_due;
+use loket_domain::floor::counter::apply;
 use loket_domain::floor::{
     CounterAction, FloorEventKind, Outcome, RejectReason, Series, TicketState, next_to_call,
 };
@@ -169,32 +170,45 @@ pub(super) async fn act_on_ticket(store: &SqlStore, a: &TicketAction) -> StoreRe
         let subject = format!("{}/{}", before.service_date, before.number);
         if let (Some(outcome), Some(booking)) = (after.outcome, before.booking_id)
             && let Some(state) = outcome.booking_state()
-            && tx
-                .fetch_optional(SET_BOOKING_OUTCOME, args![booking, state.as_str(), a.now])
-                .await?
-                .is_some()
         {
-            let detail = match outcome {
-                Outcome::DocumentsMissing => format!(
-                    "{subject}: documents due {}",
-                    before.service_date + chrono::Days::new(u64::from(DOCUMENTS_DAYS))
-                ),
-                Outcome::Rejected => format!(
-                    "{subject}: {}",
-                    after.outcome_reason.unwrap_or(RejectReason::Other).as_str()
-                ),
-                _ => subject.clone(),
-            };
-            event(
-                &mut tx,
-                booking,
-                a.now,
-                Some(BookingState::CheckedIn),
-                state,
-                &a.actor.name,
-                &detail,
-            )
-            .await?;
+            // Checked in, or back with the documents missing at an earlier interview.
+            let from = tx
+                .fetch_optional(BOOKING_STATE, args![booking])
+                .await?
+                .map(|r| r.text("state"))
+                .transpose()?
+                .and_then(|s| BookingState::parse(&s))
+                .filter(|s| matches!(s, BookingState::CheckedIn | BookingState::DocumentsMissing));
+            if let Some(from) = from
+                && let Some(row) = tx
+                    .fetch_optional(
+                        SET_BOOKING_OUTCOME,
+                        args![booking, state.as_str(), a.now, from.as_str()],
+                    )
+                    .await?
+            {
+                let detail = match outcome {
+                    Outcome::DocumentsMissing => format!(
+                        "{subject}: documents due {}",
+                        documents_due(row.date("service_date")?)
+                    ),
+                    Outcome::Rejected => format!(
+                        "{subject}: {}",
+                        after.outcome_reason.unwrap_or(RejectReason::Other).as_str()
+                    ),
+                    _ => subject.clone(),
+                };
+                event(
+                    &mut tx,
+                    booking,
+                    a.now,
+                    Some(from),
+                    state,
+                    &a.actor.name,
+                    &detail,
+                )
+                .await?;
+            }
         }
         let describe = |t: &Ticket| {
             let mut d = format!(

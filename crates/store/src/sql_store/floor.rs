@@ -12,7 +12,7 @@ use super::SqlStore;
 use super::floor_events::record_floor_event;
 use crate::FloorStore;
 use crate::args;
-use crate::db::Tx;
+use crate::db::{Tx, is_unique_violation};
 use crate::error::{StoreError, StoreResult, corrupt};
 use crate::history::{audit, event};
 use crate::rows::{booking_from_row, floor_event_from_row, ticket_from_row};
@@ -86,6 +86,17 @@ async fn check_in_refusal(
     if b.slot.office_code != c.office_code {
         return Ok(CheckInRefusal::OtherOffice.into());
     }
+    if let VisitKind::Return { .. } = c.visit {
+        return Ok(match b.state {
+            // Still missing documents, so their deadline passed.
+            BookingState::DocumentsMissing => CheckInRefusal::Ended {
+                state: BookingState::DocumentsLapsed,
+            }
+            .into(),
+            BookingState::CheckedIn => CheckInRefusal::AlreadyCheckedIn.into(),
+            state => CheckInRefusal::Ended { state }.into(),
+        });
+    }
     if b.slot.service_date != c.service_date {
         return Ok(CheckInRefusal::OtherDay {
             date: b.slot.service_date,
@@ -149,12 +160,24 @@ impl FloorStore for SqlStore {
     #[tracing::instrument(level = "debug", name = "store.check_in", skip_all)]
     async fn check_in(&self, c: &NewCheckIn) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        let moved = tx
-            .fetch_optional(
-                CHECK_IN_BOOKING,
-                args![c.booking_id, c.now, c.office_code.clone(), c.service_date],
-            )
-            .await?;
+        let (moved, session_start) = match c.visit {
+            VisitKind::Booked { session_start } => (
+                tx.fetch_optional(
+                    CHECK_IN_BOOKING,
+                    args![c.booking_id, c.now, c.office_code.clone(), c.service_date],
+                )
+                .await?,
+                Some(session_start),
+            ),
+            VisitKind::Return { due_from } => (
+                tx.fetch_optional(
+                    CHECK_IN_RETURN,
+                    args![c.booking_id, c.now, c.office_code.clone(), due_from],
+                )
+                .await?,
+                None,
+            ),
+        };
         if moved.is_none() {
             let refusal = check_in_refusal(&mut tx, c, c.now).await?;
             return Err(refusal);
@@ -181,45 +204,67 @@ impl FloorStore for SqlStore {
             state: TicketState::Waiting,
             issued_at: c.now,
             issued_by: c.actor.name.clone(),
-            session_start: Some(c.session_start),
+            session_start,
             ..Ticket::fresh(c.now)
         };
-        insert_ticket(&mut tx, &ticket).await?;
+        match insert_ticket(&mut tx, &ticket).await {
+            // A return visit already on the floor (another desk was quicker).
+            // (SQLite names the index's column, PostgreSQL the index.)
+            Err(StoreError::Database(e))
+                if is_unique_violation(&e, "tickets_open_booking")
+                    || is_unique_violation(&e, "tickets.booking_id") =>
+            {
+                return Err(CheckInRefusal::AlreadyCheckedIn.into());
+            }
+            r => r?,
+        }
         record_floor_event(&mut tx, c.now, FloorEventKind::Issued, &ticket).await?;
         let subject = format!("{}/{}", c.service_date, ticket.number);
-        event(
-            &mut tx,
-            c.booking_id,
-            c.now,
-            Some(BookingState::Paid),
-            BookingState::CheckedIn,
-            &c.actor.name,
-            &subject,
-        )
-        .await?;
+        let (before, action) = match c.visit {
+            VisitKind::Booked { .. } => {
+                event(
+                    &mut tx,
+                    c.booking_id,
+                    c.now,
+                    Some(BookingState::Paid),
+                    BookingState::CheckedIn,
+                    &c.actor.name,
+                    &subject,
+                )
+                .await?;
+                (BookingState::Paid, "floor.check_in")
+            }
+            // The booking's state stays until the outcome: its history is the ticket's.
+            VisitKind::Return { .. } => (BookingState::DocumentsMissing, "floor.check_in_return"),
+        };
+        let after = match c.visit {
+            VisitKind::Booked { .. } => BookingState::CheckedIn,
+            VisitKind::Return { .. } => BookingState::DocumentsMissing,
+        };
         audit(
             &mut tx,
             c.now,
             &c.actor,
             Some(&c.office_code),
-            "floor.check_in",
+            action,
             &subject,
-            Some(BookingState::Paid.as_str().to_owned()),
-            Some(format!(
-                "{} {}",
-                BookingState::CheckedIn.as_str(),
-                c.booking_id
-            )),
+            Some(before.as_str().to_owned()),
+            Some(format!("{} {}", after.as_str(), c.booking_id)),
         )
         .await?;
         tx.commit().await?;
         Ok(ticket)
     }
 
-    #[tracing::instrument(level = "debug", name = "store.booking_ids_of_day", skip_all)]
-    async fn booking_ids_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Uuid>> {
+    #[tracing::instrument(level = "debug", name = "store.booking_ids_of_days", skip_all)]
+    async fn booking_ids_of_days(
+        &self,
+        office: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Uuid>> {
         self.pool
-            .fetch_all(BOOKING_IDS_OF_DAY, args![office.to_owned(), date])
+            .fetch_all(BOOKING_IDS_OF_DAYS, args![office.to_owned(), from, to])
             .await?
             .iter()
             .map(|r| Ok(r.uuid("id")?))

@@ -6,6 +6,7 @@
 mod accounts;
 mod assisted;
 mod bookings;
+mod close_out;
 mod counters;
 mod floor;
 pub mod floor_events;

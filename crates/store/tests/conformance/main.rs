@@ -37,6 +37,7 @@ mod assisted;
 mod bookings;
 mod cached;
 mod calendar;
+mod close_out;
 mod concurrency;
 mod counts;
 mod floor;

@@ -78,6 +78,8 @@ pub fn state_key(s: BookingState) -> &'static str {
         BookingState::Accepted => "status.accepted",
         BookingState::DocumentsMissing => "status.documents_missing",
         BookingState::Rejected => "status.rejected",
+        BookingState::Unserved => "status.unserved",
+        BookingState::DocumentsLapsed => "status.documents_lapsed",
     }
 }
 
@@ -173,7 +175,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     };
     let follow = ticket
         .as_ref()
-        .filter(|k| k.state != loket_domain::floor::TicketState::Done)
+        .filter(|k| loket_domain::floor::TicketState::OPEN.contains(&k.state))
         .map(|k| format!("/q/{}", k.id));
     let todo = match effective {
         BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
@@ -196,14 +198,18 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
             )
         }
         BookingState::Accepted => t.s("booking.todo.accepted").to_owned(),
-        BookingState::DocumentsMissing => {
-            let due = b.slot.service_date
-                + chrono::Days::new(u64::from(loket_domain::floor::counter::DOCUMENTS_DAYS));
-            t.f(
-                "booking.todo.documents_missing",
-                &[("date", &crate::format::long_date(t, due))],
-            )
-        }
+        BookingState::DocumentsMissing => t.f(
+            "booking.todo.documents_missing",
+            &[(
+                "date",
+                &crate::format::long_date(
+                    t,
+                    loket_domain::booking::documents_due(b.slot.service_date),
+                ),
+            )],
+        ),
+        BookingState::Unserved => t.s("booking.todo.unserved").to_owned(),
+        BookingState::DocumentsLapsed => t.s("booking.todo.documents_lapsed").to_owned(),
         BookingState::Rejected => {
             let reason = ticket
                 .as_ref()
@@ -260,6 +266,8 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
                 | BookingState::Cancelled
                 | BookingState::NoShow
                 | BookingState::Rejected
+                | BookingState::Unserved
+                | BookingState::DocumentsLapsed
         )
         .then(|| format!("/book?{}", draft_of(b, None, None, None).query(&[]))),
         paid_late: None,
@@ -279,7 +287,8 @@ fn title_key(s: BookingState) -> &'static str {
 }
 
 /// The steps from the hold to collection; an ending other than collection (expired,
-/// cancelled, refund due, no-show) takes the place of the steps it cut short.
+/// cancelled, refund due, no-show, unserved, documents lapsed) takes the place of the
+/// steps it cut short.
 fn timeline(
     t: Tr,
     b: &Booking,

@@ -76,6 +76,9 @@ struct CalendarPage {
     prev: Option<String>,
     next: Option<String>,
     chosen: Option<Chosen>,
+    /// While the office runs in outage mode today: that it serves people without a
+    /// booking, in words.
+    outage: Option<String>,
 }
 
 /// `GET /offices/{code}`: the month calendar.
@@ -131,6 +134,19 @@ pub async fn calendar(
         .checked_add_months(Months::new(1))
         .filter(|n| *n <= last_month)
         .map(iso_month);
+    // Outage mode today: the office serves people without a booking at its front desk.
+    let today = loket_domain::release::local_date(state.now(), office.time_zone);
+    let outage = state
+        .store
+        .outage_on(&office.code, today)
+        .await
+        .map_err(crate::usecases::Refusal::from)?
+        .then(|| {
+            t.f(
+                "calendar.outage",
+                &[("office", &office.name), ("date", &long_date(t, today))],
+            )
+        });
     let page = CalendarPage {
         c: Chrome::new(&ctx, t.f("calendar.title", &[("office", &office.name)])),
         office_code: office.code.clone(),
@@ -142,6 +158,7 @@ pub async fn calendar(
         prev,
         next,
         chosen,
+        outage,
     };
     Ok(render(&page))
 }

@@ -1,6 +1,8 @@
 //! Booking mail (notices): the applicant hears, in their account's language, that a place
 //! is held, the payment arrived, the day is tomorrow, the booking moved, was cancelled, is
-//! owed a refund or expired. Nothing here runs inside a booking's own transaction (least of
+//! owed a refund or expired; and after the interview, which documents day is the last,
+//! that the application was rejected (with the reason) or lapsed, or that the day ended
+//! before they were served. Nothing here runs inside a booking's own transaction (least of
 //! all the hold, the rush's hot path): a worker derives the mail afterwards from the
 //! recorded state changes (`booking_events`) and from two sweeps, over the running holds
 //! (a hold writes no event) and over tomorrow's paid bookings. The store claims each notice
@@ -14,11 +16,13 @@
 //! migration that added it, so a first start sends no mail about the past.
 
 use chrono::{DateTime, Duration, Utc};
+use loket_domain::booking::documents_due;
+use loket_domain::floor::RejectReason;
 use loket_domain::notice::NoticeKind;
 use loket_domain::{BookingState, Office};
 use loket_store::{Booking, BookingEvent, Notice, NoticeKey, OutgoingMail, StoreError};
 
-use crate::format::{appointment, date_time, grouped_code, rupiah};
+use crate::format::{appointment, date_time, grouped_code, long_date, rupiah};
 use crate::i18n::{Lang, Tr};
 use crate::mail::{self, Template};
 use crate::state::AppState;
@@ -202,6 +206,14 @@ async fn compose(
         .map(|a| a.full_name)
         .unwrap_or_else(|| b.nik.masked());
     let t = Tr(Lang::parse(&account.locale).unwrap_or_default());
+    let reject_reason = match kind {
+        NoticeKind::Rejected => state
+            .store
+            .ticket_of_booking(b.id)
+            .await?
+            .and_then(|k| k.outcome_reason),
+        _ => None,
+    };
     let (subject, body) = render(
         t,
         kind,
@@ -211,6 +223,7 @@ async fn compose(
             applicant: &applicant,
             base: state.settings.public_base(),
             from: event.and_then(|e| e.from),
+            reject_reason,
             now: state.now(),
         },
     );
@@ -230,6 +243,8 @@ struct Facts<'a> {
     base: &'a str,
     /// The state the change came from, for a recorded change.
     from: Option<BookingState>,
+    /// Why the counter rejected the application, for a rejection.
+    reject_reason: Option<RejectReason>,
     now: DateTime<Utc>,
 }
 
@@ -242,6 +257,10 @@ fn template(kind: NoticeKind) -> Template {
         NoticeKind::Cancelled => Template::BookingCancelled,
         NoticeKind::RefundDue => Template::BookingRefundDue,
         NoticeKind::Expired => Template::BookingExpired,
+        NoticeKind::DocumentsMissing => Template::BookingDocumentsMissing,
+        NoticeKind::DocumentsLapsed => Template::BookingDocumentsLapsed,
+        NoticeKind::Rejected => Template::BookingRejected,
+        NoticeKind::Unserved => Template::BookingUnserved,
     }
 }
 
@@ -283,6 +302,13 @@ fn render(t: Tr, kind: NoticeKind, f: &Facts<'_>) -> (String, String) {
         Some(a) => format!("{}, {a}", f.office.name),
         None => f.office.name.clone(),
     };
+    let due = long_date(t, documents_due(b.slot.service_date));
+    let reject_reason = t
+        .s(&format!(
+            "reject_reason.{}",
+            f.reject_reason.unwrap_or(RejectReason::Other).as_str()
+        ))
+        .to_owned();
     let link = format!("{}/bookings/{}", f.base, b.id);
     let book_link = format!("{}/offices/{}", f.base, f.office.code);
     mail::render(
@@ -301,6 +327,8 @@ fn render(t: Tr, kind: NoticeKind, f: &Facts<'_>) -> (String, String) {
             ("reason", &reason),
             ("link", &link),
             ("book_link", &book_link),
+            ("due", &due),
+            ("reject_reason", &reject_reason),
         ],
     )
 }

@@ -416,9 +416,23 @@ async fn every_booking_mail_reads_whole_in_both_languages() {
                     applicant: "Budi {code} Santoso",
                     base: "https://loket.test",
                     from,
+                    reject_reason: Some(loket_domain::floor::RejectReason::NotEligible),
                     now: s.now(),
                 };
                 let (subject, body) = render(Tr(lang), kind, &facts);
+                if kind == NoticeKind::Rejected {
+                    assert!(
+                        body.contains(Tr(lang).s("reject_reason.not_eligible")),
+                        "{lang:?}: the reason is told: {body}"
+                    );
+                }
+                if kind == NoticeKind::DocumentsMissing {
+                    let due = crate::format::long_date(
+                        Tr(lang),
+                        loket_domain::booking::documents_due(b.slot.service_date),
+                    );
+                    assert!(body.contains(&due), "{lang:?}: the last day: {body}");
+                }
                 assert!(!subject.is_empty() && !subject.contains('\n'), "{kind:?}");
                 let without_name = body.replace("Budi {code} Santoso", "");
                 assert!(

@@ -247,9 +247,33 @@ async fn in_outage_mode_people_without_a_booking_get_b_numbers(backend: Backend)
         .await
         .expect(201);
     assert_eq!(b["number"], "B-001");
+    // The office's calendar tells applicants to come without a booking today.
+    let calendar = |app: &TestApp| {
+        let url = app.url(&format!("/offices/{OFFICE}"));
+        async move {
+            crate::helpers::client()
+                .get(url)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("body")
+        }
+    };
+    let page = calendar(&app).await;
+    assert!(
+        page.contains("melayani pemohon tanpa janji"),
+        "the outage notice: {page}"
+    );
     app.put(&mode, Some(&desk), &json!({"on": false}))
         .await
         .expect(200);
+    assert!(
+        !calendar(&app)
+            .await
+            .contains("melayani pemohon tanpa janji")
+    );
     app.send(app.request(reqwest::Method::POST, &walk_ins, Some(&desk)))
         .await
         .problem(409, "outage-mode-off");

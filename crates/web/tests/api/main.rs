@@ -51,6 +51,7 @@ mod payments;
 mod quotas;
 mod receipt_pages;
 mod refusal_pages;
+mod return_visit;
 mod safety;
 mod staff_pages;
 mod staff_scope;

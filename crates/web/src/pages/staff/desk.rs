@@ -9,6 +9,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
+use loket_domain::BookingState;
 use loket_domain::Office;
 use loket_domain::floor::{CheckInRefusal, PriorityBasis};
 use loket_domain::staff::FRONT_DESK;
@@ -69,6 +70,9 @@ pub struct ArrivalCard {
     pub code: String,
     /// Whether it can be checked in now.
     pub can_check_in: bool,
+    /// For a return with the documents missing at the interview: what the desk is to
+    /// know (a new queue number, the last day the documents may be brought).
+    pub return_visit: Option<String>,
     /// If not, why, in words.
     pub refusal: Option<String>,
     /// Its ticket, once checked in.
@@ -139,6 +143,9 @@ fn refusal_words(t: Tr, office: &Office, r: CheckInRefusal) -> String {
         }
         CheckInRefusal::TooEarly { from } => t.f("desk.refusal.too_early", &[("at", &at(from))]),
         CheckInRefusal::TooLate { until } => t.f("desk.refusal.too_late", &[("at", &at(until))]),
+        CheckInRefusal::Ended {
+            state: BookingState::Unserved,
+        } => t.s("desk.refusal.unserved").to_owned(),
         CheckInRefusal::Ended { state } => t.f(
             "desk.refusal.ended",
             &[("state", &t.s(state_key(state)).to_lowercase())],
@@ -161,6 +168,15 @@ fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
         status: t.s(state_key(b.state)).to_owned(),
         code: code.to_owned(),
         can_check_in: a.admit.is_ok(),
+        return_visit: (b.state == BookingState::DocumentsMissing).then(|| {
+            t.f(
+                "desk.return_visit",
+                &[(
+                    "date",
+                    &long_date(t, loket_domain::booking::documents_due(b.slot.service_date)),
+                )],
+            )
+        }),
         can_move: a.admit.err().is_some_and(|r| r.offers_special_reschedule()),
         refusal: a.admit.err().map(|r| refusal_words(t, office, r)),
         ticket: a.ticket.map(|k| (k.id, k.number.to_string())),

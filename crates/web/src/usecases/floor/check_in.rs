@@ -1,12 +1,13 @@
 //! Check-in at the front desk: finding the booking shown, checking it in, or moving it
 //! with a special reschedule.
 
-use chrono::NaiveDate;
-use loket_domain::booking::SpecialReason;
-use loket_domain::floor::{CheckInRefusal, Visit};
+use chrono::{Days, NaiveDate};
+use loket_domain::BookingState;
+use loket_domain::booking::{DOCUMENTS_DAYS, SpecialReason};
+use loket_domain::floor::{CheckInRefusal, TicketState, Visit};
 use loket_domain::release::{local_date, local_instant};
 use loket_domain::{Office, Presented};
-use loket_store::{Actor, Applicant, Booking, NewCheckIn, SpecialMove, Ticket};
+use loket_store::{Actor, Applicant, Booking, NewCheckIn, SpecialMove, Ticket, VisitKind};
 
 use crate::planning::OfficePlan;
 
@@ -48,9 +49,14 @@ pub async fn find_arrival(
             });
         }
         Some(Presented::Id(id)) => id,
+        // Today's bookings, and those whose missing documents may still be brought.
         Some(Presented::Code(code)) => state
             .store
-            .booking_ids_of_day(&office.code, today)
+            .booking_ids_of_days(
+                &office.code,
+                today - Days::new(u64::from(DOCUMENTS_DAYS)),
+                today,
+            )
             .await?
             .into_iter()
             .find(|id| code.matches(*id))
@@ -92,6 +98,13 @@ pub async fn find_arrival(
     } else {
         None
     };
+    // Back with the missing documents, and already on the floor again.
+    let admit = match &ticket {
+        Some(t) if admit.is_ok() && TicketState::OPEN.contains(&t.state) => {
+            Err(CheckInRefusal::AlreadyCheckedIn)
+        }
+        _ => admit,
+    };
     Ok(Arrival {
         booking,
         applicant,
@@ -118,19 +131,31 @@ pub async fn check_in(
         ));
     };
     let b = &arrival.booking;
+    let now = state.now();
+    let today = local_date(now, office.time_zone);
+    let visit = match b.state {
+        BookingState::DocumentsMissing => VisitKind::Return {
+            due_from: today - Days::new(u64::from(DOCUMENTS_DAYS)),
+        },
+        _ => VisitKind::Booked {
+            session_start: local_instant(b.slot.service_date, session.start, office.time_zone),
+        },
+    };
     let ticket = state
         .store
         .check_in(&NewCheckIn {
             booking_id: b.id,
             office_code: office.code.clone(),
-            service_date: b.slot.service_date,
-            session_start: local_instant(b.slot.service_date, session.start, office.time_zone),
+            service_date: today,
+            visit,
             actor: actor.clone(),
-            now: state.now(),
+            now,
         })
         .await?;
     state.floor_hub.changed(&office.code);
-    arrival.booking.state = loket_domain::BookingState::CheckedIn;
+    if let VisitKind::Booked { .. } = visit {
+        arrival.booking.state = BookingState::CheckedIn;
+    }
     arrival.admit = Err(CheckInRefusal::AlreadyCheckedIn);
     arrival.ticket = Some(ticket);
     Ok(arrival)

@@ -1,0 +1,169 @@
+//! After the interview, over the API: documents missing are brought back on a later day
+//! (found by the typed booking code, a new queue number, the counter's outcome), and a
+//! checked-in applicant the office did not serve before closing is told so and given a new
+//! day by the desk; each told by mail, in the account's language.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, OFFICE, TestApp};
+
+api_tests!(documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one);
+
+/// The URL and body that finish `ticket` at counter 1 with `outcome`.
+fn finish(ticket: &Value, outcome: &str) -> (String, Value) {
+    (
+        format!(
+            "/api/v1/offices/{OFFICE}/tickets/{}/actions",
+            ticket["id"].as_str().expect("ticket id")
+        ),
+        json!({"action": "finish", "counter": 1, "outcome": outcome}),
+    )
+}
+
+/// Runs the notice worker's pass and returns the subjects and bodies mailed to `to`.
+async fn mail_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
+    let mut sweeper = loket_web::usecases::notices::Sweeper::default();
+    sweeper.pass(&app.state).await.expect("notices");
+    let mut mail: Vec<(String, String)> = app
+        .state
+        .store
+        .recent_mail(Some(to), 100)
+        .await
+        .expect("mail")
+        .into_iter()
+        .map(|m| (m.subject, m.body))
+        .collect();
+    mail.reverse();
+    mail
+}
+
+async fn documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let day = app.bookable_date().await;
+    let (missing, owner) = app.paid_booking(day, "s1").await;
+    let (unserved, other) = app.paid_booking(day, "s1").await;
+    app.advance_to_local(day, 8);
+    let desk = app.staff_token("loket.palembang").await;
+    let officer = app.staff_token("petugas.palembang").await;
+    let check_ins = format!("/api/v1/offices/{OFFICE}/check-ins");
+    let call = format!("/api/v1/offices/{OFFICE}/counters/1/call");
+    let documents = json!({"stage": "documents"});
+    for b in [&missing, &unserved] {
+        app.post(
+            &check_ins,
+            Some(&desk),
+            &json!({"code": b["booking_code"].as_str().expect("code")}),
+        )
+        .await
+        .expect(201);
+    }
+    let t = app
+        .post(&call, Some(&officer), &documents)
+        .await
+        .expect(200)["called"]
+        .clone();
+    assert_eq!(t["booking_id"], missing["id"]);
+    let (url, body) = finish(&t, "documents_missing");
+    app.post(&url, Some(&officer), &body).await.expect(200);
+    assert_eq!(
+        app.booking(&owner.token, &missing["id"]).await["state"],
+        "documents_missing"
+    );
+    let due = day + chrono::Days::new(7);
+    let told = mail_to(&app, &owner.email).await;
+    let (subject, text) = told.last().expect("a mail");
+    assert_eq!(subject, "Dokumen permohonan paspor Anda belum lengkap");
+    let due_words =
+        loket_web::format::long_date(loket_web::i18n::Tr(loket_web::i18n::Lang::Id), due);
+    assert!(
+        text.contains(&due_words),
+        "the last day, {due_words}: {text}"
+    );
+
+    // The office closes with `unserved` still waiting: the next day's sweep closes its
+    // ticket, it is unserved, its place goes back, and its owner is told.
+    let next = day + chrono::Days::new(2);
+    app.advance_to_local(next, 9);
+    let taken = |u: Option<loket_store::SlotUsage>| u.expect("the slot").taken;
+    let taken_before = taken(app.usage(day, "s1").await);
+    app.state
+        .store
+        .expire_overdue(app.now(), 100)
+        .await
+        .expect("sweep");
+    let seen = app.booking(&other.token, &unserved["id"]).await;
+    assert_eq!(seen["state"], "unserved", "{seen}");
+    assert_eq!(taken(app.usage(day, "s1").await), taken_before - 1);
+    let told = mail_to(&app, &other.email).await;
+    assert_eq!(told.last().expect("a mail").0, "Maaf, Anda belum dilayani");
+
+    // Two days later, the documents: the typed booking code finds the booking, a new
+    // number of the day is issued once, and the counter finishes the interview.
+    let desk = app.staff_token("loket.palembang").await;
+    let typed = missing["booking_code"]
+        .as_str()
+        .expect("code")
+        .to_lowercase();
+    let found = app
+        .get(
+            &format!("/api/v1/offices/{OFFICE}/arrivals?code={typed}"),
+            Some(&desk),
+        )
+        .await
+        .expect(200);
+    assert_eq!(found["can_check_in"], true, "{found}");
+    let back = app
+        .post(&check_ins, Some(&desk), &json!({"code": typed}))
+        .await
+        .expect(201);
+    assert_eq!(
+        back["ticket"]["number"], "A-001",
+        "numbered afresh on its day: {back}"
+    );
+    assert_eq!(back["state"], "documents_missing", "until the outcome");
+    let twice = app
+        .post(&check_ins, Some(&desk), &json!({"code": typed}))
+        .await
+        .problem(409, "check-in-refused");
+    assert_eq!(twice["reason"], "already_checked_in");
+    let officer = app.staff_token("petugas.palembang").await;
+    let t = app
+        .post(&call, Some(&officer), &documents)
+        .await
+        .expect(200)["called"]
+        .clone();
+    assert_eq!(t["number"], "A-001");
+    let (url, body) = finish(&t, "accepted");
+    app.post(&url, Some(&officer), &body).await.expect(200);
+    assert_eq!(
+        app.booking(&owner.token, &missing["id"]).await["state"],
+        "accepted"
+    );
+
+    // The desk gives the unserved applicant a new day, at no cost: paid there, told as a
+    // move, not as a payment.
+    let later = app
+        .open_dates()
+        .await
+        .into_iter()
+        .find(|d| *d > next)
+        .expect("a date");
+    let moved = app
+        .post(
+            &format!("/api/v1/offices/{OFFICE}/special-reschedules"),
+            Some(&desk),
+            &json!({"code": unserved["booking_code"], "date": later, "session": "s1", "reason": "system_fault"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        (moved["state"].as_str(), moved["date"].as_str()),
+        (Some("paid"), Some(later.to_string().as_str()))
+    );
+    let told = mail_to(&app, &other.email).await;
+    assert_eq!(
+        told.last().expect("a mail").0,
+        "Jadwal janji paspor Anda sudah diubah",
+        "{told:?}"
+    );
+}
