@@ -107,12 +107,19 @@ test('the board shows and speaks each call within a second, the phone follows it
   const served = async () => (await head.locator('.figures dd').nth(6).innerText()).trim();
   assert.equal(await served(), '1');
   await checkStaffPage(head, lang, 'board-06-floor-view');
-  const reloaded = head.waitForEvent('load', { timeout: 5000 });
+  // The head starts typing; the floor changes meanwhile: the figures follow, the page is
+  // not reloaded, and what was typed stays.
+  const places = head.getByLabel(tr(lang, 'floor.places'));
+  await places.fill('5');
+  let reloads = 0;
+  head.on('load', () => { reloads += 1; });
   await act(a, { action: 'finish', counter: 2, outcome: 'accepted' });
-  await reloaded;
+  await head.waitForFunction(() => (window.loketBoard.refreshed ?? 0) >= 1, null, { timeout: 5000 });
   assert.equal(await served(), '2');
+  assert.equal(reloads, 0, 'the page was not reloaded');
+  assert.equal(await places.inputValue(), '5', 'what the head typed is kept');
+  await checkAxe(head);
   // Raised on the spot.
-  await head.getByLabel(tr(lang, 'floor.places')).fill('5');
   await follow(head, () => head.getByRole('button', { name: tr(lang, 'floor.raise') }).click());
   assert.equal((await head.locator('.done').innerText()).trim(), tr(lang, 'floor.raised', { n: 5 }));
   await checkStaffPage(head, lang, 'board-07-quota-raised');

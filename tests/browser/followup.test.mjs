@@ -3,16 +3,17 @@
 // waiting; a working day later the first comes back with the documents (the desk finds the
 // booking by its typed code, says it is a return, gives a new number), the counter accepts
 // it, and the desk gives the unserved applicant a new day. The applicant reads each step on
-// the booking page and in the mail (in the account's language). Then outage mode: the office's public calendar tells
-// people to come without a booking. Every page: one h1, axe-core, no sideways scrolling,
-// nothing from outside, a screenshot (followup-*.png).
+// the booking page and in the mail (in the account's language). Then outage mode: the
+// office's public calendar tells people to come without a booking. Last, the display board
+// and the head's floor view in English. Every page: one h1, axe-core, no sideways
+// scrolling, nothing from outside, a screenshot (followup-*.png).
 //
 // The bookings are for a coming date and the clock moves on some days: this file runs after
 // the others (scripts/browser-tests).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, mailbox, open, phonePage, shot } from './lib.mjs';
+import { checkAxe, launch, mailbox, open, phonePage, shot } from './lib.mjs';
 import { bookingStatus, bookingTodo, checkPage, checkStaffPage, clockTo, follow, logInAgain, longDate, newAccount,
   openCounter, openDates, paidBookings, signIn, staffLogin, staffPage, tr } from './app.mjs';
 
@@ -138,4 +139,15 @@ test('documents brought back on a later day, an applicant not served before clos
   await follow(desk, () => desk.getByRole('button', { name: tr(lang, 'desk.outage.switch_off') }).click());
   await open(phone, '/offices/palembang');
   assert.equal(await phone.locator('.notice.warn').count(), 0);
+
+  // The display board and the head's floor view in English too.
+  const tv = await staffPage(t, browser);
+  await open(tv, `/board/palembang?lang=${lang}`);
+  assert.equal(await tv.locator('html').getAttribute('lang'), lang);
+  await checkAxe(tv);
+  await shot(tv, 'followup-09-board');
+  const head = await staffPage(t, browser);
+  await staffLogin(head, lang, 'kepala.palembang', 'demo-kepala', `/staff/floor?lang=${lang}`);
+  assert.ok((await head.locator('.figures').innerText()).includes(tr(lang, 'floor.served')));
+  await checkStaffPage(head, lang, 'followup-10-floor');
 });

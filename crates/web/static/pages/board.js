@@ -2,7 +2,8 @@
 // server-sent event stream per
 // office (EventSource reconnects by itself and sends the number it saw last, so the
 // server replays what was missed). The board shows each call, chimes, and speaks it in
-// Indonesian; the phone shows its ticket's place and says when it is called. A test hook,
+// Indonesian; the phone shows its ticket's place and says when it is called; the head's
+// floor view redraws its figures. A test hook,
 // window.loketBoard, records what was spoken and how many events came.
 'use strict';
 (function () {
@@ -133,14 +134,29 @@
       wait.textContent = '';
     }
   };
+  // The floor view's figures as the server draws them now (the page itself, fetched
+  // again); on a failure the figures shown stay until the next change.
+  var refreshFigures = function () {
+    fetch('/staff/floor', { credentials: 'same-origin', headers: { accept: 'text/html' } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('.figures');
+        var old = view.querySelector('.figures');
+        if (!fresh || !old) return;
+        old.parentNode.replaceChild(document.importNode(fresh, true), old);
+        hook.refreshed = (hook.refreshed || 0) + 1;
+      })
+      .catch(function () { /* the figures shown stay */ });
+  };
   var handle = function (e) {
     var d = JSON.parse(e.data);
     hook.events += 1;
     if (e.lastEventId) lastSeq = e.lastEventId;
     if (view) {
-      // The head's floor view shows itself again, once the changes settle.
-      window.clearTimeout(hook.reload);
-      hook.reload = window.setTimeout(function () { window.location.reload(); }, 1000);
+      // The head's floor view redraws its figures once the changes settle, leaving the
+      // rest of the page (what the head is typing) as it is.
+      window.clearTimeout(hook.refresh);
+      hook.refresh = window.setTimeout(refreshFigures, 1000);
       return;
     }
     if (d.board) {
