@@ -1,8 +1,10 @@
 //! Extractors that turn bad input into problem+json instead of axum's plain-text rejections,
-//! and that resolve who is calling (bearer token or session cookie).
+//! and that resolve who is calling (bearer token or session cookie) and from which address.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use loket_domain::staff::{ScopeRefusal, check_scope};
@@ -10,6 +12,7 @@ use loket_store::{Principal, Staff, StaffRole};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::limits::client_address;
 use crate::state::AppState;
 use crate::usecases::accounts;
 
@@ -198,5 +201,29 @@ impl CurrentStaff {
             };
             ApiError::forbidden().detail(detail)
         })
+    }
+}
+
+/// The calling client's address, as [`client_address`] finds it; none when the service is
+/// called without a connection (in-process), which then limits nothing per client.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(Self(client_address(
+            &parts.headers,
+            peer,
+            state.settings.trusted_proxy_hops,
+        )))
     }
 }

@@ -1,7 +1,7 @@
 //! Limits on what can be tried or asked for again and again: failed logins per identity,
 //! wrong one-time codes per email address, codes mailed to one address, and registrations
 //! and code requests per client address. One [`Limiter`] type, one instance per purpose,
-//! each with its settings (config.rs). The counts live in this process's memory: with N
+//! each with its settings (config/). The counts live in this process's memory: with N
 //! instances behind a balancer a client gets at most N times each limit, which still keeps
 //! a 6-digit code out of reach of guessing and a mailbox out of reach of floods. Times are
 //! the service clock's, so the dev clock moves them too.
@@ -11,13 +11,10 @@ use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::{Mutex, PoisonError};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Settings;
-use crate::state::AppState;
 
 /// Keys one limiter keeps before it drops old ones, so memory stays bounded (about 40 bytes
 /// a key) whatever a flood of new keys does.
@@ -220,30 +217,6 @@ pub fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, hops: u8) -> Op
                 .or_else(|| e.parse::<SocketAddr>().ok().map(|s| s.ip()))
         })
         .or(peer)
-}
-
-/// The calling client's address, as [`client_address`] finds it; none when the service is
-/// called without a connection (in-process), which then limits nothing per client.
-#[derive(Clone, Copy, Debug)]
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        Ok(Self(client_address(
-            &parts.headers,
-            peer,
-            state.settings.trusted_proxy_hops,
-        )))
-    }
 }
 
 #[cfg(test)]

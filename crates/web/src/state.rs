@@ -114,9 +114,10 @@ pub struct Shared {
     /// Rendered availability (JSON) per (reference version, office, first date, last date).
     pub availability: Coalesced<AvailabilityKey, axum::body::Bytes>,
     /// Every office with its next free date, for the start page, per reference version.
-    pub office_summaries: Coalesced<u64, Arc<Vec<crate::usecases::availability::OfficeNext>>>,
+    pub office_summaries: Coalesced<u64, Arc<Vec<crate::usecases::availability::view::OfficeNext>>>,
     /// Availability read for the calendar page, keyed as `availability`.
-    pub calendars: Coalesced<AvailabilityKey, Arc<crate::usecases::availability::Availability>>,
+    pub calendars:
+        Coalesced<AvailabilityKey, Arc<crate::usecases::availability::view::Availability>>,
     /// Live floor events for the boards and phones of this instance.
     pub floor_hub: crate::live::FloorHub,
 }

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::schemas::{LocaleSchema, SexSchema};
 use crate::error::ApiResult;
+use crate::extract::ClientAddr;
 use crate::extract::{ApiJson, CurrentAccount, SESSION_COOKIE, session_cookie_max_age, token_from};
-use crate::limits::ClientAddr;
 use crate::problems::problem_responses;
 use crate::state::AppState;
 use crate::usecases::accounts::{self, Registration};

@@ -13,7 +13,7 @@ use loket_store::{Actor, StoreError};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::desk::kind_words;
+use super::ticket::kind_words;
 use super::{StaffChrome, StaffIn};
 use crate::i18n::Tr;
 use crate::pages::forms::{CheckedForm, Tokened};

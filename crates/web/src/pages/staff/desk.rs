@@ -7,16 +7,17 @@
 //! and the print button.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use loket_domain::BookingState;
 use loket_domain::Office;
 use loket_domain::floor::{CheckInRefusal, PriorityBasis};
 use loket_domain::staff::FRONT_DESK;
-use loket_store::{Actor, Ticket};
+use loket_store::Actor;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::ticket::kind_words;
 use super::{StaffChrome, StaffIn};
 use crate::format::{appointment, clock, date_time, long_date};
 use crate::i18n::Tr;
@@ -39,12 +40,12 @@ pub struct DeskQuery {
 #[derive(Deserialize, Default)]
 pub struct DeskForm {
     csrf: Option<String>,
-    code: Option<String>,
+    pub(super) code: Option<String>,
     basis: Option<String>,
     birth_date: Option<String>,
-    date: Option<String>,
-    session: Option<String>,
-    reason: Option<String>,
+    pub(super) date: Option<String>,
+    pub(super) session: Option<String>,
+    pub(super) reason: Option<String>,
     on: Option<String>,
 }
 
@@ -106,7 +107,7 @@ pub struct Basis {
 
 #[derive(Template)]
 #[template(path = "pages/staff/desk.html")]
-struct DeskPage {
+pub(super) struct DeskPage {
     s: StaffChrome,
     office: String,
     notice: Option<String>,
@@ -154,7 +155,7 @@ fn refusal_words(t: Tr, office: &Office, r: CheckInRefusal) -> String {
     }
 }
 
-fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
+pub(super) fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
     let b = &a.booking;
     ArrivalCard {
         name: a
@@ -183,20 +184,8 @@ fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCard {
     }
 }
 
-/// What kind of ticket it is, in words.
-pub(super) fn kind_words(t: Tr, k: &Ticket) -> String {
-    match (k.priority_basis, k.number.series) {
-        (Some(b), _) => t.f(
-            "desk.kind.priority",
-            &[("basis", t.s(&format!("priority.{}", b.as_str())))],
-        ),
-        (None, loket_domain::floor::Series::Outage) => t.s("desk.kind.outage").to_owned(),
-        (None, _) => t.s("desk.kind.booked").to_owned(),
-    }
-}
-
 /// The desk page with what it found and what the forms hold.
-async fn desk(
+pub(super) async fn desk(
     state: &AppState,
     ctx: &PageCtx,
     who: &StaffIn,
@@ -287,17 +276,17 @@ async fn desk(
 
 /// What a desk page shows beyond the day: the forms' values and messages.
 #[derive(Default)]
-struct DeskPageInput {
-    notice: Option<String>,
-    done: Option<(Uuid, String)>,
-    error: Option<String>,
-    code: String,
-    code_error: Option<String>,
-    arrival: Option<ArrivalCard>,
-    basis: String,
-    basis_error: Option<String>,
-    birth_date: String,
-    birth_date_error: Option<String>,
+pub(super) struct DeskPageInput {
+    pub(super) notice: Option<String>,
+    pub(super) done: Option<(Uuid, String)>,
+    pub(super) error: Option<String>,
+    pub(super) code: String,
+    pub(super) code_error: Option<String>,
+    pub(super) arrival: Option<ArrivalCard>,
+    pub(super) basis: String,
+    pub(super) basis_error: Option<String>,
+    pub(super) birth_date: String,
+    pub(super) birth_date_error: Option<String>,
 }
 
 impl DeskPageInput {
@@ -497,118 +486,4 @@ pub async fn outage_walk_in(
         }
         Err(r) => Err(r.into()),
     }
-}
-
-/// `POST /staff/desk/special`: moves the booking shown with a special reschedule.
-pub async fn special(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    who: StaffIn,
-    CheckedForm(f): CheckedForm<DeskForm>,
-) -> PageResult {
-    let t = Tr(ctx.lang);
-    let office = who.own_office(&state, &FRONT_DESK).await?;
-    let code = f.code.as_deref().unwrap_or("").trim().to_owned();
-    let date = crate::planning::parse_date("date", f.date.as_deref().unwrap_or(""));
-    let reason = loket_domain::booking::SpecialReason::parse(f.reason.as_deref().unwrap_or(""));
-    let session = f.session.as_deref().unwrap_or("").trim().to_owned();
-    let actor = Actor::staff(&who.staff);
-    // A date and a reason not chosen are told as one message, as the form asks for both.
-    let result = match (date, reason) {
-        (Ok(date), Some(reason)) => Some(
-            floor::special_reschedule(&state, &actor, &office, &code, (date, &session), reason)
-                .await,
-        ),
-        _ => None,
-    };
-    let mut input = DeskPageInput {
-        code: code.clone(),
-        ..DeskPageInput::default()
-    };
-    match result {
-        None => input.error = Some(t.s("desk.special.refused_choose").to_owned()),
-        Some(Ok(b)) => {
-            input.notice = Some(t.f(
-                "desk.special.done",
-                &[(
-                    "when",
-                    &crate::format::appointment(
-                        t,
-                        b.slot.service_date,
-                        office.session(&b.slot.session_code),
-                        office.time_zone,
-                    ),
-                )],
-            ));
-        }
-        Some(Err(r)) => {
-            let key = match &r {
-                Refusal::Invalid(_) => "choose",
-                Refusal::Store(loket_store::StoreError::QuotaFull) => "full",
-                Refusal::Store(loket_store::StoreError::NikHasActiveBooking) => "nik",
-                Refusal::Unbookable { .. } | Refusal::SameSlot => "date",
-                Refusal::Transition(_) => "state",
-                _ => return Err(r.into()),
-            };
-            input.error = Some(t.s(&format!("desk.special.refused_{key}")).to_owned());
-        }
-    }
-    if let Ok(a) = floor::find_arrival(&state, &office, &code).await {
-        input.arrival = Some(card(t, &office, &code, a));
-    }
-    let status = if input.error.is_some() {
-        axum::http::StatusCode::CONFLICT
-    } else {
-        axum::http::StatusCode::OK
-    };
-    let p = desk(&state, &ctx, &who, &office, input).await?;
-    Ok(render_with(status, &p))
-}
-
-#[derive(Template)]
-#[template(path = "pages/staff/ticket.html")]
-struct TicketPage {
-    s: StaffChrome,
-    office: String,
-    /// The QR code of the page that follows the ticket on a phone (inline SVG).
-    qr: String,
-    number: String,
-    kind: String,
-    issued: String,
-    script: &'static str,
-}
-
-/// `GET /staff/tickets/{id}`: a ticket to print and hand over.
-pub async fn ticket(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    who: StaffIn,
-    Path(id): Path<String>,
-) -> PageResult {
-    let t = Tr(ctx.lang);
-    let office = who.own_office(&state, &FRONT_DESK).await?;
-    let id = Uuid::parse_str(&id).map_err(|_| PageError::NotFound)?;
-    let k = floor::ticket(&state, &office, id).await?;
-    let number = k.number.to_string();
-    Ok(render(&TicketPage {
-        s: StaffChrome::new(
-            &ctx,
-            &who.staff,
-            t.f("ticket.title", &[("number", &number)]),
-        ),
-        office: office.name.clone(),
-        qr: crate::pages::receipt::qr_svg(
-            &format!(
-                "{}/q/{}",
-                state.settings.public_url.as_deref().unwrap_or(""),
-                k.id
-            ),
-            t.s("ticket.qr_label"),
-        )
-        .unwrap_or_default(),
-        kind: kind_words(t, &k),
-        issued: date_time(t, k.issued_at, office.time_zone),
-        number,
-        script: crate::pages::assets::staff_js_href(),
-    }))
 }

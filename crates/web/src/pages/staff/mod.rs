@@ -9,6 +9,8 @@ pub mod counter;
 pub mod desk;
 pub mod floor;
 pub mod login;
+pub mod special;
+pub mod ticket;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -32,12 +34,12 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/desk", get(desk::page))
         .route("/staff/desk/check-in", post(desk::check_in))
         .route("/staff/desk/walk-in", post(desk::walk_in))
-        .route("/staff/desk/special", post(desk::special))
+        .route("/staff/desk/special", post(special::special))
         .route("/staff/desk/outage", post(desk::outage))
         .route("/staff/desk/outage-walk-in", post(desk::outage_walk_in))
         .route("/staff/desk/assist", get(assist::page).post(assist::book))
         .route("/staff/assisted/{id}", get(assist::slip))
-        .route("/staff/tickets/{id}", get(desk::ticket))
+        .route("/staff/tickets/{id}", get(ticket::ticket))
         .route("/staff/counter", get(counter::page))
         .route("/staff/counter/call", post(counter::call))
         .route("/staff/counter/act", post(counter::act))

@@ -5,111 +5,18 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use loket_domain::calendar::ClosedReason;
+use chrono::{Days, NaiveDate};
+use loket_domain::Office;
 use loket_domain::quota::ServiceClass;
 use loket_domain::release::local_date;
-use loket_domain::{Office, SessionWindow};
+
+pub use view::*;
 
 use super::UseCaseResult;
 use crate::planning::{self, DayStatus, OfficePlan};
 use crate::state::AppState;
 
-/// What a date is, for someone who wants to book it now.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DayKind {
-    /// Places are left in some session.
-    Open,
-    /// Bookable, but every place is taken.
-    Full,
-    /// Today or earlier.
-    Past,
-    /// The office does not serve this day.
-    Closed(ClosedReason),
-    /// Its places open at this instant.
-    NotReleased(DateTime<Utc>),
-    /// Further ahead than the office takes bookings.
-    BeyondHorizon,
-}
-
-impl DayKind {
-    /// The stable name the API sends ("open", "full", ...).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DayKind::Open => "open",
-            DayKind::Full => "full",
-            DayKind::Past => "past",
-            DayKind::Closed(_) => "closed",
-            DayKind::NotReleased(_) => "not_released",
-            DayKind::BeyondHorizon => "beyond_horizon",
-        }
-    }
-}
-
-/// Places of one class in one session.
-#[derive(Clone, Debug)]
-pub struct ClassPlaces {
-    /// The quota class.
-    pub class: ServiceClass,
-    /// Places in total.
-    pub capacity: i64,
-    /// Places left (0 when full or not bookable online).
-    pub remaining: i64,
-}
-
-/// A session on one date.
-#[derive(Clone, Debug)]
-pub struct SessionPlaces {
-    /// The session.
-    pub session: SessionWindow,
-    /// Per class, in [`ServiceClass::ALL`] order.
-    pub classes: Vec<ClassPlaces>,
-}
-
-impl SessionPlaces {
-    /// Places left for online bookings.
-    pub fn online_left(&self) -> i64 {
-        self.classes
-            .iter()
-            .filter(|c| c.class.bookable_online())
-            .map(|c| c.remaining)
-            .sum()
-    }
-}
-
-/// One date.
-#[derive(Clone, Debug)]
-pub struct Day {
-    /// The date, office-local.
-    pub date: NaiveDate,
-    /// Its status.
-    pub kind: DayKind,
-    /// Its sessions (none when closed).
-    pub sessions: Vec<SessionPlaces>,
-}
-
-impl Day {
-    /// Places left for online bookings over all sessions.
-    pub fn online_left(&self) -> i64 {
-        self.sessions.iter().map(SessionPlaces::online_left).sum()
-    }
-}
-
-/// An office's availability over a period.
-#[derive(Clone, Debug)]
-pub struct Availability {
-    /// The office.
-    pub office: Office,
-    /// Each date of the period, in order.
-    pub days: Vec<Day>,
-}
-
-impl Availability {
-    /// The first date with places left.
-    pub fn first_open(&self) -> Option<&Day> {
-        self.days.iter().find(|d| d.kind == DayKind::Open)
-    }
-}
+pub mod view;
 
 /// The availability of office `code` over `from..=to`, read now.
 pub async fn read(
@@ -199,17 +106,6 @@ pub fn search_range(state: &AppState, office: &Office) -> (NaiveDate, NaiveDate)
     let span = u64::try_from(planning::MAX_RANGE_DAYS - 1).unwrap_or(61);
     let to = from.checked_add_days(Days::new(span)).unwrap_or(from);
     (from, to)
-}
-
-/// An office and the first date within the search range that still has places.
-#[derive(Clone, Debug)]
-pub struct OfficeNext {
-    /// The office.
-    pub office: Office,
-    /// Its regional office's name.
-    pub region_name: String,
-    /// The first date with places, and how many are left then.
-    pub next: Option<(NaiveDate, i64)>,
 }
 
 /// Every office with its next date that has places, ordered by region and name. Built at
