@@ -118,7 +118,8 @@ pub struct TicketView {
 }
 
 /// What the desk was shown: the receipt's QR code as scanned (`LOKET:…`) or its booking
-/// code as typed (`7K3M-Q9XD`, today's bookings of the office).
+/// code as typed (`7K3M-Q9XD`, the office's bookings of today and of the seven days
+/// before, for a return with missing documents).
 #[derive(Deserialize, ToSchema, IntoParams)]
 pub struct PresentedBody {
     /// The scan or the typed code.
@@ -205,7 +206,9 @@ async fn get_arrival(
 }
 
 /// Checks a paid booking in on its day and session (within the configured grace) and
-/// issues its A ticket; 409 check-in-refused says why not.
+/// issues its A ticket, or a return with the documents missing at its interview (up to
+/// seven days after it; a new A ticket of today, the booking's state unchanged until the
+/// counter's outcome); 409 check-in-refused says why not.
 #[utoipa::path(post, path = "/api/v1/offices/{code}/check-ins", tag = "floor", security(("bearer" = [])),
     params(("code" = String, Path, pattern = "^[a-z0-9-]{1,64}$", description = "office code")), request_body = PresentedBody,
     responses((status = 201, description = "checked in, with its ticket", body = ArrivalView), CheckInProblems))]
