@@ -2,7 +2,7 @@
 //! when such a message is still worth sending. The mail is derived after the fact, from the
 //! recorded state changes and from sweeps over bookings, never inside the change itself.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Days, NaiveDate, NaiveDateTime, Timelike};
 
 use crate::booking::BookingState;
 
@@ -125,9 +125,19 @@ impl NoticeKind {
     }
 }
 
-/// The service date a reminder is sent for on `today_local` (the office's date): tomorrow.
-pub fn reminder_date(today_local: NaiveDate) -> Option<NaiveDate> {
-    today_local.checked_add_days(Days::new(1))
+/// The office-local hours in which reminders go out, [from, until): nobody's phone is woken
+/// at night by a reminder. A booking paid after the evening's last hour for the next day
+/// has had its payment mail with the date and time.
+pub const REMINDER_HOURS: (u32, u32) = (7, 21);
+
+/// The service date a reminder is sent for at `local_now` (the office's time): tomorrow,
+/// within `REMINDER_HOURS`; none at night.
+pub fn reminder_date(local_now: NaiveDateTime) -> Option<NaiveDate> {
+    let (from, until) = REMINDER_HOURS;
+    (from..until)
+        .contains(&local_now.hour())
+        .then(|| local_now.date().checked_add_days(Days::new(1)))
+        .flatten()
 }
 
 #[cfg(test)]
@@ -232,10 +242,15 @@ mod tests {
             assert_eq!(NoticeKind::parse(k.as_str()), Some(k));
         }
         let d = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let at = |h, m| d.and_hms_opt(h, m, 0).unwrap();
         assert_eq!(
-            reminder_date(d),
+            reminder_date(at(7, 0)),
             NaiveDate::from_ymd_opt(2027, 1, 1),
             "across the year"
         );
+        assert!(reminder_date(at(20, 59)).is_some());
+        for night in [at(21, 0), at(23, 30), at(0, 0), at(6, 59)] {
+            assert_eq!(reminder_date(night), None, "{night}: no reminder at night");
+        }
     }
 }

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use loket_domain::notice::{NoticeKind, reminder_date};
 use loket_domain::office::parse_time_zone;
-use loket_domain::release::local_date;
 use uuid::Uuid;
 
 use super::SqlStore;
@@ -63,7 +62,8 @@ impl NoticeStore for SqlStore {
             let (Some(tz), true) = (parse_time_zone(&zone), left > 0) else {
                 continue;
             };
-            let Some(tomorrow) = reminder_date(local_date(now, tz)) else {
+            // At night there (`REMINDER_HOURS`) nothing is due.
+            let Some(tomorrow) = reminder_date(now.with_timezone(&tz).naive_local()) else {
                 continue;
             };
             let rows = self

@@ -211,23 +211,34 @@ async fn reminders_are_due_for_tomorrows_paid_bookings_in_each_offices_zone(db: 
         v.sort();
         v
     };
-    // Sunday 6 January 2030, 23:00 WIB: Monday 01:00 WIT in Jayapura.
-    let sunday_night = Utc.with_ymd_and_hms(2030, 1, 6, 16, 0, 0).unwrap();
-    let mut expected = vec![monday.id, east_tuesday.id];
-    expected.sort();
+    // Sunday 6 January 2030, 20:00 WIB: 22:00 WIT in Jayapura, where it is night, so only
+    // Palembang's Monday is due.
+    let sunday_evening = Utc.with_ymd_and_hms(2030, 1, 6, 13, 0, 0).unwrap();
     assert_eq!(
-        ids(s.reminders_due(sunday_night, 10).await.unwrap()),
-        expected
+        ids(s.reminders_due(sunday_evening, 10).await.unwrap()),
+        [monday.id]
     );
-    assert_eq!(s.reminders_due(sunday_night, 1).await.unwrap().len(), 1);
+    // Sunday 23:00 WIB, Monday 01:00 WIT: night in both zones, nothing is due.
+    let sunday_night = Utc.with_ymd_and_hms(2030, 1, 6, 16, 0, 0).unwrap();
+    assert!(s.reminders_due(sunday_night, 10).await.unwrap().is_empty());
+    // Monday 06:30 WIB, 08:30 WIT: Tuesday is tomorrow in Jayapura, where it is day; still
+    // night in Palembang.
+    let monday_dawn = Utc.with_ymd_and_hms(2030, 1, 6, 23, 30, 0).unwrap();
+    assert_eq!(
+        ids(s.reminders_due(monday_dawn, 10).await.unwrap()),
+        [east_tuesday.id]
+    );
+    assert_eq!(s.reminders_due(sunday_evening, 1).await.unwrap().len(), 1);
     let n = Notice {
         key: NoticeKey::Reminder(monday.id, day(0)),
         mail: mail(1),
     };
-    assert_eq!(s.record_notices(&[n], sunday_night).await.unwrap(), 1);
-    assert_eq!(
-        ids(s.reminders_due(sunday_night, 10).await.unwrap()),
-        [east_tuesday.id],
+    assert_eq!(s.record_notices(&[n], sunday_evening).await.unwrap(), 1);
+    assert!(
+        s.reminders_due(sunday_evening, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "once per booking and date"
     );
     // A reminder of another date is another notice (a booking moved to a new day).
@@ -235,7 +246,7 @@ async fn reminders_are_due_for_tomorrows_paid_bookings_in_each_offices_zone(db: 
         key: NoticeKey::Reminder(monday.id, day(2)),
         mail: mail(2),
     };
-    assert_eq!(s.record_notices(&[n], sunday_night).await.unwrap(), 1);
+    assert_eq!(s.record_notices(&[n], sunday_evening).await.unwrap(), 1);
     // Monday 08:00 WIB: Tuesday is tomorrow in Palembang too.
     let monday_morning = Utc.with_ymd_and_hms(2030, 1, 7, 1, 0, 0).unwrap();
     let mut expected = vec![tuesday.id, east_tuesday.id];
