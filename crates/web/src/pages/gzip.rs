@@ -56,7 +56,7 @@ pub async fn html(req: Request, next: Next) -> Response {
 }
 
 /// Whether `Accept-Encoding` allows gzip (named with a q above zero).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -74,7 +74,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 
 /// `input` as a gzip member (RFC 1952): header, raw deflate, CRC-32 and length. None if
 /// the compressor fails (the page then goes uncompressed).
-fn gzip(input: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn gzip(input: &[u8]) -> Option<Vec<u8>> {
     let len = u32::try_from(input.len()).ok()?;
     // Magic, deflate, no flags, no time, no extra flags, unknown OS.
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];

@@ -13,7 +13,7 @@ pub mod book;
 pub mod bookings;
 mod context;
 pub mod forms;
-mod gzip;
+pub(crate) mod gzip;
 mod ics;
 pub mod offices;
 pub mod receipt;

@@ -17,8 +17,10 @@ pub mod quotas;
 pub mod schemas;
 pub mod staff;
 
-use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -95,14 +97,50 @@ pub const UNDOCUMENTED: &[&str] = &[
 /// The whole route table.
 pub fn router(dev_tools: bool) -> Router<AppState> {
     let (api, doc) = api(dev_tools);
-    let doc = std::sync::Arc::new(doc);
+    let doc = std::sync::Arc::new(Document::of(&doc));
     api.route(
         "/api/v1/openapi.json",
-        get(move || {
+        get(move |headers: HeaderMap| {
             let doc = doc.clone();
-            async move { Json((*doc).clone()) }
+            async move { doc.answer(&headers) }
         }),
     )
     .merge(docs::router())
     .merge(health::router())
+}
+
+/// The OpenAPI document (about 200 KB of JSON), written once when the routes are built and
+/// compressed once for the clients that take gzip (the reference page's script does),
+/// rather than serialized again for every request.
+struct Document {
+    json: Bytes,
+    gzip: Option<Bytes>,
+}
+
+impl Document {
+    fn of(doc: &utoipa::openapi::OpenApi) -> Self {
+        let json = Bytes::from(serde_json::to_vec(doc).unwrap_or_default());
+        let gzip = crate::pages::gzip::gzip(&json).map(Bytes::from);
+        Self { json, gzip }
+    }
+
+    fn answer(&self, headers: &HeaderMap) -> Response {
+        let json = (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+        match &self.gzip {
+            Some(gz) if crate::pages::gzip::accepts_gzip(headers) => (
+                [
+                    json,
+                    vary,
+                    (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+                ],
+                gz.clone(),
+            )
+                .into_response(),
+            _ => ([json, vary], self.json.clone()).into_response(),
+        }
+    }
 }

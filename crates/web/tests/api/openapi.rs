@@ -374,6 +374,25 @@ async fn every_documented_operation_is_served_and_the_dev_ones_only_in_dev_mode(
     let app = TestApp::spawn(backend).await;
     let doc = app.get("/api/v1/openapi.json", None).await.expect(200);
     assert_eq!(doc, document(true), "the served document is the one built");
+    // Gzipped for a client that takes it (about 200 KB of JSON), the same document.
+    let zipped = crate::helpers::client()
+        .get(app.url("/api/v1/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    assert_eq!(zipped.headers()["vary"], "accept-encoding");
+    let gz = zipped.bytes().await.unwrap();
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut json).unwrap();
+    assert!(
+        gz.len() * 4 < json.len(),
+        "{} B gzipped of {} B",
+        gz.len(),
+        json.len()
+    );
+    assert_eq!(serde_json::from_slice::<Value>(&json).unwrap(), doc);
     let mut dev = Vec::new();
     for (template, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
