@@ -106,6 +106,9 @@ test('documents brought back on a later day, an applicant not served before clos
   await follow(desk, () => desk.getByRole('button', { name: tr(lang, 'desk.check_in') }).click());
   assert.ok((await desk.locator('.done').innerText()).includes('A-001'), 'numbered afresh on its day');
   await checkStaffPage(desk, lang, 'followup-05-desk-returned');
+  // The applicant's phone says to wait for that number.
+  await open(phone, `/bookings/${bookings[0].id}`);
+  assert.equal(await bookingTodo(phone, lang), tr(lang, 'booking.todo.checked_in', { ticket: 'A-001' }));
 
   // The counter accepts it; the applicant sees it go on to processing.
   await openCounter(counter, lang, 1);

@@ -218,6 +218,12 @@ pub fn documents_due(service_date: NaiveDate) -> NaiveDate {
     service_date + Days::new(u64::from(DOCUMENTS_DAYS))
 }
 
+/// The earliest interview day whose missing documents may still be brought on `today`
+/// (office-local): the inverse of `documents_due`.
+pub fn documents_due_from(today: NaiveDate) -> NaiveDate {
+    today - Days::new(u64::from(DOCUMENTS_DAYS))
+}
+
 /// Whether a service day is over, given today's date in the office's zone.
 pub fn day_over(service_date: NaiveDate, today_local: NaiveDate) -> bool {
     service_date < today_local

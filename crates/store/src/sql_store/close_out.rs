@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use loket_domain::BookingState;
-use loket_domain::booking::DOCUMENTS_DAYS;
+use loket_domain::booking::documents_due_from;
 use loket_domain::floor::{Series, TicketNumber};
 
 use crate::args;
@@ -63,8 +63,7 @@ pub(super) async fn close_out_zone(
             .await?;
         }
     }
-    // Documents are due up to and including the interview day plus DOCUMENTS_DAYS.
-    let due_from = today - chrono::Days::new(u64::from(DOCUMENTS_DAYS));
+    let due_from = documents_due_from(today);
     if tx.backend() == Backend::Postgres {
         tx.fetch_all(LOCK_DOCUMENTS_LAPSED_SLOTS, args![due_from, zone, limit])
             .await?;

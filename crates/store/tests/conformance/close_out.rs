@@ -45,7 +45,7 @@ fn return_of(b: &Booking, n: u64, now: DateTime<Utc>) -> NewCheckIn {
     NewCheckIn {
         service_date: day(n),
         visit: VisitKind::Return {
-            due_from: day(n) - chrono::Days::new(7),
+            due_from: loket_domain::booking::documents_due_from(day(n)),
         },
         ..check_in_of(b, now)
     }

@@ -198,6 +198,17 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
             )
         }
         BookingState::Accepted => t.s("booking.todo.accepted").to_owned(),
+        // Back with the documents, and waiting for the counter again.
+        BookingState::DocumentsMissing if follow.is_some() => t.f(
+            "booking.todo.checked_in",
+            &[(
+                "ticket",
+                &ticket
+                    .as_ref()
+                    .map(|k| k.number.to_string())
+                    .unwrap_or_default(),
+            )],
+        ),
         BookingState::DocumentsMissing => t.f(
             "booking.todo.documents_missing",
             &[(

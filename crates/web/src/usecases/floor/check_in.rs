@@ -1,9 +1,9 @@
 //! Check-in at the front desk: finding the booking shown, checking it in, or moving it
 //! with a special reschedule.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use loket_domain::BookingState;
-use loket_domain::booking::{DOCUMENTS_DAYS, SpecialReason};
+use loket_domain::booking::{SpecialReason, documents_due_from};
 use loket_domain::floor::{CheckInRefusal, TicketState, Visit};
 use loket_domain::release::{local_date, local_instant};
 use loket_domain::{Office, Presented};
@@ -52,11 +52,7 @@ pub async fn find_arrival(
         // Today's bookings, and those whose missing documents may still be brought.
         Some(Presented::Code(code)) => state
             .store
-            .booking_ids_of_days(
-                &office.code,
-                today - Days::new(u64::from(DOCUMENTS_DAYS)),
-                today,
-            )
+            .booking_ids_of_days(&office.code, documents_due_from(today), today)
             .await?
             .into_iter()
             .find(|id| code.matches(*id))
@@ -135,7 +131,7 @@ pub async fn check_in(
     let today = local_date(now, office.time_zone);
     let visit = match b.state {
         BookingState::DocumentsMissing => VisitKind::Return {
-            due_from: today - Days::new(u64::from(DOCUMENTS_DAYS)),
+            due_from: documents_due_from(today),
         },
         _ => VisitKind::Booked {
             session_start: local_instant(b.slot.service_date, session.start, office.time_zone),
