@@ -45,7 +45,8 @@ test('the front desk checks a booking in and registers a priority walk-in, in In
     assert.equal(pathOf(page), '/staff/desk');
     assert.ok((await h1(page)).startsWith(tr(lang, 'desk.title')));
     // The scanner's field has focus: a USB scanner types into it and presses Enter.
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'code');
+    // (The browser applies autofocus a moment after the load event.)
+    await page.waitForFunction(() => document.activeElement?.id === 'code', null, { timeout: 2000 });
     await checkStaffPage(page, lang, shotName('02-desk'));
 
     // The booking code as a person types it, lower case: found, name and masked NIK shown.
@@ -58,7 +59,12 @@ test('the front desk checks a booking in and registers a priority walk-in, in In
     assert.ok(!(await page.content()).includes(person.nik), 'the whole NIK is on the page');
     // The check-in button has focus: one key checks in.
     const button = page.getByRole('button', { name: tr(lang, 'desk.check_in') });
-    assert.equal(await button.evaluate((el) => el === document.activeElement), true);
+    await button.evaluate((el) => new Promise((resolve, reject) => {
+      const start = Date.now();
+      const check = () => (el === document.activeElement ? resolve()
+        : Date.now() - start > 2000 ? reject(new Error('the check-in button has no focus')) : setTimeout(check, 20));
+      check();
+    }));
     await checkStaffPage(page, lang, shotName('03-found'));
     await follow(page, () => page.keyboard.press('Enter'));
     const issued = (await page.locator('.done').innerText()).trim();

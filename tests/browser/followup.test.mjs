@@ -62,7 +62,9 @@ test('documents brought back on a later day, an applicant not served before clos
   for (const b of bookings) {
     await desk.getByLabel(tr(lang, 'desk.code_label')).fill(b.booking_code);
     await follow(desk, () => desk.keyboard.press('Enter'));
-    await follow(desk, () => desk.keyboard.press('Enter'));
+    const checkIn = desk.getByRole('button', { name: tr(lang, 'desk.check_in') });
+    assert.equal(await checkIn.count(), 1, `no check-in offered: ${await desk.locator('main').innerText()}`);
+    await follow(desk, () => checkIn.click());
   }
   const counter = await staffPage(t, browser);
   await openCounter(counter, lang, 1);
