@@ -224,6 +224,23 @@ pub fn documents_due_from(today: NaiveDate) -> NaiveDate {
     today - Days::new(u64::from(DOCUMENTS_DAYS))
 }
 
+/// Whether a recorded change from `from` to `to` is a move to another date or session. A
+/// move keeps the booking's state (held stays held, paid stays paid), except a refund's
+/// move and a special reschedule of a missed or unserved day, which pay it; every other
+/// change changes the state, but for missing documents found missing again on the return
+/// visit, which is no move.
+pub fn is_move(from: Option<BookingState>, to: BookingState) -> bool {
+    match (from, to) {
+        (
+            Some(BookingState::RefundDue | BookingState::NoShow | BookingState::Unserved),
+            BookingState::Paid,
+        ) => true,
+        (_, BookingState::DocumentsMissing) => false,
+        (Some(f), t) => f == t,
+        (None, _) => false,
+    }
+}
+
 /// Whether a service day is over, given today's date in the office's zone.
 pub fn day_over(service_date: NaiveDate, today_local: NaiveDate) -> bool {
     service_date < today_local
@@ -808,6 +825,21 @@ mod tests {
         for r in SpecialReason::ALL {
             assert_eq!(SpecialReason::parse(r.as_str()), Some(r));
         }
+    }
+
+    #[test]
+    fn a_move_keeps_the_state_or_pays_a_refund_or_a_missed_day() {
+        use BookingState as S;
+        for s in [S::AwaitingPayment, S::PaymentPending, S::Paid] {
+            assert!(is_move(Some(s), s), "{s:?}");
+        }
+        for from in [S::RefundDue, S::NoShow, S::Unserved] {
+            assert!(is_move(Some(from), S::Paid), "{from:?}");
+        }
+        assert!(!is_move(Some(S::AwaitingPayment), S::Paid), "a payment");
+        assert!(!is_move(Some(S::Expired), S::Paid), "a late payment");
+        assert!(!is_move(Some(S::DocumentsMissing), S::DocumentsMissing));
+        assert!(!is_move(None, S::AwaitingPayment));
     }
 
     #[test]

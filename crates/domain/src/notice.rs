@@ -4,7 +4,7 @@
 
 use chrono::{Days, NaiveDate, NaiveDateTime, Timelike};
 
-use crate::booking::BookingState;
+use crate::booking::{BookingState, is_move};
 
 /// A message about a booking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,8 +87,7 @@ impl NoticeKind {
         use BookingState as S;
         match (from, to) {
             (_, S::DocumentsMissing) => Some(Self::DocumentsMissing),
-            (Some(S::RefundDue | S::NoShow | S::Unserved), S::Paid) => Some(Self::Rescheduled),
-            (Some(f), t) if f == t => Some(Self::Rescheduled),
+            _ if is_move(from, to) => Some(Self::Rescheduled),
             (_, S::Paid) => Some(Self::PaymentReceived),
             (_, S::RefundDue) => Some(Self::RefundDue),
             (_, S::Cancelled) => Some(Self::Cancelled),

@@ -299,6 +299,7 @@ wrap!(BookingStore {
     fn slot_usage(&self, office: &str, from: NaiveDate, to: NaiveDate, now: DateTime<Utc>) -> StoreResult<Vec<SlotUsage>>;
     fn booking_by_idempotency_key(&self, account: Uuid, key: &str) -> StoreResult<Option<Booking>>;
     fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>>;
+    fn booking_events(&self, id: Uuid) -> StoreResult<Vec<BookingEvent>>;
     fn booking_by_billing_code(&self, code: &str) -> StoreResult<Option<Booking>>;
     fn list_bookings(&self, account: Uuid) -> StoreResult<Vec<Booking>>;
     fn record_payment(&self, notice: &PaymentNotice, now: DateTime<Utc>) -> StoreResult<PaymentOutcome>;

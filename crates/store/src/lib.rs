@@ -186,6 +186,8 @@ pub trait BookingStore: Send + Sync {
     ) -> StoreResult<Option<Booking>>;
     /// A booking by id.
     async fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>>;
+    /// A booking's recorded changes, oldest first: its history.
+    async fn booking_events(&self, id: Uuid) -> StoreResult<Vec<BookingEvent>>;
     /// A booking by billing code.
     async fn booking_by_billing_code(&self, code: &str) -> StoreResult<Option<Booking>>;
     /// An account's bookings, newest first.

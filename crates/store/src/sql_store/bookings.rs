@@ -117,6 +117,16 @@ impl BookingStore for SqlStore {
         row.map(|r| booking_from_row(&r)).transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.booking_events", skip_all)]
+    async fn booking_events(&self, id: Uuid) -> StoreResult<Vec<BookingEvent>> {
+        self.pool
+            .fetch_all(BOOKING_EVENTS, args![id])
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
     #[tracing::instrument(level = "debug", name = "store.booking_by_billing_code", skip_all)]
     async fn booking_by_billing_code(&self, code: &str) -> StoreResult<Option<Booking>> {
         let row = self

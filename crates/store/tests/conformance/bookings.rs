@@ -467,6 +467,33 @@ async fn a_booking_may_be_rescheduled_once(db: Ctx) {
     );
     assert_eq!(taken(&db.store, &from, now).await, 0);
     assert_eq!(taken(&db.store, &to, now).await, 1);
+    // Its history, oldest first: paid, then moved (paid stays paid).
+    let history: Vec<_> = db
+        .store
+        .booking_events(b.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.from, e.to, e.at))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            (
+                Some(BookingState::AwaitingPayment),
+                BookingState::Paid,
+                paid_at
+            ),
+            (Some(BookingState::Paid), BookingState::Paid, now),
+        ]
+    );
+    assert!(
+        db.store
+            .booking_events(uuid::Uuid::nil())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     assert_err!(
         db.store

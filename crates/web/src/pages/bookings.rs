@@ -173,6 +173,16 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     } else {
         None
     };
+    // When it was moved to another date or session, from its history.
+    let moves: Vec<DateTime<Utc>> = state
+        .store
+        .booking_events(b.id)
+        .await
+        .map_err(crate::usecases::Refusal::from)?
+        .iter()
+        .filter(|e| loket_domain::booking::is_move(e.from, e.to))
+        .map(|e| e.at)
+        .collect();
     let follow = ticket
         .as_ref()
         .filter(|k| loket_domain::floor::TicketState::OPEN.contains(&k.state))
@@ -256,7 +266,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         office: office.name.clone(),
         address: office.address_or_city().to_owned(),
         when,
-        timeline: timeline(t, b, effective, ticket.map(|t| t.issued_at), zone),
+        timeline: timeline(t, b, effective, ticket.map(|t| t.issued_at), &moves, zone),
         can_cancel: check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)
             .is_ok(),
         can_reschedule: check_reschedule(
@@ -297,14 +307,15 @@ fn title_key(s: BookingState) -> &'static str {
     }
 }
 
-/// The steps from the hold to collection; an ending other than collection (expired,
-/// cancelled, refund due, no-show, unserved, documents lapsed) takes the place of the
-/// steps it cut short.
+/// The steps from the hold to collection, with each move to another date or session
+/// (`moves`) where it happened; an ending other than collection (expired, cancelled, refund
+/// due, no-show, unserved, documents lapsed) takes the place of the steps it cut short.
 fn timeline(
     t: Tr,
     b: &Booking,
     s: BookingState,
     checked_in_at: Option<DateTime<Utc>>,
+    moves: &[DateTime<Utc>],
     zone: chrono_tz::Tz,
 ) -> Vec<TimelineStep> {
     let at = |d: DateTime<Utc>| Some(date_time(t, d, zone));
@@ -313,17 +324,24 @@ fn timeline(
         when,
         class,
     };
-    let mut out = vec![step("timeline.held", at(b.created_at), "done")];
-    let paid = b.paid_at.is_some();
-    if paid {
-        out.push(step("timeline.paid", b.paid_at.and_then(at), "done"));
+    // What has happened, in the order it happened.
+    let mut done: Vec<(DateTime<Utc>, &str)> = vec![(b.created_at, "timeline.held")];
+    if let Some(p) = b.paid_at {
+        done.push((p, "timeline.paid"));
     }
-    if s.checked_in() {
-        out.push(step(
-            "timeline.checked_in",
-            checked_in_at.and_then(at),
-            "done",
-        ));
+    if s.checked_in()
+        && let Some(c) = checked_in_at
+    {
+        done.push((c, "timeline.checked_in"));
+    }
+    done.extend(moves.iter().map(|m| (*m, "timeline.moved")));
+    done.sort_by_key(|(when, _)| *when);
+    let mut out: Vec<TimelineStep> = done
+        .into_iter()
+        .map(|(when, key)| step(key, at(when), "done"))
+        .collect();
+    if s.checked_in() && checked_in_at.is_none() {
+        out.push(step("timeline.checked_in", None, "done"));
     }
     match s {
         BookingState::AwaitingPayment | BookingState::PaymentPending => {

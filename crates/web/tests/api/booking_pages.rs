@@ -82,6 +82,19 @@ async fn a_booking_is_moved_once_to_another_session_through_its_calendar(backend
         "{:?}",
         after.all(".answer")
     );
+    // The history says it was moved, after it was held.
+    let steps = after.all(".timeline li strong");
+    assert_eq!(
+        steps.first().map(String::as_str),
+        Some("Tempat disimpan"),
+        "{steps:?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s == "Dipindah ke tanggal atau sesi lain"),
+        "{steps:?}"
+    );
     // Only once: no more link, and the page itself sends the applicant back.
     assert!(after.attr("main a[href$='/reschedule']", "href").is_empty());
     let again = post_form(
