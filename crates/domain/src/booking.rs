@@ -140,6 +140,12 @@ impl BookingState {
         )
     }
 
+    /// Whether a booking in this state takes the counter's interview outcome: checked in,
+    /// or back with the documents missing at an earlier interview.
+    pub fn awaits_outcome(&self) -> bool {
+        matches!(self, Self::CheckedIn | Self::DocumentsMissing)
+    }
+
     /// Whether a booking in this (effective) state has a receipt to show at the office:
     /// it is paid and its visit has not ended.
     pub fn has_receipt(&self) -> bool {
@@ -775,6 +781,15 @@ mod tests {
             assert_eq!(missing.overdue(deadline, d(10), today, now), None);
         }
         assert!(!missing.blocks_nik(deadline, d(10), d(18), now));
+        let awaiting: Vec<_> = BookingState::ALL
+            .into_iter()
+            .filter(BookingState::awaits_outcome)
+            .collect();
+        assert_eq!(
+            awaiting,
+            [BookingState::CheckedIn, missing],
+            "the interview's states"
+        );
         assert_eq!(
             missing.overdue(deadline, d(10), d(18), now),
             Some(BookingState::DocumentsLapsed)

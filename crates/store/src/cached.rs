@@ -81,8 +81,8 @@ impl CachedStore {
         self.full_slots.get(slot).is_some()
     }
 
-    /// A number that changes with every change of offices, calendars, fees or quotas made
-    /// through this instance: a value built from them (such as rendered availability) and
+    /// A number that changes with every change of offices, calendars, fees, quotas or an
+    /// office's outage mode made through this instance: a value built from them (such as rendered availability) and
     /// kept under this number is stale once it has moved on.
     pub fn reference_version(&self) -> u64 {
         self.reference_version.load(Ordering::Acquire)
@@ -452,7 +452,6 @@ wrap!(FloorStore {
     fn booking_ids_of_days(&self, office: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Uuid>>;
     fn ticket_of_booking(&self, booking: Uuid) -> StoreResult<Option<Ticket>>;
     fn get_ticket(&self, id: Uuid) -> StoreResult<Option<Ticket>>;
-    fn set_outage(&self, office: &str, date: NaiveDate, on: bool, actor: &Actor, now: DateTime<Utc>) -> StoreResult<()>;
     fn outage_on(&self, office: &str, date: NaiveDate) -> StoreResult<bool>;
     fn issue_outage_walk_in(&self, office: &str, date: NaiveDate, actor: &Actor, now: DateTime<Utc>) -> StoreResult<Ticket>;
     fn call_next(&self, c: &NewCall) -> StoreResult<Option<Ticket>>;
@@ -460,4 +459,19 @@ wrap!(FloorStore {
     fn floor_events_since(&self, office: &str, after: i64, limit: i64) -> StoreResult<Vec<FloorEvent>>;
     fn last_floor_seq(&self, office: &str) -> StoreResult<i64>;
     fn tickets_of_day(&self, office: &str, date: NaiveDate) -> StoreResult<Vec<Ticket>>;
-});
+}
+    /// Outage mode is shown on the office's calendar page: the values built under the
+    /// reference version are stale once it changes.
+    async fn set_outage(
+        &self,
+        office: &str,
+        date: NaiveDate,
+        on: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.inner.set_outage(office, date, on, actor, now).await?;
+        self.reference_version.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+);

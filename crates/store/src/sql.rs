@@ -108,14 +108,17 @@ pub const NEXT_TICKET_NUMBER: &str = "INSERT INTO queue_counters (office_code, s
 pub const INSERT_TICKET: &str = "INSERT INTO tickets (id, office_code, service_date, series, number, \
     booking_id, priority_basis, state, issued_at, issued_by, session_start, waiting_since) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9)";
+/// A ticket's columns, as `rows::ticket_from_row` reads them.
+macro_rules! ticket_columns {
+    () => {
+        "id, office_code, service_date, series, number, booking_id, priority_basis, \
+    state, issued_at, issued_by, session_start, stage, calls, counter_no, called_at, \
+    waiting_since, finished_at, outcome, outcome_reason"
+    };
+}
 macro_rules! ticket_select {
     ($tail:literal) => {
-        concat!(
-            "SELECT id, office_code, service_date, series, number, booking_id, priority_basis, \
-    state, issued_at, issued_by, session_start, stage, calls, counter_no, called_at, \
-    waiting_since, finished_at, outcome, outcome_reason FROM tickets ",
-            $tail
-        )
+        concat!("SELECT ", ticket_columns!(), " FROM tickets ", $tail)
     };
 }
 pub const TICKETS_OF_DAY: &str = ticket_select!(
@@ -344,7 +347,8 @@ pub const CLOSE_OPEN_TICKETS: &str = concat!(
     open_ticket_states!(),
     " AND t.service_date < $2 AND o.time_zone = $3 ORDER BY t.service_date LIMIT $4) AND state IN ",
     open_ticket_states!(),
-    " RETURNING booking_id, service_date, series, number"
+    " RETURNING ",
+    ticket_columns!()
 );
 /// A checked-in booking whose ticket the close-out closed is unserved (a return visit's
 /// booking, still missing documents, stays as it is).

@@ -11,6 +11,11 @@ use loket_domain::{Office, SessionWindow};
 
 use crate::i18n::{Lang, Tr};
 
+/// Why the counter rejected an application, in words ("a document is not valid").
+pub fn reject_reason(t: Tr, r: loket_domain::floor::RejectReason) -> String {
+    t.s(&format!("reject_reason.{}", r.as_str())).to_owned()
+}
+
 /// Whole rupiah with a dot between thousands: `Rp350.000`, `Rp1.000.000`, `Rp0`.
 pub fn rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();

@@ -115,9 +115,10 @@ pub struct Shared {
     pub availability: Coalesced<AvailabilityKey, axum::body::Bytes>,
     /// Every office with its next free date, for the start page, per reference version.
     pub office_summaries: Coalesced<u64, Arc<Vec<crate::usecases::availability::view::OfficeNext>>>,
-    /// Availability read for the calendar page, keyed as `availability`.
+    /// The calendar page's month (availability and today's outage mode), keyed as
+    /// `availability`.
     pub calendars:
-        Coalesced<AvailabilityKey, Arc<crate::usecases::availability::view::Availability>>,
+        Coalesced<AvailabilityKey, Arc<crate::usecases::availability::view::CalendarMonth>>,
     /// Live floor events for the boards and phones of this instance.
     pub floor_hub: crate::live::FloorHub,
 }

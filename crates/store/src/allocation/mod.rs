@@ -160,13 +160,13 @@ pub(crate) fn nik_hold_overdue(
     time_zone: &str,
     now: DateTime<Utc>,
 ) -> bool {
+    let (Some(state), Some(tz)) = (BookingState::parse(state), parse_time_zone(time_zone)) else {
+        return lapsed;
+    };
     lapsed
-        || BookingState::parse(state).is_some_and(|s| {
-            parse_time_zone(time_zone).is_some_and(|tz| {
-                s.overdue_by_day(service_date, local_date(now, tz))
-                    .is_some()
-            })
-        })
+        || state
+            .overdue_by_day(service_date, local_date(now, tz))
+            .is_some()
 }
 
 /// Moves a NIK's bookings whose day or deadline has passed on (paid to no-show, missing
@@ -191,21 +191,28 @@ pub(crate) async fn sweep_nik_overdue(
             .await?;
         match to {
             BookingState::NoShow => record_no_show(tx, id, now).await?,
-            _ => {
-                event(
-                    tx,
-                    id,
-                    now,
-                    Some(state),
-                    to,
-                    "system",
-                    "the missing documents were not brought by their deadline",
-                )
-                .await?
-            }
+            _ => record_documents_lapsed(tx, id, now).await?,
         }
     }
     Ok(())
+}
+
+/// Records that missing documents were not brought by their deadline.
+pub(crate) async fn record_documents_lapsed(
+    tx: &mut Tx,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    event(
+        tx,
+        id,
+        now,
+        Some(BookingState::DocumentsMissing),
+        BookingState::DocumentsLapsed,
+        "system",
+        "the missing documents were not brought by their deadline",
+    )
+    .await
 }
 
 pub(crate) async fn record_no_show(tx: &mut Tx, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {

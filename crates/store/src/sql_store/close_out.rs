@@ -7,12 +7,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use loket_domain::BookingState;
 use loket_domain::booking::documents_due_from;
-use loket_domain::floor::{Series, TicketNumber};
 
+use crate::allocation::record_documents_lapsed;
 use crate::args;
 use crate::db::{Backend, Tx};
 use crate::error::{StoreResult, corrupt};
 use crate::history::event;
+use crate::rows::ticket_from_row;
 use crate::sql::*;
 
 /// Closes the days before `today` of the offices in `zone`, at most `limit` tickets and
@@ -29,11 +30,9 @@ pub(super) async fn close_out_zone(
         .await?;
     let mut unfinished = Vec::new();
     for r in &closed {
-        if let Some(booking) = r.opt_uuid("booking_id")? {
-            let series = Series::parse(&r.text("series")?).ok_or_else(|| corrupt("series"))?;
-            let number = u32::try_from(r.i64("number")?).map_err(|_| corrupt("number"))?;
-            let ticket = TicketNumber { series, number };
-            unfinished.push((booking, format!("{}/{ticket}", r.date("service_date")?)));
+        let t = ticket_from_row(r)?;
+        if let Some(booking) = t.booking_id {
+            unfinished.push((booking, format!("{}/{}", t.service_date, t.number)));
         }
     }
     if tx.backend() == Backend::Postgres && !unfinished.is_empty() {
@@ -72,16 +71,7 @@ pub(super) async fn close_out_zone(
         .fetch_all(SWEEP_DOCUMENTS_LAPSED, args![now, due_from, zone, limit])
         .await?;
     for r in &lapsed {
-        event(
-            tx,
-            r.uuid("id")?,
-            now,
-            Some(BookingState::DocumentsMissing),
-            BookingState::DocumentsLapsed,
-            "system",
-            "the missing documents were not brought by their deadline",
-        )
-        .await?;
+        record_documents_lapsed(tx, r.uuid("id")?, now).await?;
     }
     moved += lapsed.len() as u64;
     Ok(moved)

@@ -171,14 +171,13 @@ pub(super) async fn act_on_ticket(store: &SqlStore, a: &TicketAction) -> StoreRe
         if let (Some(outcome), Some(booking)) = (after.outcome, before.booking_id)
             && let Some(state) = outcome.booking_state()
         {
-            // Checked in, or back with the documents missing at an earlier interview.
             let from = tx
                 .fetch_optional(BOOKING_STATE, args![booking])
                 .await?
                 .map(|r| r.text("state"))
                 .transpose()?
                 .and_then(|s| BookingState::parse(&s))
-                .filter(|s| matches!(s, BookingState::CheckedIn | BookingState::DocumentsMissing));
+                .filter(BookingState::awaits_outcome);
             if let Some(from) = from
                 && let Some(row) = tx
                     .fetch_optional(

@@ -88,11 +88,13 @@ async fn check_in_refusal(
     }
     if let VisitKind::Return { .. } = c.visit {
         return Ok(match b.state {
-            // Still missing documents, so their deadline passed.
-            BookingState::DocumentsMissing => CheckInRefusal::Ended {
-                state: BookingState::DocumentsLapsed,
+            BookingState::DocumentsMissing => {
+                match check_in::return_visit(b.slot.service_date, c.service_date) {
+                    Err(refusal) => refusal.into(),
+                    // Still due, of this office, yet not written: as for a paid booking.
+                    Ok(()) => corrupt("check-in found a return it could not take"),
+                }
             }
-            .into(),
             BookingState::CheckedIn => CheckInRefusal::AlreadyCheckedIn.into(),
             state => CheckInRefusal::Ended { state }.into(),
         });
@@ -160,24 +162,32 @@ impl FloorStore for SqlStore {
     #[tracing::instrument(level = "debug", name = "store.check_in", skip_all)]
     async fn check_in(&self, c: &NewCheckIn) -> StoreResult<Ticket> {
         let mut tx = self.begin_write().await?;
-        let (moved, session_start) = match c.visit {
+        // The booking's move (or, for a return, the write that makes two desks take turns),
+        // the ticket's place in the queue, the booking's state before and after, the audit.
+        let (statement, day, session_start, before, after, action) = match c.visit {
             VisitKind::Booked { session_start } => (
-                tx.fetch_optional(
-                    CHECK_IN_BOOKING,
-                    args![c.booking_id, c.now, c.office_code.clone(), c.service_date],
-                )
-                .await?,
+                CHECK_IN_BOOKING,
+                c.service_date,
                 Some(session_start),
+                BookingState::Paid,
+                BookingState::CheckedIn,
+                "floor.check_in",
             ),
             VisitKind::Return { due_from } => (
-                tx.fetch_optional(
-                    CHECK_IN_RETURN,
-                    args![c.booking_id, c.now, c.office_code.clone(), due_from],
-                )
-                .await?,
+                CHECK_IN_RETURN,
+                due_from,
                 None,
+                BookingState::DocumentsMissing,
+                BookingState::DocumentsMissing,
+                "floor.check_in_return",
             ),
         };
+        let moved = tx
+            .fetch_optional(
+                statement,
+                args![c.booking_id, c.now, c.office_code.clone(), day],
+            )
+            .await?;
         if moved.is_none() {
             let refusal = check_in_refusal(&mut tx, c, c.now).await?;
             return Err(refusal);
@@ -220,27 +230,19 @@ impl FloorStore for SqlStore {
         }
         record_floor_event(&mut tx, c.now, FloorEventKind::Issued, &ticket).await?;
         let subject = format!("{}/{}", c.service_date, ticket.number);
-        let (before, action) = match c.visit {
-            VisitKind::Booked { .. } => {
-                event(
-                    &mut tx,
-                    c.booking_id,
-                    c.now,
-                    Some(BookingState::Paid),
-                    BookingState::CheckedIn,
-                    &c.actor.name,
-                    &subject,
-                )
-                .await?;
-                (BookingState::Paid, "floor.check_in")
-            }
-            // The booking's state stays until the outcome: its history is the ticket's.
-            VisitKind::Return { .. } => (BookingState::DocumentsMissing, "floor.check_in_return"),
-        };
-        let after = match c.visit {
-            VisitKind::Booked { .. } => BookingState::CheckedIn,
-            VisitKind::Return { .. } => BookingState::DocumentsMissing,
-        };
+        // A return keeps its state until the outcome: its history there is the ticket's.
+        if before != after {
+            event(
+                &mut tx,
+                c.booking_id,
+                c.now,
+                Some(before),
+                after,
+                &c.actor.name,
+                &subject,
+            )
+            .await?;
+        }
         audit(
             &mut tx,
             c.now,

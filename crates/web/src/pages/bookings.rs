@@ -187,6 +187,14 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         .as_ref()
         .filter(|k| loket_domain::floor::TicketState::OPEN.contains(&k.state))
         .map(|k| format!("/q/{}", k.id));
+    // The number to wait for, once checked in (or back with the documents).
+    let waiting_for = || {
+        let number = ticket.as_ref().map(|k| k.number.to_string());
+        t.f(
+            "booking.todo.checked_in",
+            &[("ticket", &number.unwrap_or_default())],
+        )
+    };
     let todo = match effective {
         BookingState::AwaitingPayment | BookingState::PaymentPending => t.f(
             "booking.todo.pay",
@@ -200,25 +208,10 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         ),
         BookingState::Cancelled => t.s("booking.todo.cancelled").to_owned(),
         BookingState::NoShow => t.s("booking.todo.no_show").to_owned(),
-        BookingState::CheckedIn => {
-            let number = ticket.as_ref().map(|t| t.number.to_string());
-            t.f(
-                "booking.todo.checked_in",
-                &[("ticket", &number.unwrap_or_default())],
-            )
-        }
+        BookingState::CheckedIn => waiting_for(),
         BookingState::Accepted => t.s("booking.todo.accepted").to_owned(),
         // Back with the documents, and waiting for the counter again.
-        BookingState::DocumentsMissing if follow.is_some() => t.f(
-            "booking.todo.checked_in",
-            &[(
-                "ticket",
-                &ticket
-                    .as_ref()
-                    .map(|k| k.number.to_string())
-                    .unwrap_or_default(),
-            )],
-        ),
+        BookingState::DocumentsMissing if follow.is_some() => waiting_for(),
         BookingState::DocumentsMissing => t.f(
             "booking.todo.documents_missing",
             &[(
@@ -235,7 +228,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
             let reason = ticket
                 .as_ref()
                 .and_then(|k| k.outcome_reason)
-                .map(|r| t.s(&format!("reject_reason.{}", r.as_str())).to_owned())
+                .map(|r| crate::format::reject_reason(t, r))
                 .unwrap_or_default();
             t.f("booking.todo.rejected", &[("reason", &reason)])
         }

@@ -14,7 +14,7 @@ use crate::format::{date_time, hours, long_date, month_year, weekday_abbrs};
 use crate::i18n::{Lang, Tr};
 use crate::planning::iso_date;
 use crate::state::AppState;
-use crate::usecases::availability::{self, Availability, Day, DayKind};
+use crate::usecases::availability::{self, Availability, CalendarMonth, Day, DayKind};
 
 /// `?month=2026-12&date=2026-12-07`.
 #[derive(Deserialize)]
@@ -106,7 +106,8 @@ pub async fn calendar(
         .checked_add_months(Months::new(1))
         .and_then(|d| d.pred_opt())
         .unwrap_or(month);
-    let a = state
+    let today = loket_domain::release::local_date(state.now(), office.time_zone);
+    let read = state
         .calendars
         .get_or_build(
             (
@@ -116,15 +117,24 @@ pub async fn calendar(
                 month_end,
             ),
             || async {
-                availability::read(&state, &office.code, month, month_end)
+                let availability =
+                    availability::read(&state, &office.code, month, month_end).await?;
+                let outage_today = state
+                    .store
+                    .outage_on(&office.code, today)
                     .await
-                    .map(Arc::new)
+                    .map_err(crate::usecases::Refusal::from)?;
+                Ok::<_, crate::usecases::Refusal>(Arc::new(CalendarMonth {
+                    availability,
+                    outage_today,
+                }))
             },
         )
         .await?;
+    let a = &read.availability;
     let chosen = chosen_date
         .and_then(|d| a.days.iter().find(|day| day.date == d))
-        .map(|d| chosen_view(t, &a, d));
+        .map(|d| chosen_view(t, a, d));
     let iso_month = |d: NaiveDate| format!("/offices/{}?month={}", office.code, d.format("%Y-%m"));
     let prev = month
         .checked_sub_months(Months::new(1))
@@ -135,18 +145,12 @@ pub async fn calendar(
         .filter(|n| *n <= last_month)
         .map(iso_month);
     // Outage mode today: the office serves people without a booking at its front desk.
-    let today = loket_domain::release::local_date(state.now(), office.time_zone);
-    let outage = state
-        .store
-        .outage_on(&office.code, today)
-        .await
-        .map_err(crate::usecases::Refusal::from)?
-        .then(|| {
-            t.f(
-                "calendar.outage",
-                &[("office", &office.name), ("date", &long_date(t, today))],
-            )
-        });
+    let outage = read.outage_today.then(|| {
+        t.f(
+            "calendar.outage",
+            &[("office", &office.name), ("date", &long_date(t, today))],
+        )
+    });
     let page = CalendarPage {
         c: Chrome::new(&ctx, t.f("calendar.title", &[("office", &office.name)])),
         office_code: office.code.clone(),
@@ -154,7 +158,7 @@ pub async fn calendar(
         zone: office.zone_label(),
         month_label: month_year(t, month),
         weekdays: weekday_abbrs(t),
-        weeks: weeks(t, &a, month, chosen_date),
+        weeks: weeks(t, a, month, chosen_date),
         prev,
         next,
         chosen,

@@ -303,12 +303,8 @@ fn render(t: Tr, kind: NoticeKind, f: &Facts<'_>) -> (String, String) {
         None => f.office.name.clone(),
     };
     let due = long_date(t, documents_due(b.slot.service_date));
-    let reject_reason = t
-        .s(&format!(
-            "reject_reason.{}",
-            f.reject_reason.unwrap_or(RejectReason::Other).as_str()
-        ))
-        .to_owned();
+    let reject_reason =
+        crate::format::reject_reason(t, f.reject_reason.unwrap_or(RejectReason::Other));
     let link = format!("{}/bookings/{}", f.base, b.id);
     let book_link = format!("{}/offices/{}", f.base, f.office.code);
     mail::render(

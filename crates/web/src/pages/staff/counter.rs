@@ -160,7 +160,7 @@ pub async fn page(
             .iter()
             .map(|r| Choice {
                 value: r.as_str(),
-                label: t.s(&format!("reject_reason.{}", r.as_str())).to_owned(),
+                label: crate::format::reject_reason(t, *r),
             })
             .collect(),
         pickup: false,

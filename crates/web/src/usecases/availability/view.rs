@@ -113,3 +113,14 @@ pub struct OfficeNext {
     /// The first date with places, and how many are left then.
     pub next: Option<(NaiveDate, i64)>,
 }
+
+/// An office's month as its calendar page shows it: the availability, and whether the
+/// office runs in outage mode today, read together and kept together (the page is what a
+/// rush reloads).
+#[derive(Clone, Debug)]
+pub struct CalendarMonth {
+    /// The month's availability.
+    pub availability: Availability,
+    /// Whether the office serves people without a booking today (outage mode).
+    pub outage_today: bool,
+}
