@@ -431,7 +431,7 @@ wrap!(OutboxStore {
 // Notices change no copy kept here (an event's mark and a notice row are read by nobody else).
 wrap!(NoticeStore {
     fn unnoticed_events(&self, limit: i64) -> StoreResult<Vec<BookingEvent>>;
-    fn holds_to_notice(&self, after: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    fn running_holds(&self, after: DateTime<Utc>, after_id: Option<Uuid>, limit: i64) -> StoreResult<Vec<Booking>>;
     fn reminders_due(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
     fn record_notices(&self, notices: &[Notice], now: DateTime<Utc>) -> StoreResult<u64>;
 });

@@ -333,8 +333,16 @@ pub trait NoticeStore: Send + Sync {
     /// Recorded state changes not yet noticed, oldest first.
     async fn unnoticed_events(&self, limit: i64) -> StoreResult<Vec<BookingEvent>>;
     /// Holds whose deadline is after `after` (and so still running if `after` is not
-    /// before now) with no notice of their own yet, soonest deadline first.
-    async fn holds_to_notice(&self, after: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;
+    /// before now), soonest deadline first, then by id; with `after_id`, also those whose
+    /// deadline is `after` and whose id is greater (where the last hold of a full batch
+    /// left off). Noticed or not: the sweep that mails them knows which it has noticed,
+    /// and claiming a notice twice queues no second mail.
+    async fn running_holds(
+        &self,
+        after: DateTime<Utc>,
+        after_id: Option<Uuid>,
+        limit: i64,
+    ) -> StoreResult<Vec<Booking>>;
     /// Paid bookings whose service date is tomorrow in their office's zone, as of `now`,
     /// not yet reminded of that date.
     async fn reminders_due(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>>;

@@ -412,12 +412,14 @@ pub const BOOKING_BY_BILLING_CODE: &str = booking_select!("WHERE billing_code = 
 pub const LIST_BOOKINGS: &str =
     booking_select!("WHERE account_id = $1 ORDER BY created_at DESC, id");
 
-/// Holds whose deadline is after $1 with no notice of their own (kind $2), soonest deadline
-/// first: a range of `bookings_unpaid_deadline`, whose condition this repeats verbatim.
-pub const HOLDS_TO_NOTICE: &str = booking_select!(
-    "b WHERE b.state = 'awaiting_payment' AND b.payment_deadline > $1 \
-    AND NOT EXISTS (SELECT 1 FROM booking_notices n WHERE n.booking_id = b.id AND n.kind = $2) \
-    ORDER BY b.payment_deadline LIMIT $3"
+/// Running holds after ($1, $3) in (deadline, id) order ($3 NULL: every deadline after
+/// $1), soonest deadline first, at most $2: a range of `bookings_unpaid_deadline`, whose
+/// condition this repeats verbatim. Which of them were noticed is the sweep's to know: a
+/// join with the notices here is what a planner without statistics yet (a fresh database
+/// in its first rush) turned into a scan of every notice for every hold.
+pub const RUNNING_HOLDS: &str = booking_select!(
+    "b WHERE b.state = 'awaiting_payment' AND b.payment_deadline >= $1 \
+    AND (b.payment_deadline > $1 OR b.id > $3) ORDER BY b.payment_deadline, b.id LIMIT $2"
 );
 /// Paid bookings on $1 at offices of zone $2 with no notice of kind $3 about $4 (the date
 /// as text): a range of `bookings_paid_service_date`, whose condition this repeats.
@@ -676,7 +678,7 @@ pub const SHARED: &[&str] = &[
     MARK_MAIL_FAILED,
     RECENT_MAIL,
     RECENT_MAIL_TO,
-    HOLDS_TO_NOTICE,
+    RUNNING_HOLDS,
     REMINDERS_DUE,
     UNNOTICED_EVENTS,
     BOOKING_EVENTS,

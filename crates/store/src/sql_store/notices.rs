@@ -38,13 +38,15 @@ impl NoticeStore for SqlStore {
             .collect()
     }
 
-    #[tracing::instrument(level = "debug", name = "store.holds_to_notice", skip_all)]
-    async fn holds_to_notice(&self, after: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Booking>> {
+    #[tracing::instrument(level = "debug", name = "store.running_holds", skip_all)]
+    async fn running_holds(
+        &self,
+        after: DateTime<Utc>,
+        after_id: Option<Uuid>,
+        limit: i64,
+    ) -> StoreResult<Vec<Booking>> {
         self.pool
-            .fetch_all(
-                HOLDS_TO_NOTICE,
-                args![after, NoticeKind::Held.as_str(), limit],
-            )
+            .fetch_all(RUNNING_HOLDS, args![after, limit, after_id])
             .await?
             .iter()
             .map(booking_from_row)

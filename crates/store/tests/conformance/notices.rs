@@ -1,7 +1,8 @@
 //! Notices (booking mail): a recorded change is found until it is noticed, and noticing it
 //! queues its mail in the same transaction, once, however many instances try; a change
-//! that needs no mail is marked without one; running holds and tomorrow's paid bookings
-//! (in each office's own zone) are found until their notice is recorded; the changes
+//! that needs no mail is marked without one; running holds are found in deadline order
+//! until they lapse, and tomorrow's paid bookings (in each office's own zone) until their
+//! reminder is recorded; the changes
 //! recorded before notices existed are never mailed.
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -19,7 +20,7 @@ use crate::helpers::{
 conformance!(
     a_recorded_change_is_noticed_once_with_its_mail,
     a_change_that_needs_no_mail_is_marked_without_one,
-    running_holds_are_found_until_noticed_or_lapsed,
+    running_holds_are_found_in_deadline_order_until_they_lapse,
     reminders_are_due_for_tomorrows_paid_bookings_in_each_offices_zone,
     two_instances_recording_the_same_notices_queue_each_mail_once,
 );
@@ -123,7 +124,7 @@ async fn a_change_that_needs_no_mail_is_marked_without_one(db: Ctx) {
     assert_eq!(s.record_notices(&[], t0()).await.unwrap(), 0);
 }
 
-async fn running_holds_are_found_until_noticed_or_lapsed(db: Ctx) {
+async fn running_holds_are_found_in_deadline_order_until_they_lapse(db: Ctx) {
     let s = &db.store;
     seed(s).await;
     let (a, b) = (person(s).await, person(s).await);
@@ -136,15 +137,36 @@ async fn running_holds_are_found_until_noticed_or_lapsed(db: Ctx) {
         .await
         .unwrap();
 
+    // A third hold with the first's deadline: ties are ordered by id.
+    let d = person(s).await;
+    let third = book(s, &d, &slot(day(1), "s1"), t0()).await;
+    assert_eq!(third.payment_deadline, first.payment_deadline);
+    let (x, y) = if first.id < third.id {
+        (first.id, third.id)
+    } else {
+        (third.id, first.id)
+    };
+
     let ids = |v: Vec<Booking>| v.into_iter().map(|b| b.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(s.holds_to_notice(t0(), 10).await.unwrap()),
-        [first.id, second.id],
-        "soonest deadline first"
+        ids(s.running_holds(t0(), None, 10).await.unwrap()),
+        [x, y, second.id],
+        "soonest deadline first, then by id"
     );
-    assert_eq!(ids(s.holds_to_notice(t0(), 1).await.unwrap()), [first.id]);
+    assert_eq!(ids(s.running_holds(t0(), None, 1).await.unwrap()), [x]);
     assert_eq!(
-        ids(s.holds_to_notice(first.payment_deadline, 10).await.unwrap()),
+        ids(s
+            .running_holds(first.payment_deadline, Some(x), 10)
+            .await
+            .unwrap()),
+        [y, second.id],
+        "after the last hold of a full batch: its deadline with a greater id, then later ones"
+    );
+    assert_eq!(
+        ids(s
+            .running_holds(first.payment_deadline, None, 10)
+            .await
+            .unwrap()),
         [second.id],
         "only deadlines after the instant asked"
     );
@@ -159,10 +181,14 @@ async fn running_holds_are_found_until_noticed_or_lapsed(db: Ctx) {
         1
     );
     assert_eq!(s.record_notices(&[held], t0()).await.unwrap(), 0);
-    assert_eq!(ids(s.holds_to_notice(t0(), 10).await.unwrap()), [second.id]);
+    // Noticed or not, a running hold is one (the sweep knows which it noticed).
+    assert_eq!(
+        ids(s.running_holds(t0(), None, 10).await.unwrap()),
+        [x, y, second.id]
+    );
     // Once its deadline has passed, a hold is no longer one to tell about.
     assert!(
-        s.holds_to_notice(t0() + two_hours() + Duration::minutes(1), 10)
+        s.running_holds(t0() + two_hours() + Duration::minutes(1), None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -315,7 +341,6 @@ async fn two_instances_recording_the_same_notices_queue_each_mail_once(db: Ctx) 
     unique.dedup();
     assert_eq!(unique.len(), 30, "no mail twice");
     assert!(s.unnoticed_events(100).await.unwrap().is_empty());
-    assert!(s.holds_to_notice(t0(), 100).await.unwrap().is_empty());
 }
 
 /// A database of the release before notices, with a recorded change, upgraded: the change

@@ -15,12 +15,16 @@
 //! (after an outage). The changes recorded before this existed were marked noticed by the
 //! migration that added it, so a first start sends no mail about the past.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use loket_domain::booking::documents_due;
 use loket_domain::floor::RejectReason;
 use loket_domain::notice::NoticeKind;
 use loket_domain::{BookingState, Office};
 use loket_store::{Booking, BookingEvent, Notice, NoticeKey, OutgoingMail, StoreError};
+
+use uuid::Uuid;
 
 use crate::format::{appointment, date_time, grouped_code, long_date, rupiah};
 use crate::i18n::{Lang, Tr};
@@ -61,12 +65,20 @@ impl Pass {
     }
 }
 
-/// One worker's place in the sweeps: where the sweep of holds goes on from, and when the
-/// full sweep and the reminders last ran. Kept in memory only: a fresh worker starts with a
-/// full sweep, so a restart loses nothing.
+/// One worker's place in the sweeps: where the sweep of holds goes on from, the holds it
+/// has noticed, and when the full sweep and the reminders last ran. Kept in memory only: a
+/// fresh worker starts with a full sweep, so a restart loses nothing (it composes the mail
+/// of the running holds once more, and the store queues none twice).
 #[derive(Clone, Debug, Default)]
 pub struct Sweeper {
     holds_from: Option<DateTime<Utc>>,
+    /// The last hold of the previous batch (deadline, id) when it came back full: the next
+    /// batch goes on after it rather than reading the same holds again.
+    holds_next: Option<(DateTime<Utc>, Uuid)>,
+    /// The running holds this worker has noticed (or found noticed), with their deadlines:
+    /// the sweep reads some of them again (`HELD_OVERLAP`, the full sweep) and skips them
+    /// here. A hold leaves once its deadline has passed, when no sweep can return it.
+    noticed_holds: HashMap<Uuid, DateTime<Utc>>,
     full_sweep_at: Option<DateTime<Utc>>,
     reminders_at: Option<DateTime<Utc>>,
     reminders_more: bool,
@@ -82,17 +94,21 @@ impl Sweeper {
         let full = self
             .full_sweep_at
             .is_none_or(|t| now - t >= HELD_FULL_SWEEP);
-        let from = match self.holds_from {
-            Some(f) if !full => f.max(now),
+        let from = match (self.holds_from, self.holds_next.take()) {
+            (_, Some((deadline, id))) if !full && deadline > now => (deadline, Some(id)),
+            (Some(f), _) if !full => (f.max(now), None),
             _ => {
                 self.full_sweep_at = Some(now);
-                now
+                (now, None)
             }
         };
-        let (held, latest) = notice_holds(state, from, BATCH).await?;
-        if let Some(latest) = latest {
+        let (held, last) = self.notice_holds(state, from, BATCH).await?;
+        if let Some((latest, id)) = last {
             let next = latest - HELD_OVERLAP;
             self.holds_from = Some(self.holds_from.map_or(next, |f| f.max(next)));
+            if held.more {
+                self.holds_next = Some((latest, id));
+            }
         }
         pass.add(held);
 
@@ -104,6 +120,38 @@ impl Sweeper {
         }
         metrics::counter!("loket_notice_mails_total").increment(pass.mailed);
         Ok(pass)
+    }
+
+    /// Notices the holds after `from` (a deadline, and with an id where a full batch left
+    /// off; never a deadline before now) that it has not noticed yet, soonest deadline
+    /// first, reading at most `limit`; also returns the last hold read (the latest
+    /// deadline, and its id). `more` says the read was full.
+    async fn notice_holds(
+        &mut self,
+        state: &AppState,
+        from: (DateTime<Utc>, Option<Uuid>),
+        limit: i64,
+    ) -> Result<(Pass, Option<(DateTime<Utc>, Uuid)>), StoreError> {
+        let now = state.now();
+        self.noticed_holds.retain(|_, deadline| *deadline > now);
+        let (after, after_id) = if from.0 > now { from } else { (now, None) };
+        let holds = state.store.running_holds(after, after_id, limit).await?;
+        let last = holds.last().map(|b| (b.payment_deadline, b.id));
+        let mut notices = Vec::new();
+        for b in holds
+            .iter()
+            .filter(|b| !self.noticed_holds.contains_key(&b.id))
+        {
+            notices.push(Notice {
+                key: NoticeKey::Held(b.id),
+                mail: compose(state, NoticeKind::Held, b, None).await?,
+            });
+        }
+        let mut pass = record(state, notices, limit, now).await?;
+        pass.more = holds.len() as i64 >= limit.max(1);
+        self.noticed_holds
+            .extend(holds.iter().map(|b| (b.id, b.payment_deadline)));
+        Ok((pass, last))
     }
 }
 
@@ -127,26 +175,6 @@ pub async fn notice_events(state: &AppState, limit: i64) -> Result<Pass, StoreEr
         });
     }
     record(state, notices, limit, now).await
-}
-
-/// Notices the holds whose deadline is after `from` (and after now) that have none yet,
-/// soonest deadline first, at most `limit`; also returns the latest deadline among them.
-pub async fn notice_holds(
-    state: &AppState,
-    from: DateTime<Utc>,
-    limit: i64,
-) -> Result<(Pass, Option<DateTime<Utc>>), StoreError> {
-    let now = state.now();
-    let holds = state.store.holds_to_notice(from.max(now), limit).await?;
-    let latest = holds.iter().map(|b| b.payment_deadline).max();
-    let mut notices = Vec::with_capacity(holds.len());
-    for b in &holds {
-        notices.push(Notice {
-            key: NoticeKey::Held(b.id),
-            mail: compose(state, NoticeKind::Held, b, None).await?,
-        });
-    }
-    Ok((record(state, notices, limit, now).await?, latest))
 }
 
 /// Reminds the paid bookings whose day is tomorrow in their office's zone, once per

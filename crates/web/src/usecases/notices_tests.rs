@@ -445,3 +445,44 @@ async fn every_booking_mail_reads_whole_in_both_languages() {
         }
     }
 }
+
+#[tokio::test]
+async fn holds_beyond_a_batch_are_mailed_once_and_read_again_without_a_second_mail() {
+    let t = testing::booking_state().await;
+    let s = &t.state;
+    let d1 = later_dates(s).await[0];
+    let holds = BATCH as usize + 20;
+    s.store
+        .set_quota_override(
+            OFFICE,
+            d1,
+            "s1",
+            ServiceClass::Online,
+            holds as i64,
+            &Actor::system(),
+            s.now(),
+        )
+        .await
+        .unwrap();
+    for _ in 0..holds {
+        let who = testing::booker(s, "id").await;
+        hold(s, &who, d1).await;
+    }
+    let mut sweeper = Sweeper::default();
+    let mut passes = Vec::new();
+    while passes.len() < 5 {
+        let p = sweeper.pass(s).await.unwrap();
+        passes.push((p.seen, p.mailed));
+        if !p.more {
+            break;
+        }
+    }
+    // The second batch goes on after the first one's last hold.
+    assert_eq!(passes, [(100, 100), (20, 20)]);
+
+    // A minute on, the sweep reads these holds again (its overlap, for holds that commit
+    // late) and composes no mail for them.
+    s.clock.advance(Duration::minutes(1));
+    let again = sweeper.pass(s).await.unwrap();
+    assert_eq!((again.seen, again.mailed), (0, 0));
+}
