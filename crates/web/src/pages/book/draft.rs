@@ -133,13 +133,20 @@ impl Draft {
 
     /// The draft as a query string, with `extra` pairs after it.
     pub fn query(&self, extra: &[(&str, &str)]) -> String {
-        let mut parts: Vec<String> = ALL_FIELDS
-            .iter()
-            .filter(|f| !self.get(f).is_empty())
-            .map(|f| format!("{f}={}", encode(self.get(f))))
-            .collect();
-        parts.extend(extra.iter().map(|(k, v)| format!("{k}={}", encode(v))));
-        parts.join("&")
+        let mut q = String::with_capacity(256);
+        let fields = ALL_FIELDS.iter().map(|f| (*f, self.get(f)));
+        for (k, v) in fields
+            .filter(|(_, v)| !v.is_empty())
+            .chain(extra.iter().copied())
+        {
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str(k);
+            q.push('=');
+            q.push_str(&encode(v));
+        }
+        q
     }
 
     /// The applicant id, if well formed.

@@ -4,6 +4,7 @@
 //! is a POST, with the form token and an idempotency key so a double tap holds one place.
 //! It works without JavaScript.
 
+mod check;
 mod draft;
 mod steps;
 
@@ -17,9 +18,11 @@ use loket_domain::catalogue::check_validity;
 use loket_store::{Applicant, StoreError};
 use sha2::{Digest, Sha256};
 
+use check::{CheckView, answers_view, check_view};
+pub use check::{document_words, service_words};
 pub use draft::{Draft, Step};
-use steps::{CheckView, check_view, step_page};
-pub use steps::{DateTarget, date_step, document_words, service_questions, service_words};
+use steps::step_page;
+pub use steps::{DateTarget, date_step, service_questions};
 
 use super::forms::{CheckedForm, Tokened};
 use super::session::{NotSignedIn, SignedIn};
@@ -265,7 +268,11 @@ pub async fn hold(
             let panel = refusal_panel(t, &d, zone, refusal)?;
             let applicant =
                 crate::usecases::applicants::own(&state, who.account_id, applicant_id).await?;
-            let view = check_view(&state, t, &d, applicant.as_slice()).await?;
+            let view = if panel.full {
+                answers_view(&state, t, &d, applicant.as_slice()).await?
+            } else {
+                check_view(&state, t, &d, applicant.as_slice()).await?
+            };
             // 409, as the API answers: the page is the answer, and a tool sees the refusal.
             Ok(render_with(
                 StatusCode::CONFLICT,

@@ -3,19 +3,15 @@
 
 use askama::Template;
 use chrono::{Datelike, Months};
-use loket_domain::catalogue::{
-    ApplicationKind, PassportType, Processing, ServiceRequest, TravelPurpose, Validity, is_child,
-    required_documents,
-};
+use loket_domain::catalogue::{ApplicationKind, PassportType, Processing, TravelPurpose, Validity};
 use loket_store::Applicant;
 
 use super::{Draft, FieldErrors, Step};
-use crate::format::{appointment, hours, long_date, month_year, rupiah, weekday_abbrs};
+use crate::format::{hours, long_date, month_year, weekday_abbrs};
 use crate::i18n::Tr;
 use crate::pages::{Chrome, PageCtx, PageError, PageResult, render};
 use crate::planning::{self, iso_date};
 use crate::state::AppState;
-use crate::usecases::Refusal;
 use crate::usecases::availability::{self, DayKind, next_free_dates};
 
 /// What every step page has: the layout, the way back, the other answers as hidden
@@ -457,119 +453,4 @@ pub async fn date_step(
         action: target.path.clone(),
         post: target.post,
     }))
-}
-
-/// One answer on the check page, with its "change" link.
-pub struct Answer {
-    /// The question.
-    pub label: String,
-    /// The answer.
-    pub value: String,
-    /// The link back to its step.
-    pub href: String,
-}
-
-/// What the check page shows.
-pub struct CheckView {
-    /// Each answer.
-    pub answers: Vec<Answer>,
-    /// Fee lines: (label, amount).
-    pub fee_lines: Vec<(String, String)>,
-    /// The total in Rupiah.
-    pub total: String,
-    /// The documents to bring.
-    pub documents: Vec<String>,
-    /// The draft as hidden fields of the hold form.
-    pub hidden: Vec<(&'static str, String)>,
-    /// The payment window in minutes, for the "what happens next" text.
-    pub window_minutes: i64,
-}
-
-/// A service in words: "Paspor baru, Paspor elektronik, 10 tahun, Reguler".
-pub fn service_words(t: Tr, r: &ServiceRequest) -> String {
-    let choice = |name: &str, code: &str| t.s(&format!("choice.{name}.{code}")).to_owned();
-    [
-        choice("kind", r.kind.as_str()),
-        choice("passport_type", r.passport_type.as_str()),
-        choice("validity", r.validity.as_str()),
-        choice("processing", r.processing.as_str()),
-    ]
-    .join(", ")
-}
-
-/// The documents to bring for a service, in words.
-pub fn document_words(t: Tr, kind: ApplicationKind, is_child: bool) -> Vec<String> {
-    required_documents(kind, is_child)
-        .into_iter()
-        .map(|k| t.s(&format!("doc.{k}")).to_owned())
-        .collect()
-}
-
-/// The check page's content for a complete draft.
-pub async fn check_view(
-    state: &AppState,
-    t: Tr,
-    d: &Draft,
-    applicants: &[Applicant],
-) -> Result<CheckView, PageError> {
-    let (Some(service), Some(date), Some(a)) = (
-        d.service(),
-        d.date(),
-        applicants.iter().find(|a| Some(a.id) == d.applicant_id()),
-    ) else {
-        return Err(PageError::NotFound);
-    };
-    let office = planning::office(state, d.get("office")).await?;
-    let session = office
-        .session(d.get("session"))
-        .ok_or(PageError::NotFound)?;
-    let change = |s: Step| format!("/book?{}", d.query(&[("change", s.as_str())]));
-    let zone = office.time_zone;
-    let r = service.request;
-    let choice = |name: &str, code: &str| t.s(&format!("choice.{name}.{code}")).to_owned();
-    let answers = vec![
-        Answer {
-            label: t.s("book.check.applicant").to_owned(),
-            value: format!("{} ({})", a.full_name, a.nik.masked()),
-            href: change(Step::Applicant),
-        },
-        Answer {
-            label: t.s("book.check.service").to_owned(),
-            value: service_words(t, &r),
-            href: change(Step::Service),
-        },
-        Answer {
-            label: t.s("book.check.purpose").to_owned(),
-            value: choice("purpose", service.purpose.as_str()),
-            href: change(Step::Service),
-        },
-        Answer {
-            label: t.s("book.check.office").to_owned(),
-            value: office.name.clone(),
-            href: change(Step::Office),
-        },
-        Answer {
-            label: t.s("book.check.date").to_owned(),
-            value: appointment(t, date, Some(session), zone),
-            href: change(Step::Date),
-        },
-    ];
-    let today = loket_domain::release::local_date(state.now(), zone);
-    let quote = planning::fees(state)
-        .await?
-        .quote(&r, today)
-        .map_err(|_| PageError::from(Refusal::NotFound("fee")))?;
-    let child = is_child(a.birth_date, date);
-    Ok(CheckView {
-        answers,
-        fee_lines: quote
-            .lines
-            .iter()
-            .map(|l| (t.s(&format!("fee.{}", l.item)).to_owned(), rupiah(l.amount)))
-            .collect(),
-        total: rupiah(quote.total),
-        documents: document_words(t, r.kind, child),
-        hidden: d.carried(Step::Check),
-        window_minutes: state.settings.payment_window_minutes,
-    })
 }
