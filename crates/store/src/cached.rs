@@ -82,8 +82,8 @@ impl CachedStore {
     }
 
     /// A number that changes with every change of offices, calendars, fees, quotas or an
-    /// office's outage mode made through this instance: a value built from them (such as rendered availability) and
-    /// kept under this number is stale once it has moved on.
+    /// office's outage mode made through this instance: a value built from them (such as
+    /// rendered availability) and kept under this number is stale once it has moved on.
     pub fn reference_version(&self) -> u64 {
         self.reference_version.load(Ordering::Acquire)
     }

@@ -544,11 +544,11 @@ pub const RECENT_MAIL: &str = "SELECT id, to_address, subject, body, created_at,
 pub const RECENT_MAIL_TO: &str = "SELECT id, to_address, subject, body, created_at, sent_at FROM outbox \
     WHERE to_address = $1 ORDER BY created_at DESC LIMIT $2";
 
-/// Recorded changes not yet noticed, oldest first: the partial index
-/// `booking_events_unnoticed` holds exactly these (its condition is repeated verbatim).
 /// A booking's recorded changes, oldest first (`booking_events_booking`).
 pub const BOOKING_EVENTS: &str = "SELECT id, booking_id, at, from_state, to_state, actor, detail \
     FROM booking_events WHERE booking_id = $1 ORDER BY id";
+/// Recorded changes not yet noticed, oldest first: the partial index
+/// `booking_events_unnoticed` holds exactly these (its condition is repeated verbatim).
 pub const UNNOTICED_EVENTS: &str = "SELECT id, booking_id, at, from_state, to_state, actor, detail \
     FROM booking_events WHERE noticed_at IS NULL ORDER BY id LIMIT $1";
 /// Claims a recorded change for its notice: one row changes for exactly one caller.

@@ -248,10 +248,9 @@ impl BookingStore for SqlStore {
         if taken(&mut tx, slot_id, m.now).await? >= capacity {
             return Err(StoreError::QuotaFull);
         }
-        // A no-show or unserved booking freed its NIK: it may have been booked again.
-        if matches!(from, BookingState::NoShow | BookingState::Unserved)
-            && nik_is_busy(&mut tx, &b.nik, m.now).await?
-        {
+        // A booking out of the one-active-per-NIK index (a no-show, an unserved day) freed
+        // its NIK: it may have been booked again.
+        if !BookingState::ACTIVE.contains(&from) && nik_is_busy(&mut tx, &b.nik, m.now).await? {
             return Err(StoreError::NikHasActiveBooking);
         }
         let before = format!(

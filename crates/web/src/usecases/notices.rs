@@ -23,7 +23,6 @@ use loket_domain::floor::RejectReason;
 use loket_domain::notice::NoticeKind;
 use loket_domain::{BookingState, Office};
 use loket_store::{Booking, BookingEvent, Notice, NoticeKey, OutgoingMail, StoreError};
-
 use uuid::Uuid;
 
 use crate::format::{appointment, date_time, grouped_code, long_date, rupiah};

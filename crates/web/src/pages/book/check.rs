@@ -70,7 +70,13 @@ pub async fn check_view(
 ) -> Result<CheckView, PageError> {
     let base = d.query(&[]);
     let change = |s: Step| change_href(&base, s);
-    let (answers, a, service, date, zone) = answers(state, t, d, applicants, change).await?;
+    let Answers {
+        list: answers,
+        applicant: a,
+        service,
+        date,
+        zone,
+    } = answers(state, t, d, applicants, change).await?;
     let r = service.request;
     let today = loket_domain::release::local_date(state.now(), zone);
     let quote = planning::fees(state)
@@ -101,7 +107,9 @@ pub async fn answers_view(
     d: &Draft,
     applicants: &[Applicant],
 ) -> Result<CheckView, PageError> {
-    let (answers, ..) = answers(state, t, d, applicants, |_| String::new()).await?;
+    let answers = answers(state, t, d, applicants, |_| String::new())
+        .await?
+        .list;
     Ok(CheckView {
         answers,
         fee_lines: Vec::new(),
@@ -118,15 +126,24 @@ fn change_href(base: &str, step: Step) -> String {
     format!("/book?{base}{sep}change={}", step.as_str())
 }
 
-/// The answers of a complete draft in words, each with the link `href` gives its step;
-/// also the applicant, the service, the date and the office's zone they came from.
+/// A complete draft's answers in words, and what they were read from.
+struct Answers<'a> {
+    list: Vec<Answer>,
+    applicant: &'a Applicant,
+    service: Service,
+    date: NaiveDate,
+    /// The office's zone.
+    zone: Tz,
+}
+
+/// The answers of a complete draft in words, each with the link `href` gives its step.
 async fn answers<'a>(
     state: &AppState,
     t: Tr,
     d: &Draft,
     applicants: &'a [Applicant],
     href: impl Fn(Step) -> String,
-) -> Result<(Vec<Answer>, &'a Applicant, Service, NaiveDate, Tz), PageError> {
+) -> Result<Answers<'a>, PageError> {
     let (Some(service), Some(date), Some(a)) = (
         d.service(),
         d.date(),
@@ -168,5 +185,11 @@ async fn answers<'a>(
             href: href(Step::Date),
         },
     ];
-    Ok((answers, a, service, date, zone))
+    Ok(Answers {
+        list: answers,
+        applicant: a,
+        service,
+        date,
+        zone,
+    })
 }

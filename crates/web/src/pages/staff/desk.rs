@@ -40,13 +40,20 @@ pub struct DeskQuery {
 #[derive(Deserialize, Default)]
 pub struct DeskForm {
     csrf: Option<String>,
-    pub(super) code: Option<String>,
+    code: Option<String>,
     basis: Option<String>,
     birth_date: Option<String>,
     pub(super) date: Option<String>,
     pub(super) session: Option<String>,
     pub(super) reason: Option<String>,
     on: Option<String>,
+}
+
+impl DeskForm {
+    /// The booking code or scan as typed, without the spaces around it.
+    pub(super) fn code(&self) -> String {
+        self.code.as_deref().unwrap_or("").trim().to_owned()
+    }
 }
 
 impl Tokened for DeskForm {
@@ -399,7 +406,7 @@ pub async fn check_in(
 ) -> PageResult {
     let t = Tr(ctx.lang);
     let office = who.own_office(&state, &FRONT_DESK).await?;
-    let code = f.code.as_deref().unwrap_or("").trim().to_owned();
+    let code = f.code();
     let actor = Actor::staff(&who.staff);
     match floor::check_in(&state, &actor, &office, &code).await {
         Ok(a) => {

@@ -23,7 +23,7 @@ pub async fn special(
 ) -> PageResult {
     let t = Tr(ctx.lang);
     let office = who.own_office(&state, &FRONT_DESK).await?;
-    let code = f.code.as_deref().unwrap_or("").trim().to_owned();
+    let code = f.code();
     let date = crate::planning::parse_date("date", f.date.as_deref().unwrap_or(""));
     let reason = loket_domain::booking::SpecialReason::parse(f.reason.as_deref().unwrap_or(""));
     let session = f.session.as_deref().unwrap_or("").trim().to_owned();
