@@ -339,10 +339,13 @@ async fn the_reminder_goes_only_to_tomorrows_paid_bookings() {
     pay(s, &l).await;
     assert_eq!(remind(s, BATCH).await.unwrap().mailed, 0, "not yet");
 
-    // The eve of `day` in the office's zone.
-    let today = loket_domain::release::local_date(s.now(), chrono_tz::Asia::Jakarta);
-    s.clock
-        .advance(Duration::days((day - today).num_days() - 1));
+    // The eve of `day` in the office's zone, at nine in the morning there: reminders go
+    // out only in the daytime (`REMINDER_HOURS`), whatever hour the test runs at.
+    let eve = (day - Days::new(1))
+        .and_hms_opt(9, 0, 0)
+        .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Jakarta).single())
+        .expect("nine in the morning in Jakarta");
+    s.clock.advance(eve.with_timezone(&chrono::Utc) - s.now());
     let reminded = remind(s, BATCH).await.unwrap();
     assert_eq!((reminded.seen, reminded.mailed), (1, 1));
     let mail = mail_to(s, &paid.email).await;
