@@ -17,7 +17,7 @@ use loket_domain::catalogue::{FeeSchedule, FeeTable};
 use loket_domain::quota::{QuotaAdjustment, QuotaPlan, ServiceClass};
 use uuid::Uuid;
 
-use crate::ttl::TtlMap;
+use crate::ttl::{Coalesced, TtlMap};
 use crate::types::*;
 use crate::{
     AccountStore, BookingStore, DynStore, FloorStore, NoticeStore, OutboxStore, QuotaStore,
@@ -48,7 +48,9 @@ pub struct DayInputs {
 pub struct CachedStore {
     inner: DynStore,
     full_slots: TtlMap<SlotKey, ()>,
-    principals: TtlMap<String, (Principal, DateTime<Utc>)>,
+    /// A token's principal and when the token expires. An account's attempts often come
+    /// together (a page and its form, an app's parallel calls): their misses share one read.
+    principals: Coalesced<String, Option<(Principal, DateTime<Utc>)>>,
     /// Applicants by (account, id). An applicant is never removed, and changed only on an
     /// office's account by an assisted booking, which forgets the copy; only people found
     /// are kept.
@@ -65,7 +67,7 @@ impl CachedStore {
         Self {
             inner,
             full_slots: TtlMap::new(options.full_slots, 10_000),
-            principals: TtlMap::new(options.principals, 100_000),
+            principals: Coalesced::new(options.principals, 100_000),
             applicants: TtlMap::new(options.principals, 100_000),
             offices: TtlMap::new(options.reference, 1_000),
             fees: TtlMap::new(options.reference, 1),
@@ -386,16 +388,23 @@ wrap!(AccountStore {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(Principal, DateTime<Utc>)>> {
-        if let Some((p, expires_at)) = self.principals.get(token_hash)
-            && now < expires_at
-        {
-            return Ok(Some((p, expires_at)));
+        let found = self
+            .principals
+            .get_or_build(token_hash.to_owned(), || {
+                self.inner.principal(token_hash, now)
+            })
+            .await?;
+        match found {
+            Some((_, expires_at)) if now < expires_at => Ok(found),
+            // Expired since it was read, or unknown: only live tokens found are kept.
+            _ => {
+                self.principals.remove(token_hash);
+                match found {
+                    Some(_) => self.inner.principal(token_hash, now).await,
+                    None => Ok(None),
+                }
+            }
         }
-        let found = self.inner.principal(token_hash, now).await?;
-        if let Some(found) = &found {
-            self.principals.put(token_hash.to_owned(), found.clone());
-        }
-        Ok(found)
     }
 
     async fn delete_token(&self, token_hash: &str) -> StoreResult<()> {

@@ -34,6 +34,7 @@ pub use error::{StoreError, StoreResult};
 pub use options::{SqliteDurability, StoreOptions};
 pub use reference_data::seed_reference_data;
 pub use sql_store::SqlStore;
+pub use ttl::Coalesced;
 pub use types::*;
 
 /// The shared handle the service holds.

@@ -1,7 +1,7 @@
 //! Rows into domain values: one function per table, shared by the concept files and the
 //! allocation paths.
 
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, Utc};
 use loket_domain::booking::AllocationPolicy;
 use loket_domain::booking::BookingState;
 use loket_domain::calendar::{ExceptionKind, Holiday, HolidayKind, OfficeException, WeekdaySet};
@@ -203,4 +203,29 @@ pub(crate) fn floor_event_from_row(r: &Row) -> StoreResult<FloorEvent> {
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing our own plain structs cannot fail; an empty object keeps the row readable.
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// A token's principal and expiry from a row of `TOKEN_PRINCIPAL` or
+/// `PRINCIPALS_BY_TOKENS`; none for a token of neither an account nor a staff member.
+pub(crate) fn principal_from_row(r: &Row) -> StoreResult<Option<(Principal, DateTime<Utc>)>> {
+    let expires_at = r.time("expires_at")?;
+    if let Some(id) = r.opt_uuid("account_id")? {
+        let p = Principal::Account {
+            id,
+            verified: r.opt_time("email_verified_at")?.is_some(),
+        };
+        return Ok(Some((p, expires_at)));
+    }
+    let Some(id) = r.opt_uuid("staff_id")? else {
+        return Ok(None);
+    };
+    let p = Principal::Staff(Staff {
+        id,
+        username: r.text("username")?,
+        full_name: r.text("full_name")?,
+        role: StaffRole::parse(&r.text("role")?).ok_or_else(|| corrupt("staff role"))?,
+        office_code: r.opt_text("office_code")?,
+        region_code: r.opt_text("region_code")?,
+    });
+    Ok(Some((p, expires_at)))
 }

@@ -401,13 +401,18 @@ pub const GET_BOOKING: &str = booking_select!("WHERE id = $1");
 pub const BOOKING_BY_IDEMPOTENCY: &str =
     booking_select!("WHERE account_id = $1 AND idempotency_key = $2");
 /// PostgreSQL: the bookings of many (account, Idempotency-Key) pairs at once, $1 a JSON
-/// array of `{"a": account id, "k": key}` (see `sql_store::key_lookups`).
-pub const BOOKINGS_BY_IDEMPOTENCY_KEYS: &str = "SELECT idempotency_key, id, account_id, applicant_id, \
+/// array of `{"a": account id, "k": key}` (see `sql_store::batched`). Each of these
+/// statements for many keys joins every key LATERAL to an index probe of its own, kept a
+/// subquery by `OFFSET 0`: PostgreSQL guesses 100 keys for any JSON array and, with a table
+/// of some thousands of rows, planned `IN (keys)` or a flattened join as a hash join over a
+/// scan of the whole table (3.6 ms for 23 applicants of 10,000; 0.26 ms as probes).
+pub const BOOKINGS_BY_IDEMPOTENCY_KEYS: &str = "SELECT b.* FROM \
+    jsonb_to_recordset(CAST($1 AS TEXT)::jsonb) AS k(a uuid, k text) CROSS JOIN LATERAL \
+    (SELECT idempotency_key, id, account_id, applicant_id, \
     nik, slot_id, office_code, service_date, session_code, class, state, billing_code, \
     payment_deadline, service, travel_purpose, fee_table_code, fee_total, fee_lines, \
     reschedules_used, created_at, updated_at, paid_at, request_fingerprint FROM bookings \
-    WHERE (account_id, idempotency_key) IN (SELECT k.a, k.k \
-    FROM jsonb_to_recordset(CAST($1 AS TEXT)::jsonb) AS k(a uuid, k text))";
+    WHERE account_id = k.a AND idempotency_key = k.k OFFSET 0) b";
 pub const BOOKING_BY_BILLING_CODE: &str = booking_select!("WHERE billing_code = $1");
 pub const LIST_BOOKINGS: &str =
     booking_select!("WHERE account_id = $1 ORDER BY created_at DESC, id");
@@ -510,6 +515,14 @@ pub const TOKEN_PRINCIPAL: &str = "SELECT t.account_id, t.expires_at, a.email_ve
     s.full_name, s.role, s.office_code, s.region_code FROM auth_tokens t \
     LEFT JOIN accounts a ON a.id = t.account_id LEFT JOIN staff s ON s.id = t.staff_id \
     WHERE t.token_hash = $1 AND t.expires_at > $2";
+/// PostgreSQL's principals of many tokens in one statement: $1 is a JSON array of token
+/// hashes (see `sql_store::batched`); expired ones too, each caller compares its own now.
+pub const PRINCIPALS_BY_TOKENS: &str = "SELECT p.* FROM \
+    jsonb_array_elements_text(CAST($1 AS TEXT)::jsonb) AS k(h) CROSS JOIN LATERAL \
+    (SELECT t.token_hash, t.account_id, t.expires_at, a.email_verified_at, s.id AS staff_id, \
+    s.username, s.full_name, s.role, s.office_code, s.region_code FROM auth_tokens t \
+    LEFT JOIN accounts a ON a.id = t.account_id LEFT JOIN staff s ON s.id = t.staff_id \
+    WHERE t.token_hash = k.h OFFSET 0) p";
 pub const DELETE_TOKEN: &str = "DELETE FROM auth_tokens WHERE token_hash = $1";
 pub const DELETE_ACCOUNT_TOKENS: &str = "DELETE FROM auth_tokens WHERE account_id = $1";
 
@@ -524,6 +537,12 @@ pub const UPDATE_APPLICANT: &str = "UPDATE applicants SET full_name = $2, birth_
     married = $5 WHERE id = $1";
 pub const GET_APPLICANT: &str = "SELECT id, account_id, nik, full_name, birth_date, sex, married FROM applicants \
     WHERE account_id = $1 AND id = $2";
+/// PostgreSQL's applicants of many (account, id) pairs in one statement: $1 is a JSON array
+/// of `{"a": account id, "i": applicant id}` (see `sql_store::batched`).
+pub const APPLICANTS_BY_IDS: &str = "SELECT p.* FROM \
+    jsonb_to_recordset(CAST($1 AS TEXT)::jsonb) AS k(a uuid, i uuid) CROSS JOIN LATERAL \
+    (SELECT id, account_id, nik, full_name, birth_date, sex, married FROM applicants \
+    WHERE id = k.i AND account_id = k.a OFFSET 0) p";
 
 pub const INSERT_MAIL: &str = "INSERT INTO outbox (id, to_address, subject, body, created_at, sent_at, attempts) \
     VALUES ($1, $2, $3, $4, $5, NULL, 0)";
@@ -700,6 +719,8 @@ pub const PER_ENGINE: &[(&str, &str)] = &[
 pub const POSTGRES_ONLY: &[&str] = &[
     NOTIFY_FLOOR,
     BOOKINGS_BY_IDEMPOTENCY_KEYS,
+    PRINCIPALS_BY_TOKENS,
+    APPLICANTS_BY_IDS,
     INSERT_BOOKINGS_IF_NIK_FREE,
     LOCK_LAPSED_SLOTS,
     LOCK_NO_SHOW_SLOTS,

@@ -210,32 +210,21 @@ impl AccountStore for SqlStore {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(Principal, DateTime<Utc>)>> {
-        let Some(r) = self
+        // PostgreSQL answers concurrent lookups in one query (`batched`).
+        if let Some(b) = &self.batched {
+            let found = b
+                .principals
+                .lookup(&self.pool, token_hash.to_owned())
+                .await?;
+            return Ok(found.filter(|(_, expires_at)| now < *expires_at));
+        }
+        match self
             .fetch_by_key(TOKEN_PRINCIPAL, args![token_hash, now])
             .await?
-        else {
-            return Ok(None);
-        };
-        let expires_at = r.time("expires_at")?;
-        if let Some(id) = r.opt_uuid("account_id")? {
-            let p = Principal::Account {
-                id,
-                verified: r.opt_time("email_verified_at")?.is_some(),
-            };
-            return Ok(Some((p, expires_at)));
+        {
+            Some(r) => principal_from_row(&r),
+            None => Ok(None),
         }
-        let Some(id) = r.opt_uuid("staff_id")? else {
-            return Ok(None);
-        };
-        let p = Principal::Staff(Staff {
-            id,
-            username: r.text("username")?,
-            full_name: r.text("full_name")?,
-            role: StaffRole::parse(&r.text("role")?).ok_or_else(|| corrupt("staff role"))?,
-            office_code: r.opt_text("office_code")?,
-            region_code: r.opt_text("region_code")?,
-        });
-        Ok(Some((p, expires_at)))
     }
 
     #[tracing::instrument(level = "debug", name = "store.delete_token", skip_all)]
@@ -296,6 +285,9 @@ impl AccountStore for SqlStore {
 
     #[tracing::instrument(level = "debug", name = "store.get_applicant", skip_all)]
     async fn get_applicant(&self, account: Uuid, id: Uuid) -> StoreResult<Option<Applicant>> {
+        if let Some(b) = &self.batched {
+            return b.applicants.lookup(&self.pool, (account, id)).await;
+        }
         let row = self.fetch_by_key(GET_APPLICANT, args![account, id]).await?;
         row.map(|r| applicant_from_row(&r)).transpose()
     }

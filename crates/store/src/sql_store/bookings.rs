@@ -101,9 +101,9 @@ impl BookingStore for SqlStore {
         account: Uuid,
         key: &str,
     ) -> StoreResult<Option<Booking>> {
-        // PostgreSQL answers concurrent lookups in one query (`key_lookups`).
-        if let Some(k) = &self.key_lookups {
-            return k.lookup(&self.pool, account, key).await;
+        // PostgreSQL answers concurrent lookups in one query (`batched`).
+        if let Some(b) = &self.batched {
+            return b.keys.lookup(&self.pool, (account, key.to_owned())).await;
         }
         let row = self
             .fetch_by_key(BOOKING_BY_IDEMPOTENCY, args![account, key])

@@ -5,12 +5,12 @@
 
 mod accounts;
 mod assisted;
+mod batched;
 mod bookings;
 mod close_out;
 mod counters;
 mod floor;
 pub mod floor_events;
-mod key_lookups;
 mod notices;
 mod outbox;
 mod quotas;
@@ -30,6 +30,14 @@ use crate::options::{SqliteDurability, StoreOptions};
 use crate::sql::{self, PING};
 use crate::types::{AllocationRequest, Booking};
 
+/// PostgreSQL's reads by key that are answered together (`batched`).
+#[derive(Debug, Default)]
+struct BatchedReads {
+    keys: std::sync::Arc<batched::Batched<batched::IdempotencyKeys>>,
+    applicants: std::sync::Arc<batched::Batched<batched::Applicants>>,
+    principals: std::sync::Arc<batched::Batched<batched::Principals>>,
+}
+
 /// The Store on a SQL database.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
@@ -46,8 +54,8 @@ pub struct SqlStore {
     readers: Option<std::sync::Arc<crate::lite::Readers>>,
     /// PostgreSQL's allocations waiting per slot (group commit); None on SQLite.
     slot_queues: Option<std::sync::Arc<crate::allocation::postgres::SlotQueues>>,
-    /// PostgreSQL's Idempotency-Key lookups waiting for one query; None on SQLite.
-    key_lookups: Option<std::sync::Arc<key_lookups::KeyLookups>>,
+    /// PostgreSQL's reads by key waiting for one query each; None on SQLite.
+    batched: Option<std::sync::Arc<BatchedReads>>,
 }
 
 impl SqlStore {
@@ -91,7 +99,7 @@ impl SqlStore {
                 allocator: None,
                 readers: None,
                 slot_queues: None,
-                key_lookups: None,
+                batched: None,
             };
             // An in-memory database cannot be shared with a second connection: it keeps
             // the transactional path for every allocation.
@@ -122,7 +130,7 @@ impl SqlStore {
                 allocator: None,
                 readers: None,
                 slot_queues: Some(Default::default()),
-                key_lookups: Some(Default::default()),
+                batched: Some(Default::default()),
             })
         } else {
             Err(StoreError::Database(sqlx::Error::Configuration(
@@ -167,6 +175,12 @@ impl SqlStore {
         use std::sync::atomic::Ordering::Relaxed;
         crate::allocation::sqlite::SETTLED_IN_BATCH.load(Relaxed)
             + crate::allocation::postgres::SETTLED_TOGETHER.load(Relaxed)
+    }
+
+    /// How many reads by key (principals, applicants, Idempotency-Keys), in this process,
+    /// PostgreSQL answered in a query shared with others (`batched`).
+    pub fn reads_answered_together() -> u64 {
+        batched::ANSWERED_TOGETHER.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The pool (for tests that prepare statements).

@@ -102,6 +102,20 @@ async fn a_logout_here_ends_the_session_at_once_and_a_cached_token_still_expires
         here.create_token(token, &me, t0(), expires).await.unwrap();
         assert!(here.principal(token, t0()).await.unwrap().is_some());
     }
+    // Lookups that arrive together (an account's five attempts) share one read, and each
+    // finds the principal.
+    here.create_token("tok-c", &me, t0(), expires)
+        .await
+        .unwrap();
+    let look = || here.principal("tok-c", t0());
+    let together = tokio::join!(look(), look(), look(), look(), look());
+    for p in [together.0, together.1, together.2, together.3, together.4] {
+        let found = p.unwrap();
+        assert!(
+            matches!(found, Some((Principal::Account { id: a, .. }, e)) if a == id && e == expires),
+            "{found:?}"
+        );
+    }
     // Deleted by another instance: this one still knows the token until its copy ages out,
     // but never past the token's expiry.
     db.store.delete_token("tok-a").await.unwrap();

@@ -27,6 +27,7 @@ conformance!(
     ten_simultaneous_applicant_additions_stop_at_five,
     simultaneous_retries_with_one_idempotency_key_all_get_the_same_booking,
     many_simultaneous_key_lookups_each_find_their_own_booking_or_none,
+    many_simultaneous_token_and_applicant_lookups_each_find_their_own_or_none,
     simultaneous_deliveries_of_one_payment_settle_it_once,
     two_instances_sweeping_at_once_expire_each_hold_once,
     two_instances_claiming_mail_at_once_never_claim_the_same_mail,
@@ -323,6 +324,94 @@ async fn many_simultaneous_key_lookups_each_find_their_own_booking_or_none(db: C
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// 200 lookups at once of tokens and applicants (on PostgreSQL answered together, a
+/// query for many of each kind): each token finds its own account until it expires, an
+/// unknown or expired one nothing; each account finds its own applicants and never another
+/// account's. A token the database refuses (a NUL character on PostgreSQL) fails alone.
+async fn many_simultaneous_token_and_applicant_lookups_each_find_their_own_or_none(db: Ctx) {
+    use loket_store::Principal;
+    let expires = t0() + Duration::hours(1);
+    let mut mine = Vec::new();
+    for i in 0..4 {
+        let a = person(&db.store).await;
+        let p = Principal::Account {
+            id: a.account_id,
+            verified: false,
+        };
+        let until = if i == 3 {
+            t0() + Duration::seconds(1)
+        } else {
+            expires
+        };
+        db.store
+            .create_token(&format!("tok-{i}"), &p, t0(), until)
+            .await
+            .unwrap();
+        mine.push(a);
+    }
+    let before = SqlStore::reads_answered_together();
+    let store = db.store.clone();
+    let people = mine.clone();
+    let now = t0() + Duration::minutes(1);
+    let results = stampede(200, |i| {
+        let store = store.clone();
+        let (me, other) = (people[i % 4].clone(), people[(i + 1) % 4].clone());
+        async move {
+            let found = match i % 5 {
+                // Tokens: one of mine (tok-3 has expired by now), an unknown one, a bad one.
+                0 => store
+                    .principal(&format!("tok-{}", i % 4), now)
+                    .await
+                    .map(|p| {
+                        p.map(|(p, _)| match p {
+                            Principal::Account { id, .. } => Some(id),
+                            Principal::Staff(_) => None,
+                        })
+                    }),
+                1 => store
+                    .principal("tok-unknown", now)
+                    .await
+                    .map(|p| p.map(|_| None)),
+                2 => store
+                    .principal("bad\0tok", now)
+                    .await
+                    .map(|p| p.map(|_| None)),
+                // Applicants: my own, another account's.
+                3 => store
+                    .get_applicant(me.account_id, me.id)
+                    .await
+                    .map(|a| a.map(|a| Some(a.id))),
+                _ => store
+                    .get_applicant(me.account_id, other.id)
+                    .await
+                    .map(|a| a.map(|a| Some(a.id))),
+            };
+            (i, found)
+        }
+    })
+    .await;
+    let mut wrong = Vec::new();
+    for (i, r) in results {
+        let expected = match i % 5 {
+            0 if i % 4 == 3 => None,
+            0 => Some(Some(mine[i % 4].account_id)),
+            3 => Some(Some(mine[i % 4].id)),
+            _ => None,
+        };
+        match (i % 5, r) {
+            (2, Err(_)) if db.engine == Engine::Postgres => {}
+            (_, Ok(found)) if found == expected => {}
+            (_, other) => wrong.push(format!("{i}: {other:?}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    if db.engine == Engine::Postgres {
+        let together = SqlStore::reads_answered_together() - before;
+        println!("{together} of 200 lookups answered in a query shared with others");
+        assert!(together > 0, "every lookup took a query of its own");
+    }
 }
 
 async fn simultaneous_deliveries_of_one_payment_settle_it_once(db: Ctx) {
