@@ -396,13 +396,11 @@ wrap!(AccountStore {
             .await?;
         match found {
             Some((_, expires_at)) if now < expires_at => Ok(found),
-            // Expired since it was read, or unknown: only live tokens found are kept.
+            // Expired since it was read (a token's expiry never moves), or unknown: only
+            // live tokens found are kept.
             _ => {
                 self.principals.remove(token_hash);
-                match found {
-                    Some(_) => self.inner.principal(token_hash, now).await,
-                    None => Ok(None),
-                }
+                Ok(None)
             }
         }
     }

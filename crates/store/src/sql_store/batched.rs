@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::Pool;
+use crate::db::{Pool, Row};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{applicant_from_row, booking_from_row, principal_from_row};
 use crate::sql::{APPLICANTS_BY_IDS, BOOKINGS_BY_IDEMPOTENCY_KEYS, PRINCIPALS_BY_TOKENS};
@@ -141,10 +141,21 @@ impl<L: Lookup> Batched<L> {
     }
 }
 
-/// A JSON array of `keys`, each made an object by `row`: the one parameter of a
-/// statement that reads many keys through `jsonb_to_recordset`.
-fn json_keys<K>(keys: &[K], row: impl Fn(&K) -> serde_json::Value) -> String {
-    serde_json::Value::Array(keys.iter().map(row).collect()).to_string()
+/// The rows `sql` finds for `keys` (one parameter: a JSON array, each key made an element
+/// by `element`), each made a (key, value) by `keyed`; rows it gives none for are left out.
+async fn found<K: Eq + Hash, V>(
+    pool: &Pool,
+    sql: &'static str,
+    keys: &[K],
+    element: impl Fn(&K) -> serde_json::Value,
+    keyed: impl Fn(&Row) -> StoreResult<Option<(K, V)>>,
+) -> StoreResult<HashMap<K, V>> {
+    let json = serde_json::Value::Array(keys.iter().map(element).collect()).to_string();
+    let mut found = HashMap::new();
+    for r in pool.fetch_all(sql, args![json]).await? {
+        found.extend(keyed(&r)?);
+    }
+    Ok(found)
 }
 
 /// The booking an account made with an Idempotency-Key.
@@ -156,19 +167,17 @@ impl Lookup for IdempotencyKeys {
     const NAME: &'static str = "idempotency key";
 
     async fn many(pool: &Pool, keys: &[Self::Key]) -> StoreResult<HashMap<Self::Key, Booking>> {
-        let json = json_keys(
+        found(
+            pool,
+            BOOKINGS_BY_IDEMPOTENCY_KEYS,
             keys,
             |(a, k)| serde_json::json!({"a": a.to_string(), "k": k}),
-        );
-        let mut found = HashMap::new();
-        for r in pool
-            .fetch_all(BOOKINGS_BY_IDEMPOTENCY_KEYS, args![json])
-            .await?
-        {
-            let b = booking_from_row(&r)?;
-            found.insert((b.account_id, r.text("idempotency_key")?), b);
-        }
-        Ok(found)
+            |r| {
+                let b = booking_from_row(r)?;
+                Ok(Some(((b.account_id, r.text("idempotency_key")?), b)))
+            },
+        )
+        .await
     }
 }
 
@@ -181,16 +190,17 @@ impl Lookup for Applicants {
     const NAME: &'static str = "applicant";
 
     async fn many(pool: &Pool, keys: &[Self::Key]) -> StoreResult<HashMap<Self::Key, Applicant>> {
-        let json = json_keys(
+        found(
+            pool,
+            APPLICANTS_BY_IDS,
             keys,
             |(a, i)| serde_json::json!({"a": a.to_string(), "i": i.to_string()}),
-        );
-        let mut found = HashMap::new();
-        for r in pool.fetch_all(APPLICANTS_BY_IDS, args![json]).await? {
-            let a = applicant_from_row(&r)?;
-            found.insert((a.account_id, a.id), a);
-        }
-        Ok(found)
+            |r| {
+                let a = applicant_from_row(r)?;
+                Ok(Some(((a.account_id, a.id), a)))
+            },
+        )
+        .await
     }
 }
 
@@ -204,13 +214,16 @@ impl Lookup for Principals {
     const NAME: &'static str = "principal";
 
     async fn many(pool: &Pool, keys: &[String]) -> StoreResult<HashMap<String, Self::Value>> {
-        let json = json_keys(keys, |k| serde_json::Value::from(k.as_str()));
-        let mut found = HashMap::new();
-        for r in pool.fetch_all(PRINCIPALS_BY_TOKENS, args![json]).await? {
-            if let Some(p) = principal_from_row(&r)? {
-                found.insert(r.text("token_hash")?, p);
-            }
-        }
-        Ok(found)
+        found(
+            pool,
+            PRINCIPALS_BY_TOKENS,
+            keys,
+            |k| serde_json::Value::from(k.as_str()),
+            |r| match principal_from_row(r)? {
+                Some(p) => Ok(Some((r.text("token_hash")?, p))),
+                None => Ok(None),
+            },
+        )
+        .await
     }
 }

@@ -30,8 +30,9 @@ use crate::options::{SqliteDurability, StoreOptions};
 use crate::sql::{self, PING};
 use crate::types::{AllocationRequest, Booking};
 
-/// PostgreSQL's reads by key that are answered together (`batched`).
-#[derive(Debug, Default)]
+/// PostgreSQL's reads by key that are answered together (`batched`), shared by the clones
+/// of one store.
+#[derive(Clone, Debug, Default)]
 struct BatchedReads {
     keys: std::sync::Arc<batched::Batched<batched::IdempotencyKeys>>,
     applicants: std::sync::Arc<batched::Batched<batched::Applicants>>,
@@ -55,7 +56,7 @@ pub struct SqlStore {
     /// PostgreSQL's allocations waiting per slot (group commit); None on SQLite.
     slot_queues: Option<std::sync::Arc<crate::allocation::postgres::SlotQueues>>,
     /// PostgreSQL's reads by key waiting for one query each; None on SQLite.
-    batched: Option<std::sync::Arc<BatchedReads>>,
+    batched: Option<BatchedReads>,
 }
 
 impl SqlStore {
