@@ -15,6 +15,17 @@ pub const LOCK_BOOKING: (&str, &str) = (
     "SELECT slot_id FROM bookings WHERE id = $1",
     "SELECT slot_id FROM bookings WHERE id = $1 FOR UPDATE",
 );
+/// PostgreSQL's slot batches lock the slot and read its count in one round trip. `taken`
+/// is the locked row's latest version (a row lock returns the version it waited for), but
+/// the subquery sees the statement's snapshot, taken before any wait: its `maybe_lapsed`
+/// can miss a hold committed meanwhile or count one expired meanwhile, so it is only a
+/// hint. False: no lapsed hold to subtract (one missed could only make the count too high,
+/// never too low, and a hold is never made already lapsed); true: the batch counts again
+/// under the lock (`COUNT_TAKEN`), as it would be wrong to subtract a hold twice.
+pub const LOCK_SLOT_COUNTED: &str = "SELECT s.id, s.capacity, s.taken, EXISTS (SELECT 1 FROM bookings b \
+    WHERE b.slot_id = s.id AND b.state = 'awaiting_payment' AND b.payment_deadline <= $5) AS maybe_lapsed \
+    FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4 \
+    FOR UPDATE OF s";
 pub const LOCK_SLOT_BY_ID: (&str, &str) = (
     "SELECT id, capacity FROM slots WHERE id = $1",
     "SELECT id, capacity FROM slots WHERE id = $1 FOR UPDATE",
@@ -249,7 +260,8 @@ pub const SLOT_USAGE: &str = concat!(
 );
 /// Counts $2 new bookings in slot $1: the allocation paths run it in the transaction that
 /// inserts them, once per slot and batch (later changes are counted by triggers, migration
-/// 0005). `places_taken` in allocation/mod.rs is the one call.
+/// 0005). `places_taken` in allocation/mod.rs is the one call; PostgreSQL's batch insert
+/// counts within its own statement (`INSERT_BOOKINGS_IF_NIK_FREE`).
 pub const ADD_TAKEN: &str = "UPDATE slots SET taken = taken + $2 WHERE id = $1";
 /// A slot row takes its capacity from the tables in force when it is created: the date's
 /// override, else the weekday default ($5, 0 = Monday), else zero. Creation holds the office
@@ -289,13 +301,16 @@ pub const INSERT_BOOKING: &str = concat!(
     "VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
     $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)"
 );
-/// PostgreSQL's batch insert of many bookings in one round trip (see allocation/postgres.rs): $1 is
-/// a JSON array of objects whose keys a1-a18 are `booking_args` ($1-$18 of
+/// PostgreSQL's slot batches (allocation/postgres.rs) insert many bookings in one round
+/// trip: $1 is a JSON array of objects whose keys a1-a18 are `booking_args` ($1-$18 of
 /// `INSERT_BOOKING`, in the same column order) and a0 the position in the batch; $2 is the
 /// slot id. Rows whose NIK holds a booking (a lapsed hold included), or that meet any
 /// unique index (two of the batch with one NIK: the earlier wins), are skipped rather than
-/// failing the batch transaction, and not returned: "look closer" (`NIK_HOLD`).
+/// failing the batch transaction, and not returned: "look closer" (`NIK_HOLD`). Those
+/// inserted are counted into the slot's `taken` by the same statement (a data-modifying
+/// CTE: no second round trip, and no way to insert without counting). Returns their ids.
 pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
+    "WITH inserted AS (",
     booking_columns!(),
     "SELECT r.a1, r.a2, r.a3, r.a4, $2, r.a5, r.a6, r.a7, r.a8, 'awaiting_payment', r.a9, \
     r.a10, r.a11, r.a12, r.a13, r.a14, r.a15, 0, r.a16, r.a17, r.a18, r.a18, NULL \
@@ -304,7 +319,10 @@ pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
     a13 text, a14 bigint, a15 text, a16 text, a17 text, a18 timestamptz) \
     WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = r.a4 AND b.state IN ",
     active_states!(),
-    ") ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id"
+    ") ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id), \
+    counted AS (UPDATE slots SET taken = taken + (SELECT COUNT(*) FROM inserted) \
+    WHERE id = $2 AND EXISTS (SELECT 1 FROM inserted)) \
+    SELECT id FROM inserted"
 );
 /// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
 /// the insert in the same write transaction: whether the NIK holds a booking in the
@@ -722,6 +740,7 @@ pub const POSTGRES_ONLY: &[&str] = &[
     PRINCIPALS_BY_TOKENS,
     APPLICANTS_BY_IDS,
     INSERT_BOOKINGS_IF_NIK_FREE,
+    LOCK_SLOT_COUNTED,
     LOCK_LAPSED_SLOTS,
     LOCK_NO_SHOW_SLOTS,
     LOCK_UNSERVED_SLOTS,

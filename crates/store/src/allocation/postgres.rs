@@ -2,7 +2,8 @@
 //! (`FOR UPDATE`), and one transaction per booking holds that lock across seven round trips
 //! and a WAL flush. Here the allocations of a slot waiting in this process queue up behind
 //! the one transaction in flight for that slot, and the next transaction takes them all:
-//! one lock, one count, one multi-row insert that checks each NIK (a JSON array of rows,
+//! one statement that locks and counts (`LOCK_SLOT_COUNTED`), one multi-row insert that
+//! checks each NIK and counts what it inserted (a JSON array of rows,
 //! `INSERT_BOOKINGS_IF_NIK_FREE`), and one commit. An allocation with an Idempotency-Key
 //! is looked up first (after inserting those that arrived before it), then joins the
 //! insert unless it is a replay.
@@ -22,7 +23,7 @@ use chrono::SecondsFormat;
 use tokio::sync::oneshot;
 
 use super::{
-    booked, booking_args, in_transaction, lock_slot, nik_hold_overdue, places_taken, replayed,
+    booked, booking_args, in_transaction, lock_slot, nik_hold_overdue, replayed, slot_key_args,
     taken,
 };
 use crate::args;
@@ -30,7 +31,9 @@ use crate::db::Pool;
 use crate::db::{Arg, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::booking_from_row;
-use crate::sql::{BOOKING_BY_IDEMPOTENCY, INSERT_BOOKINGS_IF_NIK_FREE, NIK_HOLD};
+use crate::sql::{
+    BOOKING_BY_IDEMPOTENCY, INSERT_BOOKINGS_IF_NIK_FREE, LOCK_SLOT_COUNTED, NIK_HOLD,
+};
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
 /// Most allocations one transaction takes.
@@ -188,8 +191,7 @@ async fn batch_transaction(
         return Ok(Vec::new());
     };
     let mut tx = writer.begin_write().await?;
-    let (slot_id, capacity) = lock_slot(&mut tx, &first.slot).await?;
-    let left = capacity - taken(&mut tx, slot_id, first.now).await?;
+    let (slot_id, left) = lock_slot_counted(&mut tx, first).await?;
     let mut batch = Places {
         reqs,
         slot_id,
@@ -227,6 +229,21 @@ async fn batch_transaction(
         tx.commit().await?;
     }
     Ok(outcomes)
+}
+
+/// Locks the slot of `req` (creating it if needed) and counts its places left under that
+/// lock: (slot id, places left). One statement when no hold in the slot may have lapsed.
+async fn lock_slot_counted(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<(i64, i64)> {
+    let mut key_args = slot_key_args(&req.slot);
+    key_args.push(Arg::Time(req.now));
+    if let Some(row) = tx.fetch_optional(LOCK_SLOT_COUNTED, key_args).await?
+        && !row.bool("maybe_lapsed")?
+    {
+        return Ok((row.i64("id")?, row.i64("capacity")? - row.i64("taken")?));
+    }
+    // A new slot, or lapsed holds to subtract: counted again under the lock now held.
+    let (slot_id, capacity) = lock_slot(tx, &req.slot).await?;
+    Ok((slot_id, capacity - taken(tx, slot_id, req.now).await?))
 }
 
 /// A batch transaction's allocations while it books them.
@@ -267,7 +284,6 @@ impl Places<'_> {
                 .iter()
                 .map(|r| r.uuid("id"))
                 .collect::<Result<_, _>>()?;
-            places_taken(tx, self.slot_id, inserted.len() as i64).await?;
             for i in round {
                 let req = self.reqs[i];
                 self.outcomes[i] = Some(if inserted.contains(&req.booking_id) {
