@@ -5,6 +5,7 @@
 //! instances see a change within their caches' lifetime. Places are never decided from a
 //! copy: the store counts them inside its transaction.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -48,6 +49,9 @@ pub struct DayInputs {
 pub struct CachedStore {
     inner: DynStore,
     full_slots: TtlMap<SlotKey, ()>,
+    /// The (account, Idempotency-Key) pairs of the bookings in a slot called full, read once
+    /// while it is: only these can be replays of a booking there.
+    full_slot_keys: Coalesced<SlotKey, Arc<HashSet<(Uuid, String)>>>,
     /// A token's principal and when the token expires. An account's attempts often come
     /// together (a page and its form, an app's parallel calls): their misses share one read.
     principals: Coalesced<String, Option<(Principal, DateTime<Utc>)>>,
@@ -67,6 +71,7 @@ impl CachedStore {
         Self {
             inner,
             full_slots: TtlMap::new(options.full_slots, 10_000),
+            full_slot_keys: Coalesced::new(options.full_slots, 10_000),
             principals: Coalesced::new(options.principals, 100_000),
             applicants: TtlMap::new(options.principals, 100_000),
             offices: TtlMap::new(options.reference, 1_000),
@@ -81,6 +86,41 @@ impl CachedStore {
     /// "full" answer a little late; it never grants a place.
     pub fn recently_full(&self, slot: &SlotKey) -> bool {
         self.full_slots.get(slot).is_some()
+    }
+
+    /// Whether an attempt with `key` of `account` at a slot [`recently_full`] may be a
+    /// replay: whether that key made a booking in the slot. The slot's keys are read once
+    /// while it is called full (with no cache, every time), so the rush of new attempts at
+    /// a full session, each with a key of its own, is answered without a lookup each; a
+    /// double tap still finds the booking its first tap made.
+    ///
+    /// [`recently_full`]: CachedStore::recently_full
+    pub async fn booked_in_slot_with_key(
+        &self,
+        slot: &SlotKey,
+        account: Uuid,
+        key: &str,
+    ) -> StoreResult<bool> {
+        let keys = self
+            .full_slot_keys
+            .get_or_build(slot.clone(), || async {
+                let pairs = self.inner.idempotency_keys_in_slot(slot).await?;
+                Ok::<_, StoreError>(Arc::new(pairs.into_iter().collect::<HashSet<_>>()))
+            })
+            .await?;
+        Ok(keys.contains(&(account, key.to_owned())))
+    }
+
+    /// A slot may have room again: its copies are stale.
+    fn slot_changed(&self, slot: &SlotKey) {
+        self.full_slots.remove(slot);
+        self.full_slot_keys.remove(slot);
+    }
+
+    /// Every slot called full may have room again.
+    fn slots_changed(&self) {
+        self.full_slots.clear();
+        self.full_slot_keys.clear();
     }
 
     /// A number that changes with every change of offices, calendars, fees, quotas or an
@@ -151,7 +191,7 @@ impl CachedStore {
     /// After a successful quota change: also, a session called full may have room now.
     fn quotas_changed<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
         let value = self.reference_changed(result)?;
-        self.full_slots.clear();
+        self.slots_changed();
         Ok(value)
     }
 }
@@ -300,6 +340,7 @@ wrap!(QuotaStore {
 wrap!(BookingStore {
     fn slot_usage(&self, office: &str, from: NaiveDate, to: NaiveDate, now: DateTime<Utc>) -> StoreResult<Vec<SlotUsage>>;
     fn booking_by_idempotency_key(&self, account: Uuid, key: &str) -> StoreResult<Option<Booking>>;
+    fn idempotency_keys_in_slot(&self, slot: &SlotKey) -> StoreResult<Vec<(Uuid, String)>>;
     fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>>;
     fn booking_events(&self, id: Uuid) -> StoreResult<Vec<BookingEvent>>;
     fn booking_by_billing_code(&self, code: &str) -> StoreResult<Option<Booking>>;
@@ -310,15 +351,18 @@ wrap!(BookingStore {
     async fn allocate(&self, req: AllocationRequest) -> StoreResult<Booking> {
         let slot = req.slot.clone();
         let r = self.inner.allocate(req).await;
-        if matches!(r, Err(StoreError::QuotaFull)) {
-            self.full_slots.put(slot, ());
+        match &r {
+            Err(StoreError::QuotaFull) => self.full_slots.put(slot, ()),
+            // A key that has a booking in the slot now.
+            Ok(_) => self.full_slot_keys.remove(&slot),
+            Err(_) => {}
         }
         r
     }
 
     async fn cancel_booking(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<Booking> {
         let b = self.inner.cancel_booking(id, now).await?;
-        self.full_slots.remove(&b.slot);
+        self.slot_changed(&b.slot);
         Ok(b)
     }
 
@@ -335,7 +379,7 @@ wrap!(BookingStore {
             .await?;
         // The slot it left is not in the answer; a move is rare, so every slot called full
         // is asked again rather than read the booking first.
-        self.full_slots.clear();
+        self.slots_changed();
         Ok(b)
     }
 
@@ -345,7 +389,10 @@ wrap!(BookingStore {
         match &r {
             Err(StoreError::QuotaFull) => self.full_slots.put(slot, ()),
             // The desk may have brought the person's details up to date.
-            Ok(b) => self.applicants.remove(&(b.account_id, b.applicant_id)),
+            Ok(b) => {
+                self.applicants.remove(&(b.account_id, b.applicant_id));
+                self.full_slot_keys.remove(&slot);
+            }
             Err(_) => {}
         }
         r
@@ -354,7 +401,7 @@ wrap!(BookingStore {
     async fn special_reschedule(&self, m: &SpecialMove) -> StoreResult<Booking> {
         let b = self.inner.special_reschedule(m).await?;
         // As a reschedule: the slot it left may have a place again.
-        self.full_slots.clear();
+        self.slots_changed();
         Ok(b)
     }
 );

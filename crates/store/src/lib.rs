@@ -185,6 +185,9 @@ pub trait BookingStore: Send + Sync {
         account: Uuid,
         key: &str,
     ) -> StoreResult<Option<Booking>>;
+    /// The (account, idempotency key) of each booking made in a slot with a key, whatever
+    /// its state now.
+    async fn idempotency_keys_in_slot(&self, slot: &SlotKey) -> StoreResult<Vec<(Uuid, String)>>;
     /// A booking by id.
     async fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>>;
     /// A booking's recorded changes, oldest first: its history.

@@ -418,6 +418,11 @@ macro_rules! booking_select {
 pub const GET_BOOKING: &str = booking_select!("WHERE id = $1");
 pub const BOOKING_BY_IDEMPOTENCY: &str =
     booking_select!("WHERE account_id = $1 AND idempotency_key = $2");
+/// The (account, Idempotency-Key) pairs of every booking made in a slot, found by its key
+/// ($1-$4): while a session is called full, only these can be replays of a booking there.
+pub const SLOT_IDEMPOTENCY_KEYS: &str = "SELECT b.account_id, b.idempotency_key FROM slots s \
+    JOIN bookings b ON b.slot_id = s.id WHERE s.office_code = $1 AND s.service_date = $2 \
+    AND s.session_code = $3 AND s.class = $4 AND b.idempotency_key IS NOT NULL";
 /// PostgreSQL: the bookings of many (account, Idempotency-Key) pairs at once, $1 a JSON
 /// array of `{"a": account id, "k": key}` (see `sql_store::batched`). Each of these
 /// statements for many keys joins every key LATERAL to an index probe of its own, kept a
@@ -670,6 +675,7 @@ pub const SHARED: &[&str] = &[
     INSERT_EVENT,
     GET_BOOKING,
     BOOKING_BY_IDEMPOTENCY,
+    SLOT_IDEMPOTENCY_KEYS,
     BOOKING_BY_BILLING_CODE,
     LIST_BOOKINGS,
     SET_BOOKING_STATE,

@@ -111,6 +111,16 @@ impl BookingStore for SqlStore {
         row.map(|r| booking_from_row(&r)).transpose()
     }
 
+    #[tracing::instrument(level = "debug", name = "store.idempotency_keys_in_slot", skip_all)]
+    async fn idempotency_keys_in_slot(&self, slot: &SlotKey) -> StoreResult<Vec<(Uuid, String)>> {
+        self.pool
+            .fetch_all(SLOT_IDEMPOTENCY_KEYS, slot_key_args(slot))
+            .await?
+            .iter()
+            .map(|r| Ok((r.uuid("account_id")?, r.text("idempotency_key")?)))
+            .collect()
+    }
+
     #[tracing::instrument(level = "debug", name = "store.get_booking", skip_all)]
     async fn get_booking(&self, id: Uuid) -> StoreResult<Option<Booking>> {
         let row = self.fetch_by_key(GET_BOOKING, args![id]).await?;

@@ -65,6 +65,25 @@ pub fn slot_of(b: &NewBooking) -> SlotKey {
 /// Holds a place: 2 hours to pay its billing code.
 #[tracing::instrument(name = "usecase.bookings.hold", skip_all, fields(office = %b.office, date = %b.date, session = %b.session))]
 pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
+    let slot = slot_of(&b);
+    // A session the database just called full is answered here, without a transaction,
+    // and without looking the key up unless it made a booking in this session (a double
+    // tap after the place was taken finds that booking).
+    let full = state.store.recently_full(&slot);
+    if full {
+        let replay = match &b.idempotency_key {
+            Some(key) => {
+                state
+                    .store
+                    .booked_in_slot_with_key(&slot, b.account_id, key)
+                    .await?
+            }
+            None => false,
+        };
+        if !replay {
+            return Err(quota_full());
+        }
+    }
     if let Some(key) = &b.idempotency_key
         && let Some(existing) = state
             .store
@@ -76,9 +95,7 @@ pub async fn hold(state: &AppState, b: NewBooking) -> UseCaseResult<Held> {
         }
         return Ok(Held::Replayed(existing));
     }
-    let slot = slot_of(&b);
-    // A session the database just called full is answered here, without a transaction.
-    if state.store.recently_full(&slot) {
+    if full {
         return Err(quota_full());
     }
     let plan = bookable(state, &b, &slot).await?;

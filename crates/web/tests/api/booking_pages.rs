@@ -10,6 +10,7 @@ api_tests!(
     the_journey_asks_one_question_per_page_and_a_double_tap_holds_one_place,
     an_unanswered_step_shows_its_errors_and_keeps_every_other_answer,
     a_refused_hold_gets_a_page_that_says_what_happened_and_what_to_do_next,
+    a_double_tap_on_a_session_it_just_filled_finds_its_booking,
     the_hold_needs_the_form_token_and_nobody_sees_another_accounts_booking,
     a_booking_can_be_cancelled_after_one_more_question,
     a_booking_is_moved_once_to_another_session_through_its_calendar,
@@ -527,4 +528,47 @@ async fn a_booking_can_be_cancelled_after_one_more_question(backend: Backend) {
     // The cancel page of a cancelled booking goes back to the booking.
     let again = page(&app, &format!("{location}/cancel"), Some(&cookie)).await;
     assert_eq!(again.reply.status, 303);
+}
+
+/// The last place taken: the session is called full from then on (the attempts of others
+/// are answered without a transaction or a key lookup each), but the second tap of the
+/// form that took the place still finds its booking, and a new form of the same person's
+/// is refused.
+async fn a_double_tap_on_a_session_it_just_filled_finds_its_booking(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (a, b) = (app.account(1).await, app.account(1).await);
+    let date = first_open_date(&app).await;
+    let head = app.head_token().await;
+    app.set_capacity(&head, date, "s1", 1).await;
+    let form = |who: &Account, key: &str| {
+        let (cookie, csrf) = browser(who);
+        let mut fields: Vec<(String, String)> = draft(who, date, "s1")
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        fields.push(("csrf".into(), csrf));
+        fields.push(("key".into(), key.into()));
+        (cookie, fields)
+    };
+    let (a_cookie, tap) = form(&a, "tap");
+    let first = hold(&app, &a_cookie, &tap).await;
+    assert_eq!(first.reply.status, 303, "{}", first.reply.text);
+    let location = first.reply.header("location").unwrap().to_owned();
+    // Someone else: refused by the database, which calls the session full.
+    let (b_cookie, late) = form(&b, "late");
+    let refused = hold(&app, &b_cookie, &late).await;
+    assert_eq!(refused.reply.status, 409, "{}", refused.reply.text);
+    assert_eq!(refused.one("#refusal-title"), "Sesi ini baru saja penuh");
+    // While it is called full: the same form again finds the booking; another key of the
+    // same person, and the other person's second try, are told it is full.
+    let again = hold(&app, &a_cookie, &tap).await;
+    assert_eq!(again.reply.status, 303, "{}", again.reply.text);
+    assert_eq!(again.reply.header("location"), Some(location.as_str()));
+    let (_, other) = form(&a, "other");
+    for (cookie, fields) in [(&a_cookie, &other), (&b_cookie, &late)] {
+        let p = hold(&app, cookie, fields).await;
+        assert_eq!(p.reply.status, 409, "{}", p.reply.text);
+        assert_eq!(p.one("#refusal-title"), "Sesi ini baru saja penuh");
+    }
+    assert_eq!(app.remaining(date, "s1").await, 0);
 }
