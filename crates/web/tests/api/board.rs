@@ -12,6 +12,7 @@ use crate::helpers::{Backend, OFFICE, TestApp};
 api_tests!(
     the_board_stream_sends_each_change_in_order_and_catches_up_after_a_drop,
     a_call_on_one_instance_reaches_a_board_on_another,
+    the_board_page_shows_the_latest_call_first,
 );
 
 /// An open event stream.
@@ -218,5 +219,33 @@ async fn a_call_on_one_instance_reaches_a_board_on_another(backend: Backend) {
         started.elapsed() < Duration::from_secs(1),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// A board opened (or reloaded) after some calls shows the latest call in large, as its
+/// stream would have left it, not the call of the lowest-numbered counter.
+async fn the_board_page_shows_the_latest_call_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let day = app.bookable_date().await;
+    app.advance_to_local(day, 8);
+    let desk = app.staff_token("loket.palembang").await;
+    let officer = app.staff_token("petugas.palembang").await;
+    walk_in(&app, &desk).await;
+    walk_in(&app, &desk).await;
+    for counter in [1, 2] {
+        app.post(
+            &format!("/api/v1/offices/{OFFICE}/counters/{counter}/call"),
+            Some(&officer),
+            &json!({"stage": "documents"}),
+        )
+        .await
+        .expect(200);
+    }
+    let board = crate::pages::page(&app, &format!("/board/{OFFICE}"), None).await;
+    assert_eq!(board.reply.status, 200);
+    assert_eq!(board.one("#call"), "P-002 \u{2192} Loket 2");
+    assert_eq!(
+        board.all("#recent li"),
+        ["P-002 \u{2192} Loket 2", "P-001 \u{2192} Loket 1"]
     );
 }
