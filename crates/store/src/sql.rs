@@ -15,6 +15,16 @@ pub const LOCK_BOOKING: (&str, &str) = (
     "SELECT slot_id FROM bookings WHERE id = $1",
     "SELECT slot_id FROM bookings WHERE id = $1 FOR UPDATE",
 );
+/// Locks a slot by its key ($1-$4) and returns its `taken` with it, and whether a hold in
+/// it may have lapsed by $5 (now).
+macro_rules! lock_slot_counted {
+    () => {
+        "SELECT s.id, s.capacity, s.taken, EXISTS (SELECT 1 FROM bookings b \
+        WHERE b.slot_id = s.id AND b.state = 'awaiting_payment' AND b.payment_deadline <= $5) \
+        AS maybe_lapsed FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 \
+        AND s.session_code = $3 AND s.class = $4 FOR UPDATE OF s"
+    };
+}
 /// PostgreSQL's slot batches lock the slot and read its count in one round trip. `taken`
 /// is the locked row's latest version (a row lock returns the version it waited for), but
 /// the subquery sees the statement's snapshot, taken before any wait: its `maybe_lapsed`
@@ -22,10 +32,7 @@ pub const LOCK_BOOKING: (&str, &str) = (
 /// hint. False: no lapsed hold to subtract (one missed could only make the count too high,
 /// never too low, and a hold is never made already lapsed); true: the batch counts again
 /// under the lock (`COUNT_TAKEN`), as it would be wrong to subtract a hold twice.
-pub const LOCK_SLOT_COUNTED: &str = "SELECT s.id, s.capacity, s.taken, EXISTS (SELECT 1 FROM bookings b \
-    WHERE b.slot_id = s.id AND b.state = 'awaiting_payment' AND b.payment_deadline <= $5) AS maybe_lapsed \
-    FROM slots s WHERE s.office_code = $1 AND s.service_date = $2 AND s.session_code = $3 AND s.class = $4 \
-    FOR UPDATE OF s";
+pub const LOCK_SLOT_COUNTED: &str = lock_slot_counted!();
 pub const LOCK_SLOT_BY_ID: (&str, &str) = (
     "SELECT id, capacity FROM slots WHERE id = $1",
     "SELECT id, capacity FROM slots WHERE id = $1 FOR UPDATE",
@@ -301,28 +308,80 @@ pub const INSERT_BOOKING: &str = concat!(
     "VALUES ($1, $2, $3, $4, $19, $5, $6, $7, $8, 'awaiting_payment', $9, \
     $10, $11, $12, $13, $14, $15, 0, $16, $17, $18, $18, NULL)"
 );
+/// The insert of PostgreSQL's slot batches: `INSERT ... SELECT` of the rows `$from` holds
+/// (with `r` for the rows of `batch_rows!`), into the slot `$slot`. Rows whose NIK holds a
+/// booking (a lapsed hold included), or that meet any unique index (two of the batch with
+/// one NIK: the earlier wins), are skipped rather than failing the statement, and not
+/// returned: "look closer" (`NIK_HOLD`). Returns the ids inserted.
+macro_rules! batch_insert {
+    ($slot:literal, $from:expr) => {
+        concat!(
+            booking_columns!(),
+            "SELECT r.a1, r.a2, r.a3, r.a4, ",
+            $slot,
+            ", r.a5, r.a6, r.a7, r.a8, 'awaiting_payment', r.a9, \
+            r.a10, r.a11, r.a12, r.a13, r.a14, r.a15, 0, r.a16, r.a17, r.a18, r.a18, NULL FROM ",
+            $from,
+            " WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = r.a4 AND b.state IN ",
+            active_states!(),
+            ") ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id"
+        )
+    };
+}
+/// A batch's rows as `r`: `$json` is a JSON array of objects whose keys a1-a18 are
+/// `booking_args` ($1-$18 of `INSERT_BOOKING`, in the same column order) and a0 the
+/// position in the batch.
+macro_rules! batch_rows {
+    ($json:literal) => {
+        concat!(
+            "jsonb_to_recordset(CAST(",
+            $json,
+            " AS TEXT)::jsonb) AS r(a0 integer, a1 uuid, a2 uuid, a3 uuid, \
+            a4 text, a5 text, a6 date, a7 text, a8 text, a9 text, a10 timestamptz, a11 text, \
+            a12 text, a13 text, a14 bigint, a15 text, a16 text, a17 text, a18 timestamptz)"
+        )
+    };
+}
 /// PostgreSQL's slot batches (allocation/postgres.rs) insert many bookings in one round
-/// trip: $1 is a JSON array of objects whose keys a1-a18 are `booking_args` ($1-$18 of
-/// `INSERT_BOOKING`, in the same column order) and a0 the position in the batch; $2 is the
-/// slot id. Rows whose NIK holds a booking (a lapsed hold included), or that meet any
-/// unique index (two of the batch with one NIK: the earlier wins), are skipped rather than
-/// failing the batch transaction, and not returned: "look closer" (`NIK_HOLD`). Those
-/// inserted are counted into the slot's `taken` by the same statement (a data-modifying
-/// CTE: no second round trip, and no way to insert without counting). Returns their ids.
+/// trip, under the slot lock taken before: $1 is the batch's rows (`batch_rows!`), $2 the
+/// slot id. Those inserted are counted into the slot's `taken` by the same statement (a
+/// data-modifying CTE: no second round trip, and no way to insert without counting).
+/// Returns their ids.
 pub const INSERT_BOOKINGS_IF_NIK_FREE: &str = concat!(
     "WITH inserted AS (",
-    booking_columns!(),
-    "SELECT r.a1, r.a2, r.a3, r.a4, $2, r.a5, r.a6, r.a7, r.a8, 'awaiting_payment', r.a9, \
-    r.a10, r.a11, r.a12, r.a13, r.a14, r.a15, 0, r.a16, r.a17, r.a18, r.a18, NULL \
-    FROM jsonb_to_recordset(CAST($1 AS TEXT)::jsonb) AS r(a0 integer, a1 uuid, a2 uuid, a3 uuid, \
-    a4 text, a5 text, a6 date, a7 text, a8 text, a9 text, a10 timestamptz, a11 text, a12 text, \
-    a13 text, a14 bigint, a15 text, a16 text, a17 text, a18 timestamptz) \
-    WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.nik = r.a4 AND b.state IN ",
-    active_states!(),
-    ") ORDER BY r.a0 ON CONFLICT DO NOTHING RETURNING id), \
-    counted AS (UPDATE slots SET taken = taken + (SELECT COUNT(*) FROM inserted) \
+    batch_insert!("$2", batch_rows!("$1")),
+    "), counted AS (UPDATE slots SET taken = taken + (SELECT COUNT(*) FROM inserted) \
     WHERE id = $2 AND EXISTS (SELECT 1 FROM inserted)) \
     SELECT id FROM inserted"
+);
+/// A whole batch of PostgreSQL's slot batches in one statement, so in one round trip and
+/// its own transaction: it locks the slot by its key ($1-$4, `lock_slot_counted!`, $5 now),
+/// inserts the first of the batch's rows ($6, `batch_rows!`) in arrival order, as many as
+/// the places left, and counts those inserted into `taken`. When a hold in the slot may
+/// have lapsed it inserts nothing (the places left are then only known after a count under
+/// the lock). Returns a row per booking inserted (`booking_id`; one row with none if
+/// nothing was), each with the slot's id, capacity, `taken` before the insert and
+/// `maybe_lapsed`; no row if the slot does not exist yet.
+///
+/// Why one statement is as safe as the transaction of separate ones: the row `FOR UPDATE`
+/// returns is its latest version, read after any wait for the lock, so `taken` is exact;
+/// the `UPDATE` in the same statement re-reads that row's latest version too. The rest of
+/// the statement sees the snapshot from before the wait: the lapsed-hold test is only a
+/// hint (as in `LOCK_SLOT_COUNTED`), and a booking of the same NIK committed meanwhile,
+/// missed by the `NOT EXISTS`, is still caught by the one-active-per-NIK unique index,
+/// which checks the latest rows.
+pub const BOOK_INTO_SLOT: &str = concat!(
+    "WITH s AS (",
+    lock_slot_counted!(),
+    "), r AS (SELECT * FROM ",
+    batch_rows!("$6"),
+    " ORDER BY r.a0 LIMIT COALESCE((SELECT CASE WHEN maybe_lapsed THEN 0 \
+    ELSE GREATEST(capacity - taken, 0) END FROM s), 0)), inserted AS (",
+    batch_insert!("s.id", "r CROSS JOIN s"),
+    "), counted AS (UPDATE slots SET taken = taken + (SELECT COUNT(*) FROM inserted) \
+    WHERE id = (SELECT id FROM s) AND EXISTS (SELECT 1 FROM inserted)) \
+    SELECT s.id, s.capacity, s.taken, s.maybe_lapsed, i.id AS booking_id \
+    FROM s LEFT JOIN inserted i ON true"
 );
 /// The batch allocators' NIK check (SQLite's thread, PostgreSQL's slot batches), before
 /// the insert in the same write transaction: whether the NIK holds a booking in the
@@ -746,6 +805,7 @@ pub const POSTGRES_ONLY: &[&str] = &[
     PRINCIPALS_BY_TOKENS,
     APPLICANTS_BY_IDS,
     INSERT_BOOKINGS_IF_NIK_FREE,
+    BOOK_INTO_SLOT,
     LOCK_SLOT_COUNTED,
     LOCK_LAPSED_SLOTS,
     LOCK_NO_SHOW_SLOTS,

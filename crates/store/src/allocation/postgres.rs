@@ -1,20 +1,29 @@
 //! Group commit per slot on PostgreSQL. Allocations of one slot serialise on its row lock
 //! (`FOR UPDATE`), and one transaction per booking holds that lock across seven round trips
 //! and a WAL flush. Here the allocations of a slot waiting in this process queue up behind
-//! the one transaction in flight for that slot, and the next transaction takes them all:
-//! one statement that locks and counts (`LOCK_SLOT_COUNTED`), one multi-row insert that
-//! checks each NIK and counts what it inserted (a JSON array of rows,
-//! `INSERT_BOOKINGS_IF_NIK_FREE`), and one commit. An allocation with an Idempotency-Key
-//! is looked up first (after inserting those that arrived before it), then joins the
-//! insert unless it is a replay.
+//! the one batch in flight for that slot, and the next batch takes them all.
+//!
+//! A batch is one statement, so one round trip and a transaction of its own
+//! (`BOOK_INTO_SLOT`): it locks the slot, inserts as many of the batch's rows as places are
+//! left, in arrival order, checking each NIK, and counts what it inserted. Rows it skipped
+//! (a busy NIK, a replayed Idempotency-Key, another unique index) leave their places to the
+//! later rows in another such statement; a replayed key is answered by the
+//! one-transaction path after the batch, and a key told "full" is looked up first, so that
+//! a replay finds its booking even at a full session. Where the statement cannot count the
+//! places by itself (the slot's first booking, which makes its row, or a hold in it that
+//! may have lapsed), the batch is a transaction instead: one statement that locks and
+//! counts (`LOCK_SLOT_COUNTED`, counted again if needed), multi-row inserts
+//! (`INSERT_BOOKINGS_IF_NIK_FREE`), a lookup per key, one commit.
 //!
 //! Several instances stay correct for the same reason a single booking is: every place is
 //! counted and taken under the slot's row lock, whichever instance holds it. An insert that
 //! meets a unique index (the NIK booked in another slot by a transaction not yet committed,
 //! a racing Idempotency-Key) is skipped with `ON CONFLICT DO NOTHING`, so it cannot abort
 //! the batch, and that allocation goes to the one-transaction path after the commit. If
-//! the batch fails as a whole (a deadlock, a lost connection), each of its allocations
-//! takes that path.
+//! the batch fails before anything of it was kept (a deadlock, a lost connection), each of
+//! its allocations takes that path, after checking that its booking was not committed with
+//! only the answer lost; once a statement of it has booked, a later failure hands on only
+//! what is not settled yet.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,7 +41,8 @@ use crate::db::{Arg, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::rows::booking_from_row;
 use crate::sql::{
-    BOOKING_BY_IDEMPOTENCY, INSERT_BOOKINGS_IF_NIK_FREE, LOCK_SLOT_COUNTED, NIK_HOLD,
+    BOOK_INTO_SLOT, BOOKING_BY_IDEMPOTENCY, BOOKINGS_BY_IDEMPOTENCY_KEYS, GET_BOOKING,
+    INSERT_BOOKINGS_IF_NIK_FREE, LOCK_SLOT_COUNTED, NIK_HOLD,
 };
 use crate::types::{AllocationRequest, Booking, SlotKey};
 
@@ -170,16 +180,34 @@ async fn settle(writer: &Pool, batch: Vec<Job>) {
         let settled = o.iter().filter(|o| !matches!(o, Outcome::Deferred)).count();
         SETTLED_TOGETHER.fetch_add(settled as u64, std::sync::atomic::Ordering::Relaxed);
     }
+    let failed = outcomes.is_err();
     let mut outcomes = outcomes.map(Vec::into_iter).ok();
     for job in batch {
         let answer = match outcomes.as_mut().and_then(Iterator::next) {
             Some(Outcome::Booked(slot_id)) => Ok(booked(job.req, slot_id)),
             Some(Outcome::Replayed(b)) => Ok(*b),
             Some(Outcome::Refused(e)) => Err(e),
-            Some(Outcome::Deferred) | None => in_transaction(writer, job.req).await,
+            Some(Outcome::Deferred) => in_transaction(writer, job.req).await,
+            // The batch failed, but its commit may have gone through with only the answer
+            // lost: a booking made under this allocation's own id is its answer.
+            None if failed => match made_already(writer, &job.req).await {
+                Some(b) => Ok(b),
+                None => in_transaction(writer, job.req).await,
+            },
+            None => in_transaction(writer, job.req).await,
         };
         let _ = job.reply.send(answer);
     }
+}
+
+/// The booking with the allocation's own id, if one was committed (`None` also when the
+/// lookup fails: the one-transaction path then answers).
+async fn made_already(writer: &Pool, req: &AllocationRequest) -> Option<Booking> {
+    let row = writer
+        .fetch_optional(GET_BOOKING, args![req.booking_id])
+        .await
+        .ok()??;
+    booking_from_row(&row).ok()
 }
 
 /// One transaction for allocations of the same slot.
@@ -190,6 +218,9 @@ async fn batch_transaction(
     let Some(first) = reqs.first() else {
         return Ok(Vec::new());
     };
+    if let Some(outcomes) = in_one_statement(writer, reqs).await? {
+        return Ok(outcomes);
+    }
     let mut tx = writer.begin_write().await?;
     let (slot_id, left) = lock_slot_counted(&mut tx, first).await?;
     let mut batch = Places {
@@ -229,6 +260,151 @@ async fn batch_transaction(
         tx.commit().await?;
     }
     Ok(outcomes)
+}
+
+/// The batch in one statement of its own (`BOOK_INTO_SLOT`): one round trip, where the
+/// transaction takes four and a lookup per Idempotency-Key. Only at a slot that exists and
+/// has no hold that may have lapsed; `None` otherwise, having changed nothing. When rows it
+/// tried were not inserted (the NIK busy, a replayed key, another unique index), the
+/// places they leave go to the later rows of the batch in another statement, as the
+/// transaction's rounds do. A replayed key whose row was tried meets the key's unique
+/// index and is handed on to the one-transaction path, which finds its booking; one told
+/// the session is full is looked up first (`replays`), so that a replay finds its booking
+/// at a full session too.
+async fn in_one_statement(
+    writer: &Pool,
+    reqs: &[&AllocationRequest],
+) -> StoreResult<Option<Vec<Outcome>>> {
+    let mut outcomes: Vec<Option<Outcome>> = (0..reqs.len()).map(|_| None).collect();
+    let mut pending: Vec<usize> = (0..reqs.len()).collect();
+    let mut first_round = true;
+    while !pending.is_empty() {
+        // Once a round has booked, an error must not fail the batch (its bookings are
+        // kept): what is not settled yet goes to the one-transaction path.
+        let round = match book_round(writer, reqs, &pending).await {
+            Ok(Some(round)) => round,
+            Ok(None) if first_round => return Ok(None),
+            Err(e) if first_round => return Err(e),
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "allocation statement failed; handing the rest on");
+                break;
+            }
+        };
+        first_round = false;
+        let tried: Vec<usize> = pending.drain(..round.left.min(pending.len())).collect();
+        for i in tried {
+            let req = reqs[i];
+            outcomes[i] = Some(if round.inserted.contains(&req.booking_id) {
+                Outcome::Booked(round.slot_id)
+            } else {
+                match writer
+                    .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
+                    .await
+                {
+                    Ok(hold) => nik_busy(hold, req).unwrap_or(Outcome::Deferred),
+                    Err(_) => Outcome::Deferred,
+                }
+            });
+        }
+        if round.inserted.len() == round.left {
+            let full = std::mem::take(&mut pending);
+            let Ok(found) = replays(writer, full.iter().map(|&i| reqs[i])).await else {
+                break;
+            };
+            for i in full {
+                let req = reqs[i];
+                let key = req
+                    .idempotency_key
+                    .as_ref()
+                    .map(|k| (req.account_id, k.clone()));
+                outcomes[i] = Some(match key.and_then(|k| found.get(&k)) {
+                    Some(b) => match replayed(b.clone(), req) {
+                        Ok(b) => Outcome::Replayed(Box::new(b)),
+                        Err(e) => Outcome::Refused(e),
+                    },
+                    None => Outcome::Refused(StoreError::QuotaFull),
+                });
+            }
+        }
+    }
+    Ok(Some(
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Outcome::Deferred))
+            .collect(),
+    ))
+}
+
+/// What one `BOOK_INTO_SLOT` did.
+struct Round {
+    slot_id: i64,
+    /// Places left before it: its first `left` rows were tried.
+    left: usize,
+    /// The bookings it inserted.
+    inserted: std::collections::HashSet<uuid::Uuid>,
+}
+
+/// Runs `BOOK_INTO_SLOT` for the allocations `pending` (indexes into `reqs`, in arrival
+/// order); `None` if the slot does not exist yet or a hold in it may have lapsed (nothing
+/// inserted).
+async fn book_round(
+    writer: &Pool,
+    reqs: &[&AllocationRequest],
+    pending: &[usize],
+) -> StoreResult<Option<Round>> {
+    let Some(&first) = pending.first().map(|&i| &reqs[i]) else {
+        return Ok(None);
+    };
+    let rows: Vec<serde_json::Value> = pending.iter().map(|&i| json_row(i, reqs[i])).collect();
+    let mut params = slot_key_args(&first.slot);
+    params.push(Arg::Time(first.now));
+    params.push(Arg::Text(serde_json::Value::Array(rows).to_string()));
+    let found = writer.fetch_all(BOOK_INTO_SLOT, params).await?;
+    let Some(slot) = found.first() else {
+        return Ok(None);
+    };
+    if slot.bool("maybe_lapsed")? {
+        return Ok(None);
+    }
+    let mut inserted = std::collections::HashSet::with_capacity(found.len());
+    for row in &found {
+        if let Some(id) = row.opt_uuid("booking_id")? {
+            inserted.insert(id);
+        }
+    }
+    Ok(Some(Round {
+        slot_id: slot.i64("id")?,
+        left: usize::try_from(slot.i64("capacity")? - slot.i64("taken")?).unwrap_or(0),
+        inserted,
+    }))
+}
+
+/// The bookings already made under the Idempotency-Keys of `reqs`, by (account, key), in
+/// one query (`BOOKINGS_BY_IDEMPOTENCY_KEYS`); none asked when no request has a key.
+async fn replays<'a>(
+    writer: &Pool,
+    reqs: impl Iterator<Item = &'a AllocationRequest>,
+) -> StoreResult<HashMap<(uuid::Uuid, String), Booking>> {
+    let keys: Vec<serde_json::Value> = reqs
+        .filter_map(|r| {
+            let k = r.idempotency_key.as_ref()?;
+            Some(serde_json::json!({"a": r.account_id.to_string(), "k": k}))
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let json = serde_json::Value::Array(keys).to_string();
+    let mut found = HashMap::new();
+    for row in writer
+        .fetch_all(BOOKINGS_BY_IDEMPOTENCY_KEYS, args![json])
+        .await?
+    {
+        let b = booking_from_row(&row)?;
+        found.insert((b.account_id, row.text("idempotency_key")?), b);
+    }
+    Ok(found)
 }
 
 /// Locks the slot of `req` (creating it if needed) and counts its places left under that
@@ -304,6 +480,12 @@ async fn not_inserted(tx: &mut Tx, req: &AllocationRequest) -> StoreResult<Outco
     let hold = tx
         .fetch_optional(NIK_HOLD, args![req.nik.as_str(), req.now])
         .await?;
+    nik_busy(hold, req)
+}
+
+/// What an allocation whose row was not inserted comes to, given the NIK's booking in the
+/// one-active-per-NIK index (`NIK_HOLD`), if any.
+fn nik_busy(hold: Option<crate::db::Row>, req: &AllocationRequest) -> StoreResult<Outcome> {
     let overdue = match &hold {
         Some(r) => nik_hold_overdue(
             r.bool("lapsed")?,

@@ -59,6 +59,26 @@ pub struct SqlStore {
     batched: Option<BatchedReads>,
 }
 
+/// A pooled PostgreSQL connection idle for this long is pinged before it is handed out.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Pings a PostgreSQL connection before it is handed out only if it sat idle for
+/// `PING_AFTER_IDLE`: a connection in steady use has just answered, and a ping on every
+/// acquire (sqlx's default) is one more round trip before every statement and transaction,
+/// the slot batches' included. A connection that broke within that second fails its
+/// statement with an I/O error, which is answered `Unavailable` as a failed ping would be.
+fn ping_if_idle(
+    conn: &mut sqlx::PgConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        if meta.idle_for >= PING_AFTER_IDLE {
+            sqlx::Connection::ping(conn).await?;
+        }
+        Ok(true)
+    })
+}
+
 impl SqlStore {
     /// Reads at most one row by a unique key: on a SQLite file on the calling thread (see
     /// `lite`), otherwise through the pool.
@@ -122,6 +142,8 @@ impl SqlStore {
                 PgPoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 256))
                     .acquire_timeout(opts.acquire_timeout)
+                    .test_before_acquire(false)
+                    .before_acquire(ping_if_idle)
                     .connect_with(o)
                     .await?,
             );

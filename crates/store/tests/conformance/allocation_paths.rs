@@ -26,6 +26,7 @@ conformance!(
     a_lapsed_hold_handed_on_finds_the_session_its_batch_filled_full,
     an_insert_conflict_handed_on_finds_the_session_its_batch_filled_full,
     the_allocations_of_a_failed_batch_retried_one_by_one_take_exactly_the_places_left,
+    a_batch_that_fails_after_booking_answers_each_booking_it_made,
 );
 
 /// Every booking ever made in a slot, whatever its state.
@@ -284,5 +285,39 @@ async fn the_allocations_of_a_failed_batch_retried_one_by_one_take_exactly_the_p
         "two places were left for four: {outcomes:?}"
     );
     assert_eq!(taken(&db.store, &key, now + ms(2)).await, 3);
+    assert_eq!(rows_in(&db, &key).await, 3);
+}
+
+/// A batch that fails after some of it was booked and kept (PostgreSQL: a first statement
+/// books, the statement for the places a skipped row left over fails; SQLite: the whole
+/// transaction fails and is retried one by one) answers each booking made with that
+/// booking, never with "this NIK already has a booking" because of its own booking.
+async fn a_batch_that_fails_after_booking_answers_each_booking_it_made(db: Ctx) {
+    seed(&db.store).await;
+    let now = t0();
+    let key = slot(day(1), "s1");
+    set_capacity(&db.store, &key, 4).await;
+    let first = person(&db.store).await;
+    book(&db.store, &first, &key, now).await;
+    let blocker = request(&person(&db.store).await, &key, now);
+    let holder = person(&db.store).await;
+    let theirs = book(&db.store, &holder, &slot(day(2), "s2"), now).await;
+    let mut clash = request(&person(&db.store).await, &key, now + ms(1));
+    clash.billing_code = theirs.billing_code.clone();
+    let b = request(&person(&db.store).await, &key, now + ms(2));
+    let b_id = b.booking_id;
+    poison_bookings(&db).await;
+    let mut poisoned = request(&person(&db.store).await, &key, now + ms(3));
+    poisoned.fee_table_code = POISON.into();
+    let (blocker, answers) = in_one_batch(&db, &key, blocker, vec![clash, b, poisoned]).await;
+    let [clash, b, poisoned]: [StoreResult<Booking>; 3] = answers.try_into().unwrap();
+    blocker.expect("the blocker books");
+    assert_err!(clash, StoreError::BillingCodeTaken);
+    assert_eq!(b.expect("the booking made is answered").id, b_id);
+    assert!(
+        matches!(poisoned, Err(StoreError::Database(_))),
+        "{poisoned:?}"
+    );
+    assert_eq!(taken(&db.store, &key, now + ms(3)).await, 3);
     assert_eq!(rows_in(&db, &key).await, 3);
 }

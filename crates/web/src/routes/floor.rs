@@ -26,9 +26,9 @@ problem_responses!(WalkInProblems: STAFF, JSON_BODY, &[NOT_FOUND, PRIORITY_QUOTA
 problem_responses!(TicketsProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED]);
 problem_responses!(ArrivalProblems: STAFF, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
 problem_responses!(SpecialProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED, RESCHEDULE_NOT_ALLOWED, PAYMENT_DEADLINE_PASSED, QUOTA_FULL, NIK_ACTIVE_BOOKING, OFFICE_CLOSED, NOT_YET_RELEASED]);
-problem_responses!(OutageProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED]);
-problem_responses!(OutageWalkInProblems: STAFF, &[NOT_FOUND, OUTAGE_MODE_OFF]);
-problem_responses!(CheckInProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED]);
+problem_responses!(OutageProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, OFFICE_CLOSED]);
+problem_responses!(OutageWalkInProblems: STAFF, &[NOT_FOUND, OUTAGE_MODE_OFF, OFFICE_CLOSED]);
+problem_responses!(CheckInProblems: STAFF, JSON_BODY, &[NOT_FOUND, VALIDATION_FAILED, CHECK_IN_REFUSED, OFFICE_CLOSED]);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

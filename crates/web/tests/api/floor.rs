@@ -13,6 +13,7 @@ api_tests!(
     only_the_offices_front_desk_and_head_register_walk_ins,
     no_walk_in_is_registered_on_a_day_the_office_is_closed,
     in_outage_mode_people_without_a_booking_get_b_numbers,
+    outage_mode_is_not_switched_on_on_a_day_the_office_is_closed,
 );
 
 /// Moves the clock to 09:00 WIB on the first open Monday-to-Thursday date.
@@ -277,4 +278,31 @@ async fn in_outage_mode_people_without_a_booking_get_b_numbers(backend: Backend)
     app.send(app.request(reqwest::Method::POST, &walk_ins, Some(&desk)))
         .await
         .problem(409, "outage-mode-off");
+}
+
+async fn outage_mode_is_not_switched_on_on_a_day_the_office_is_closed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let saturday = app.saturday();
+    app.advance_to_local(saturday, 9);
+    let desk = app.staff_token("loket.palembang").await;
+    let mode = format!("/api/v1/offices/{OFFICE}/outage");
+    let closed = app
+        .put(&mode, Some(&desk), &json!({"on": true}))
+        .await
+        .problem(409, "office-closed");
+    assert_eq!(closed["reason"]["kind"], "weekend", "{closed}");
+    // Switching it off is always allowed, and a B number is refused as closed.
+    assert_eq!(
+        app.put(&mode, Some(&desk), &json!({"on": false}))
+            .await
+            .expect(200)["on"],
+        false
+    );
+    app.send(app.request(
+        reqwest::Method::POST,
+        &format!("/api/v1/offices/{OFFICE}/outage-walk-ins"),
+        Some(&desk),
+    ))
+    .await
+    .problem(409, "office-closed");
 }

@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, OFFICE, TestApp};
 
-api_tests!(documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one);
+api_tests!(
+    documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one,
+    documents_are_not_taken_back_on_a_day_the_office_is_closed,
+);
 
 /// The URL and body that finish `ticket` at counter 1 with `outcome`.
 fn finish(ticket: &Value, outcome: &str) -> (String, Value) {
@@ -165,5 +168,43 @@ async fn documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one(backe
         told.last().expect("a mail").0,
         "Jadwal janji paspor Anda sudah diubah",
         "{told:?}"
+    );
+}
+
+async fn documents_are_not_taken_back_on_a_day_the_office_is_closed(backend: Backend) {
+    use chrono::Datelike;
+    let app = TestApp::spawn(backend).await;
+    let day = app.bookable_date().await;
+    let (missing, owner) = app.paid_booking(day, "s1").await;
+    app.advance_to_local(day, 8);
+    let desk = app.staff_token("loket.palembang").await;
+    let officer = app.staff_token("petugas.palembang").await;
+    let check_ins = format!("/api/v1/offices/{OFFICE}/check-ins");
+    let code = json!({"code": missing["booking_code"].as_str().expect("code")});
+    app.post(&check_ins, Some(&desk), &code).await.expect(201);
+    let t = app
+        .post(
+            &format!("/api/v1/offices/{OFFICE}/counters/1/call"),
+            Some(&officer),
+            &json!({"stage": "documents"}),
+        )
+        .await
+        .expect(200)["called"]
+        .clone();
+    let (url, body) = finish(&t, "documents_missing");
+    app.post(&url, Some(&officer), &body).await.expect(200);
+    // The Saturday after (the booking's day is Monday to Thursday), within the week the
+    // documents may be brought: the office is closed, no number is given.
+    let saturday = day + chrono::Days::new(u64::from(5 - day.weekday().num_days_from_monday()));
+    app.advance_to_local(saturday, 9);
+    let desk = app.staff_token("loket.palembang").await;
+    let closed = app
+        .post(&check_ins, Some(&desk), &code)
+        .await
+        .problem(409, "office-closed");
+    assert_eq!(closed["reason"]["kind"], "weekend", "{closed}");
+    assert_eq!(
+        app.booking(&owner.token, &missing["id"]).await["state"],
+        "documents_missing"
     );
 }

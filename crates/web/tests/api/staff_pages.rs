@@ -17,6 +17,7 @@ api_tests!(
     the_head_of_office_sees_the_floor_and_raises_todays_priority_quota_on_the_spot,
     a_late_applicant_is_moved_with_a_special_reschedule_at_the_desk,
     in_outage_mode_the_desk_gives_b_numbers_to_people_without_a_booking,
+    on_a_closed_day_the_desk_offers_no_outage_mode,
 );
 
 const CSRF: &str = "cd";
@@ -428,4 +429,31 @@ async fn in_outage_mode_the_desk_gives_b_numbers_to_people_without_a_booking(bac
         .await
         .expect(200);
     assert_eq!(called["called"]["number"], "B-001");
+}
+
+async fn on_a_closed_day_the_desk_offers_no_outage_mode(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let saturday = app.saturday();
+    app.advance_to_local(saturday, 9);
+    let token = app.staff_token("loket.palembang").await;
+    let (cookie, csrf) = cookies(Some(&token));
+    let desk = page(&app, "/staff/desk", Some(&cookie)).await;
+    assert_eq!(desk.reply.status, 200);
+    let outage = desk.one("section[aria-labelledby=outage-title]");
+    assert!(outage.contains("Kantor tutup hari ini"), "{outage}");
+    assert!(!outage.contains("<form"), "no switch: {outage}");
+    // A switch posted anyway is refused in words, on the desk page.
+    let on = post_form(
+        &app,
+        "/staff/desk/outage",
+        &cookie,
+        &[("csrf", &csrf), ("on", "1")],
+    )
+    .await;
+    assert_eq!(on.reply.status, 409);
+    assert!(
+        on.one(".error-summary").contains("Kantor tutup hari ini"),
+        "{}",
+        on.reply.text
+    );
 }

@@ -133,6 +133,8 @@ pub(super) struct DeskPage {
     sessions: Vec<Basis>,
     reasons: Vec<Basis>,
     outage: bool,
+    /// The office is closed today: outage mode cannot be switched on.
+    closed: bool,
     script: &'static str,
 }
 
@@ -258,6 +260,7 @@ pub(super) async fn desk(
         priority_left,
         tickets,
         outage: day.outage,
+        closed: day.priority_quota.is_none(),
         sessions: office
             .sessions
             .iter()
@@ -462,14 +465,24 @@ pub async fn walk_in(
 /// `POST /staff/desk/outage`: switches today's outage mode on (`on=1`) or off.
 pub async fn outage(
     State(state): State<AppState>,
+    ctx: PageCtx,
     who: StaffIn,
     CheckedForm(f): CheckedForm<DeskForm>,
 ) -> PageResult {
     let office = who.own_office(&state, &FRONT_DESK).await?;
     let on = f.on.as_deref() == Some("1");
-    floor::set_outage(&state, &Actor::staff(&who.staff), &office, on).await?;
-    let to = if on { "on" } else { "off" };
-    Ok(Redirect::to(&format!("/staff/desk?outage={to}")).into_response())
+    match floor::set_outage(&state, &Actor::staff(&who.staff), &office, on).await {
+        Ok(()) => {
+            let to = if on { "on" } else { "off" };
+            Ok(Redirect::to(&format!("/staff/desk?outage={to}")).into_response())
+        }
+        Err(r @ Refusal::Unbookable { .. }) => {
+            let mut input = DeskPageInput::default();
+            place_refusal(Tr(ctx.lang), &office, &mut input, r)?;
+            refused(&state, &ctx, &who, &office, input).await
+        }
+        Err(r) => Err(r.into()),
+    }
 }
 
 /// `POST /staff/desk/outage-walk-in`: a B ticket for a person without a booking, while the
@@ -489,6 +502,11 @@ pub async fn outage_walk_in(
                 error: Some(t.s("desk.outage.off_refused").to_owned()),
                 ..DeskPageInput::default()
             };
+            refused(&state, &ctx, &who, &office, input).await
+        }
+        Err(r @ Refusal::Unbookable { .. }) => {
+            let mut input = DeskPageInput::default();
+            place_refusal(t, &office, &mut input, r)?;
             refused(&state, &ctx, &who, &office, input).await
         }
         Err(r) => Err(r.into()),

@@ -130,9 +130,15 @@ pub async fn check_in(
     let now = state.now();
     let today = local_date(now, office.time_zone);
     let visit = match b.state {
-        BookingState::DocumentsMissing => VisitKind::Return {
-            due_from: documents_due_from(today),
-        },
+        BookingState::DocumentsMissing => {
+            // A return is numbered on the day it comes back, which must be a working day.
+            if let Some(closed) = super::walk_in::closed_today(state, office, today).await? {
+                return Err(closed);
+            }
+            VisitKind::Return {
+                due_from: documents_due_from(today),
+            }
+        }
         _ => VisitKind::Booked {
             session_start: local_instant(b.slot.service_date, session.start, office.time_zone),
         },

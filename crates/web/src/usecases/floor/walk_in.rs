@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use loket_domain::Office;
 use loket_domain::availability::{DayStatus, Unbookable};
+use loket_domain::calendar::ClosedReason;
 use loket_domain::floor::PriorityBasis;
 use loket_domain::quota::ServiceClass;
 use loket_domain::release::local_date;
@@ -51,14 +52,41 @@ async fn priority_quota(
     today: NaiveDate,
 ) -> UseCaseResult<Result<(Office, i64), Refusal>> {
     let plan = OfficePlan::load(state, office, today, today).await?;
-    if let Some(reason) = plan.calendar.closed_reason(today) {
-        return Ok(Err(Refusal::Unbookable {
-            why: Unbookable::Day(DayStatus::Closed(reason)),
-            horizon_days: plan.office.booking_horizon_days,
-        }));
+    if let Some(reason) = closed_reason(&plan, today) {
+        return Ok(Err(closed(&plan.office, reason)));
     }
     let quota = plan.day_capacity(today, ServiceClass::PriorityWalkIn);
     Ok(Ok((plan.office, quota)))
+}
+
+/// Why the office of `plan` gives out no queue numbers today: closed by its calendar, or
+/// no session runs.
+fn closed_reason(plan: &OfficePlan, today: NaiveDate) -> Option<ClosedReason> {
+    plan.calendar.closed_reason(today).or_else(|| {
+        plan.office
+            .sessions_on(today)
+            .next()
+            .is_none()
+            .then_some(ClosedReason::Weekend)
+    })
+}
+
+/// The refusal the desk and the API show for a day `office` is closed.
+fn closed(office: &Office, reason: ClosedReason) -> Refusal {
+    Refusal::Unbookable {
+        why: Unbookable::Day(DayStatus::Closed(reason)),
+        horizon_days: office.booking_horizon_days,
+    }
+}
+
+/// Why `office` gives out no queue numbers today, as a refusal; None when it is open.
+pub(crate) async fn closed_today(
+    state: &AppState,
+    office: &Office,
+    today: NaiveDate,
+) -> UseCaseResult<Option<Refusal>> {
+    let plan = OfficePlan::load(state, office.clone(), today, today).await?;
+    Ok(closed_reason(&plan, today).map(|r| closed(office, r)))
 }
 
 /// The front desk's day at an office: today's tickets and the priority quota's standing.
@@ -162,15 +190,11 @@ pub async fn raise_priority_quota(
     let by = checked(by)?;
     let today = local_date(state.now(), office.time_zone);
     let plan = OfficePlan::load(state, office.clone(), today, today).await?;
-    let closed = |reason| Refusal::Unbookable {
-        why: Unbookable::Day(DayStatus::Closed(reason)),
-        horizon_days: office.booking_horizon_days,
-    };
-    if let Some(reason) = plan.calendar.closed_reason(today) {
-        return Err(closed(reason));
+    if let Some(reason) = closed_reason(&plan, today) {
+        return Err(closed(office, reason));
     }
     let Some(last) = plan.office.sessions_on(today).last() else {
-        return Err(closed(loket_domain::calendar::ClosedReason::Weekend));
+        return Err(closed(office, ClosedReason::Weekend));
     };
     let now = plan.planned_capacity(today, &last.code, ServiceClass::PriorityWalkIn);
     crate::usecases::reference::set_quota_override(
@@ -186,7 +210,8 @@ pub async fn raise_priority_quota(
     Ok(by)
 }
 
-/// Switches `office`'s outage mode for today on or off (audited).
+/// Switches `office`'s outage mode for today on or off (audited). It cannot be switched
+/// on while the office is closed today: nobody is served then, with or without a booking.
 pub async fn set_outage(
     state: &AppState,
     actor: &Actor,
@@ -195,6 +220,9 @@ pub async fn set_outage(
 ) -> UseCaseResult<()> {
     let now = state.now();
     let today = local_date(now, office.time_zone);
+    if on && let Some(closed) = closed_today(state, office, today).await? {
+        return Err(closed);
+    }
     state
         .store
         .set_outage(&office.code, today, on, actor, now)
@@ -203,7 +231,8 @@ pub async fn set_outage(
 }
 
 /// Registers a walk-in without a booking while `office` runs in outage mode today: a B
-/// ticket, called with the regular ones by arrival.
+/// ticket, called with the regular ones by arrival. Refused on a day the office is closed
+/// (outage mode switched on before the day was closed).
 pub async fn register_outage_walk_in(
     state: &AppState,
     actor: &Actor,
@@ -211,6 +240,9 @@ pub async fn register_outage_walk_in(
 ) -> UseCaseResult<Ticket> {
     let now = state.now();
     let today = local_date(now, office.time_zone);
+    if let Some(closed) = closed_today(state, office, today).await? {
+        return Err(closed);
+    }
     let ticket = state
         .store
         .issue_outage_walk_in(&office.code, today, actor, now)
