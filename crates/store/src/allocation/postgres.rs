@@ -84,6 +84,9 @@ enum Outcome {
     Refused(StoreError),
     /// Settled after the commit by the one-transaction path.
     Deferred,
+    /// Not known: a statement that may have booked it failed (its commit may have gone
+    /// through with only the answer lost). Its own booking id is looked for first.
+    Unknown,
 }
 
 impl SlotQueues {
@@ -177,7 +180,10 @@ async fn settle(writer: &Pool, batch: Vec<Job>) {
     if let Ok(o) = &outcomes
         && o.len() > 1
     {
-        let settled = o.iter().filter(|o| !matches!(o, Outcome::Deferred)).count();
+        let settled = o
+            .iter()
+            .filter(|o| !matches!(o, Outcome::Deferred | Outcome::Unknown))
+            .count();
         SETTLED_TOGETHER.fetch_add(settled as u64, std::sync::atomic::Ordering::Relaxed);
     }
     let failed = outcomes.is_err();
@@ -190,6 +196,10 @@ async fn settle(writer: &Pool, batch: Vec<Job>) {
             Some(Outcome::Deferred) => in_transaction(writer, job.req).await,
             // The batch failed, but its commit may have gone through with only the answer
             // lost: a booking made under this allocation's own id is its answer.
+            Some(Outcome::Unknown) => match made_already(writer, &job.req).await {
+                Some(b) => Ok(b),
+                None => in_transaction(writer, job.req).await,
+            },
             None if failed => match made_already(writer, &job.req).await {
                 Some(b) => Ok(b),
                 None => in_transaction(writer, job.req).await,
@@ -278,6 +288,7 @@ async fn in_one_statement(
     let mut outcomes: Vec<Option<Outcome>> = (0..reqs.len()).map(|_| None).collect();
     let mut pending: Vec<usize> = (0..reqs.len()).collect();
     let mut first_round = true;
+    let mut unknown = false;
     while !pending.is_empty() {
         // Once a round has booked, an error must not fail the batch (its bookings are
         // kept): what is not settled yet goes to the one-transaction path.
@@ -288,6 +299,7 @@ async fn in_one_statement(
             Ok(None) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "allocation statement failed; handing the rest on");
+                unknown = true;
                 break;
             }
         };
@@ -328,10 +340,17 @@ async fn in_one_statement(
             }
         }
     }
+    let rest = || {
+        if unknown {
+            Outcome::Unknown
+        } else {
+            Outcome::Deferred
+        }
+    };
     Ok(Some(
         outcomes
             .into_iter()
-            .map(|o| o.unwrap_or(Outcome::Deferred))
+            .map(|o| o.unwrap_or_else(rest))
             .collect(),
     ))
 }
