@@ -50,6 +50,23 @@ pub fn day_status(
     DayStatus::Open
 }
 
+/// Why nobody is served at `office` on `date` (no queue numbers: priority or outage
+/// walk-ins, returns): closed by its calendar, or none of its sessions runs that day
+/// (told as a weekend). `None` when it serves.
+pub fn closed_to_visitors(
+    office: &Office,
+    calendar: &WorkingCalendar,
+    date: NaiveDate,
+) -> Option<ClosedReason> {
+    calendar.closed_reason(date).or_else(|| {
+        office
+            .sessions_on(date)
+            .next()
+            .is_none()
+            .then_some(ClosedReason::Weekend)
+    })
+}
+
 /// Why a (date, session, class) cannot be booked online now.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Unbookable {
@@ -118,6 +135,33 @@ mod tests {
             }],
             [],
         )
+    }
+
+    #[test]
+    fn an_open_day_without_a_session_serves_nobody() {
+        use crate::calendar::{ExceptionKind, OfficeException};
+        let o = office();
+        let saturday = d(12, 5);
+        let opened = WorkingCalendar::new(
+            o.open_weekdays,
+            [],
+            [OfficeException {
+                date: saturday,
+                kind: ExceptionKind::Open,
+                reason: "Layanan akhir pekan".into(),
+            }],
+        );
+        // The calendar opens the Saturday, but no session runs on Saturdays.
+        assert_eq!(opened.closed_reason(saturday), None);
+        assert_eq!(
+            closed_to_visitors(&o, &opened, saturday),
+            Some(ClosedReason::Weekend)
+        );
+        assert_eq!(closed_to_visitors(&o, &calendar(), d(12, 2)), None);
+        assert!(matches!(
+            closed_to_visitors(&o, &calendar(), d(12, 25)),
+            Some(ClosedReason::Holiday { .. })
+        ));
     }
 
     fn status(date: NaiveDate) -> DayStatus {

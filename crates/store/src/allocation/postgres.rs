@@ -186,25 +186,21 @@ async fn settle(writer: &Pool, batch: Vec<Job>) {
             .count();
         SETTLED_TOGETHER.fetch_add(settled as u64, std::sync::atomic::Ordering::Relaxed);
     }
-    let failed = outcomes.is_err();
+    // A batch that failed as a whole leaves every allocation of it unknown.
     let mut outcomes = outcomes.map(Vec::into_iter).ok();
     for job in batch {
-        let answer = match outcomes.as_mut().and_then(Iterator::next) {
-            Some(Outcome::Booked(slot_id)) => Ok(booked(job.req, slot_id)),
-            Some(Outcome::Replayed(b)) => Ok(*b),
-            Some(Outcome::Refused(e)) => Err(e),
-            Some(Outcome::Deferred) => in_transaction(writer, job.req).await,
-            // The batch failed, but its commit may have gone through with only the answer
-            // lost: a booking made under this allocation's own id is its answer.
-            Some(Outcome::Unknown) => match made_already(writer, &job.req).await {
+        let outcome = outcomes.as_mut().and_then(Iterator::next);
+        let answer = match outcome.unwrap_or(Outcome::Unknown) {
+            Outcome::Booked(slot_id) => Ok(booked(job.req, slot_id)),
+            Outcome::Replayed(b) => Ok(*b),
+            Outcome::Refused(e) => Err(e),
+            Outcome::Deferred => in_transaction(writer, job.req).await,
+            // Its commit may have gone through with only the answer lost: a booking made
+            // under this allocation's own id is its answer.
+            Outcome::Unknown => match made_already(writer, &job.req).await {
                 Some(b) => Ok(b),
                 None => in_transaction(writer, job.req).await,
             },
-            None if failed => match made_already(writer, &job.req).await {
-                Some(b) => Ok(b),
-                None => in_transaction(writer, job.req).await,
-            },
-            None => in_transaction(writer, job.req).await,
         };
         let _ = job.reply.send(answer);
     }
@@ -399,24 +395,35 @@ async fn book_round(
     }))
 }
 
-/// The bookings already made under the Idempotency-Keys of `reqs`, by (account, key), in
-/// one query (`BOOKINGS_BY_IDEMPOTENCY_KEYS`); none asked when no request has a key.
+/// The bookings already made under the Idempotency-Keys of `reqs`, by (account, key); none
+/// asked when no request has a key.
 async fn replays<'a>(
     writer: &Pool,
     reqs: impl Iterator<Item = &'a AllocationRequest>,
 ) -> StoreResult<HashMap<(uuid::Uuid, String), Booking>> {
-    let keys: Vec<serde_json::Value> = reqs
-        .filter_map(|r| {
-            let k = r.idempotency_key.as_ref()?;
-            Some(serde_json::json!({"a": r.account_id.to_string(), "k": k}))
-        })
+    let keys: Vec<(uuid::Uuid, String)> = reqs
+        .filter_map(|r| Some((r.account_id, r.idempotency_key.clone()?)))
         .collect();
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
-    let json = serde_json::Value::Array(keys).to_string();
+    bookings_by_keys(writer, &keys).await
+}
+
+/// The bookings of many (account, Idempotency-Key) pairs, in one query
+/// (`BOOKINGS_BY_IDEMPOTENCY_KEYS`): the batch's own lookup and the batched reads'.
+pub(crate) async fn bookings_by_keys(
+    pool: &Pool,
+    keys: &[(uuid::Uuid, String)],
+) -> StoreResult<HashMap<(uuid::Uuid, String), Booking>> {
+    let json = serde_json::Value::Array(
+        keys.iter()
+            .map(|(a, k)| serde_json::json!({"a": a.to_string(), "k": k}))
+            .collect(),
+    )
+    .to_string();
     let mut found = HashMap::new();
-    for row in writer
+    for row in pool
         .fetch_all(BOOKINGS_BY_IDEMPOTENCY_KEYS, args![json])
         .await?
     {

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::args;
 use crate::db::{Pool, Row};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{applicant_from_row, booking_from_row, principal_from_row};
-use crate::sql::{APPLICANTS_BY_IDS, BOOKINGS_BY_IDEMPOTENCY_KEYS, PRINCIPALS_BY_TOKENS};
+use crate::rows::{applicant_from_row, principal_from_row};
+use crate::sql::{APPLICANTS_BY_IDS, PRINCIPALS_BY_TOKENS};
 use crate::types::{Applicant, Booking, Principal};
 
 /// Most lookups one query answers.
@@ -167,17 +167,7 @@ impl Lookup for IdempotencyKeys {
     const NAME: &'static str = "idempotency key";
 
     async fn many(pool: &Pool, keys: &[Self::Key]) -> StoreResult<HashMap<Self::Key, Booking>> {
-        found(
-            pool,
-            BOOKINGS_BY_IDEMPOTENCY_KEYS,
-            keys,
-            |(a, k)| serde_json::json!({"a": a.to_string(), "k": k}),
-            |r| {
-                let b = booking_from_row(r)?;
-                Ok(Some(((b.account_id, r.text("idempotency_key")?), b)))
-            },
-        )
-        .await
+        crate::allocation::postgres::bookings_by_keys(pool, keys).await
     }
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use loket_domain::Office;
-use loket_domain::availability::{DayStatus, Unbookable};
+use loket_domain::availability::{DayStatus, Unbookable, closed_to_visitors};
 use loket_domain::calendar::ClosedReason;
 use loket_domain::floor::PriorityBasis;
 use loket_domain::quota::ServiceClass;
@@ -59,16 +59,9 @@ async fn priority_quota(
     Ok(Ok((plan.office, quota)))
 }
 
-/// Why the office of `plan` gives out no queue numbers today: closed by its calendar, or
-/// no session runs.
+/// Why the office of `plan` gives out no queue numbers today (the domain's rule).
 fn closed_reason(plan: &OfficePlan, today: NaiveDate) -> Option<ClosedReason> {
-    plan.calendar.closed_reason(today).or_else(|| {
-        plan.office
-            .sessions_on(today)
-            .next()
-            .is_none()
-            .then_some(ClosedReason::Weekend)
-    })
+    closed_to_visitors(&plan.office, &plan.calendar, today)
 }
 
 /// The refusal the desk and the API show for a day `office` is closed.
