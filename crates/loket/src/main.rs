@@ -61,7 +61,7 @@ enum Command {
         limit: i64,
     },
     /// Runs the booking rush benchmark against a fresh server (see docs/PERFORMANCE.md).
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
 }
 
 fn settings(cli: &Cli, bind: Option<&String>, demo: bool) -> anyhow::Result<Settings> {

@@ -9,6 +9,7 @@ mod floor;
 mod pages;
 mod past;
 mod people;
+mod report;
 mod server;
 
 use std::sync::Arc;
@@ -57,6 +58,12 @@ pub struct BenchArgs {
     /// form; cookies, form token), at a session of `capacity` places on a third date.
     #[arg(long, default_value_t = 20_000)]
     page_attempts: usize,
+    /// Runs of the whole booking suite per backend, each on a fresh server and database,
+    /// alternating between the backends; with more than one, the medians of the shares of
+    /// the ceiling, the page/API ratio and the p99s follow (this machine's identical runs
+    /// differ by more than the bars' margins).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// What to measure: `booking` (the rushes) or `floor` (check-ins, counters, boards).
     #[arg(long, default_value = "booking", value_parser = ["booking", "floor"])]
     suite: String,
@@ -356,82 +363,27 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         "Loket rush benchmark: {cpus} CPUs, {} connections, release build expected",
         args.concurrency
     );
-    for backend in &args.backends {
-        let (phases, exact) = bench_backend(args, backend).await?;
-        let healthz: Vec<f64> = phases
-            .iter()
-            .filter(|p| p.name.starts_with("healthz"))
-            .map(Phase::per_second)
-            .collect();
-        let ceiling = healthz.iter().sum::<f64>() / healthz.len().max(1) as f64;
-        println!("\n[{backend}] ceiling: {ceiling:.0} req/s, the mean of the two healthz runs");
-        if args.past_bookings > 0 {
-            println!("[{backend}] with {} past bookings", args.past_bookings);
-        }
-        println!(
-            "{:<14} {:>8} {:>10} {:>8} {:>8} {:>8} {:>6} {:>9} {:>9} {:>10}",
-            "phase",
-            "requests",
-            "req/s",
-            "ok",
-            "booked",
-            "409",
-            "other",
-            "p50 ms",
-            "p99 ms",
-            "vs ceiling"
-        );
-        for p in &phases {
-            println!(
-                "{:<14} {:>8} {:>10.0} {:>8} {:>8} {:>8} {:>6} {:>9.2} {:>9.2} {:>9.0}%",
-                p.name,
-                p.requests,
-                p.per_second(),
-                p.ok,
-                p.created,
-                p.rejected,
-                p.errors,
-                p.p50_ms,
-                p.p99_ms,
-                100.0 * p.per_second() / ceiling
-            );
-        }
-        if let Some(m) = phases.iter().find(|p| p.name == "mixed") {
-            println!(
-                "mixed: booking attempts p99 {:.2} ms, availability reads p99 {:.2} ms; \
-                 a second after the rush (and after the page rush) the sessions show {}",
-                m.p99_writes_ms,
-                m.p99_reads_ms,
-                if exact {
-                    "full (exact)"
-                } else {
-                    "places left (NOT exact)"
-                }
-            );
-        }
-        let share = |name: &str| {
-            phases
-                .iter()
-                .find(|p| p.name == name)
-                .map(|p| 100.0 * p.per_second() / ceiling)
-        };
-        if let (Some(api), Some(page)) = (share("rush"), share("page_rush")) {
-            println!(
-                "page rush: {page:.0}% of the ceiling, {:.2} of the API rush's {api:.0}% \
-                 (the bar: at least 0.50)",
-                page / api
-            );
-        }
-        for p in phases
-            .iter()
-            .filter(|p| matches!(p.name, "rush" | "mixed" | "page_rush"))
-        {
-            if p.created as i64 != args.capacity {
-                println!(
-                    "!! {} booked {} places for a capacity of {}",
-                    p.name, p.created, args.capacity
-                );
+    let mut runs: Vec<(String, report::Run)> = Vec::new();
+    // Runs alternate between the backends, so that the machine's drift spreads over both.
+    for round in 1..=args.repeat.max(1) {
+        for backend in &args.backends {
+            if args.repeat > 1 {
+                println!("\n[{backend}] run {round} of {}", args.repeat);
             }
+            let (phases, exact) = bench_backend(args, backend).await?;
+            let run = report::Run::new(phases, exact);
+            run.print(backend, args);
+            runs.push((backend.clone(), run));
+        }
+    }
+    if args.repeat > 1 {
+        for backend in &args.backends {
+            let of: Vec<&report::Run> = runs
+                .iter()
+                .filter(|(b, _)| b == backend)
+                .map(|(_, r)| r)
+                .collect();
+            report::print_medians(backend, &of);
         }
     }
     Ok(())

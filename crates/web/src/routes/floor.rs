@@ -149,7 +149,8 @@ pub struct ArrivalView {
     pub state: &'static str,
     /// Whether it can be checked in now.
     pub can_check_in: bool,
-    /// If not, why (a `check-in-refused` reason).
+    /// If not, why (a `check-in-refused` reason, or `office_closed` for a return with
+    /// missing documents on a day the office is closed).
     pub refusal: Option<&'static str>,
     /// Its ticket, once checked in.
     pub ticket: Option<TicketView>,
@@ -166,8 +167,12 @@ impl From<Arrival> for ArrivalView {
             date: b.slot.service_date,
             session: b.slot.session_code.clone(),
             state: b.state.as_str(),
-            can_check_in: a.admit.is_ok(),
-            refusal: a.admit.err().map(|r| r.code()),
+            can_check_in: a.can_check_in(),
+            refusal: match (&a.admit, &a.closed) {
+                (Err(r), _) => Some(r.code()),
+                (Ok(()), Some(_)) => Some("office_closed"),
+                (Ok(()), None) => None,
+            },
             ticket: a.ticket.map(TicketView::from),
         }
     }

@@ -42,7 +42,16 @@ async fn mail_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
 
 async fn documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let day = app.bookable_date().await;
+    let open = app.open_dates().await;
+    let day = open[0];
+    // A working day at least two days later, within the week the documents may be brought
+    // (not a weekend: the office would be closed and number no return).
+    let next = open
+        .iter()
+        .copied()
+        .find(|d| *d >= day + chrono::Days::new(2))
+        .expect("a later working day");
+    assert!(next <= loket_domain::booking::documents_due(day), "{next}");
     let (missing, owner) = app.paid_booking(day, "s1").await;
     let (unserved, other) = app.paid_booking(day, "s1").await;
     app.advance_to_local(day, 8);
@@ -83,9 +92,8 @@ async fn documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one(backe
         "the last day, {due_words}: {text}"
     );
 
-    // The office closes with `unserved` still waiting: the next day's sweep closes its
+    // The office closes with `unserved` still waiting: a later day's sweep closes its
     // ticket, it is unserved, its place goes back, and its owner is told.
-    let next = day + chrono::Days::new(2);
     app.advance_to_local(next, 9);
     let taken = |u: Option<loket_store::SlotUsage>| u.expect("the slot").taken;
     let taken_before = taken(app.usage(day, "s1").await);
@@ -100,7 +108,7 @@ async fn documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one(backe
     let told = mail_to(&app, &other.email).await;
     assert_eq!(told.last().expect("a mail").0, "Maaf, Anda belum dilayani");
 
-    // Two days later, the documents: the typed booking code finds the booking, a new
+    // That day, the documents: the typed booking code finds the booking, a new
     // number of the day is issued once, and the counter finishes the interview.
     let desk = app.staff_token("loket.palembang").await;
     let typed = missing["booking_code"]
@@ -198,6 +206,22 @@ async fn documents_are_not_taken_back_on_a_day_the_office_is_closed(backend: Bac
     let saturday = day + chrono::Days::new(u64::from(5 - day.weekday().num_days_from_monday()));
     app.advance_to_local(saturday, 9);
     let desk = app.staff_token("loket.palembang").await;
+    // The desk's lookup says so before anyone tries.
+    let found = app
+        .get(
+            &format!(
+                "/api/v1/offices/{OFFICE}/arrivals?code={}",
+                code["code"].as_str().expect("code")
+            ),
+            Some(&desk),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        (&found["can_check_in"], &found["refusal"]),
+        (&json!(false), &json!("office_closed")),
+        "{found}"
+    );
     let closed = app
         .post(&check_ins, Some(&desk), &code)
         .await

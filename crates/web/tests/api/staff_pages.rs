@@ -443,6 +443,11 @@ async fn on_a_closed_day_the_desk_offers_no_outage_mode(backend: Backend) {
     assert!(outage.contains("Kantor tutup hari ini"), "{outage}");
     let switches = desk.attr("section[aria-labelledby=outage-title] form", "action");
     assert!(switches.is_empty(), "no switch: {switches:?}");
+    // Nor a priority walk-in form: nobody is served today.
+    let walk_in = desk.one("section[aria-labelledby=walk-in-title]");
+    assert!(walk_in.contains("Kantor tutup hari ini"), "{walk_in}");
+    let forms = desk.attr("section[aria-labelledby=walk-in-title] form", "action");
+    assert!(forms.is_empty(), "no walk-in form: {forms:?}");
     // A switch posted anyway is refused in words, on the desk page.
     let on = post_form(
         &app,

@@ -177,7 +177,7 @@ pub(super) fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCar
         booking_code: loket_domain::BookingCode::of(b.id).to_string(),
         status: t.s(state_key(b.state)).to_owned(),
         code: code.to_owned(),
-        can_check_in: a.admit.is_ok(),
+        can_check_in: a.can_check_in(),
         return_visit: (b.state == BookingState::DocumentsMissing).then(|| {
             t.f(
                 "desk.return_visit",
@@ -188,7 +188,13 @@ pub(super) fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCar
             )
         }),
         can_move: a.admit.err().is_some_and(|r| r.offers_special_reschedule()),
-        refusal: a.admit.err().map(|r| refusal_words(t, office, r)),
+        refusal: match a.admit {
+            Err(r) => Some(refusal_words(t, office, r)),
+            Ok(()) => a
+                .closed
+                .is_some()
+                .then(|| t.s("desk.closed_today").to_owned()),
+        },
         ticket: a.ticket.map(|k| (k.id, k.number.to_string())),
     }
 }

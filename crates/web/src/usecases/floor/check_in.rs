@@ -26,6 +26,16 @@ pub struct Arrival {
     pub admit: Result<(), CheckInRefusal>,
     /// Its ticket, once checked in.
     pub ticket: Option<Ticket>,
+    /// A return with missing documents on a day the office is closed: the refusal a
+    /// check-in would meet (no queue number that day), although `admit` lets it in.
+    pub closed: Option<Refusal>,
+}
+
+impl Arrival {
+    /// Whether the desk may check it in now.
+    pub fn can_check_in(&self) -> bool {
+        self.admit.is_ok() && self.closed.is_none()
+    }
 }
 
 /// Finds the booking the desk was shown at `office`: a scanned QR code (any of the
@@ -101,12 +111,19 @@ pub async fn find_arrival(
         }
         _ => admit,
     };
+    // A return is numbered on the day it comes back, which must be a working day.
+    let closed = if admit.is_ok() && booking.state == BookingState::DocumentsMissing {
+        super::walk_in::closed_today(state, office, today).await?
+    } else {
+        None
+    };
     Ok(Arrival {
         booking,
         applicant,
         session,
         admit,
         ticket,
+        closed,
     })
 }
 
@@ -121,6 +138,9 @@ pub async fn check_in(
 ) -> UseCaseResult<Arrival> {
     let mut arrival = find_arrival(state, office, presented).await?;
     arrival.admit.map_err(Refusal::CheckIn)?;
+    if let Some(closed) = arrival.closed.take() {
+        return Err(closed);
+    }
     let Some(session) = &arrival.session else {
         return Err(Refusal::Internal(
             "an admitted booking has no session".into(),
@@ -130,15 +150,9 @@ pub async fn check_in(
     let now = state.now();
     let today = local_date(now, office.time_zone);
     let visit = match b.state {
-        BookingState::DocumentsMissing => {
-            // A return is numbered on the day it comes back, which must be a working day.
-            if let Some(closed) = super::walk_in::closed_today(state, office, today).await? {
-                return Err(closed);
-            }
-            VisitKind::Return {
-                due_from: documents_due_from(today),
-            }
-        }
+        BookingState::DocumentsMissing => VisitKind::Return {
+            due_from: documents_due_from(today),
+        },
         _ => VisitKind::Booked {
             session_start: local_instant(b.slot.service_date, session.start, office.time_zone),
         },
