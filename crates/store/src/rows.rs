@@ -92,6 +92,17 @@ pub(crate) fn booking_from_row(r: &Row) -> StoreResult<Booking> {
     })
 }
 
+pub(crate) fn account_from_row(r: &Row) -> StoreResult<Account> {
+    Ok(Account {
+        id: r.uuid("id")?,
+        email: r.text("email")?,
+        full_name: r.text("full_name")?,
+        locale: r.text("locale")?,
+        verified: r.opt_time("email_verified_at")?.is_some(),
+        office_code: r.opt_text("office_code")?,
+    })
+}
+
 pub(crate) fn applicant_from_row(r: &Row) -> StoreResult<Applicant> {
     Ok(Applicant {
         id: r.uuid("id")?,

@@ -60,18 +60,11 @@ impl AccountStore for SqlStore {
 
     #[tracing::instrument(level = "debug", name = "store.get_account", skip_all)]
     async fn get_account(&self, id: Uuid) -> StoreResult<Option<Account>> {
+        if let Some(b) = &self.batched {
+            return b.accounts.lookup(&self.pool, id).await;
+        }
         let row = self.fetch_by_key(GET_ACCOUNT, args![id]).await?;
-        row.map(|r| {
-            Ok(Account {
-                id: r.uuid("id")?,
-                email: r.text("email")?,
-                full_name: r.text("full_name")?,
-                locale: r.text("locale")?,
-                verified: r.opt_time("email_verified_at")?.is_some(),
-                office_code: r.opt_text("office_code")?,
-            })
-        })
-        .transpose()
+        row.map(|r| account_from_row(&r)).transpose()
     }
 
     #[tracing::instrument(level = "debug", name = "store.put_verification", skip_all)]

@@ -20,9 +20,9 @@ use uuid::Uuid;
 use crate::args;
 use crate::db::{Pool, Row};
 use crate::error::{StoreError, StoreResult};
-use crate::rows::{applicant_from_row, principal_from_row};
-use crate::sql::{APPLICANTS_BY_IDS, PRINCIPALS_BY_TOKENS};
-use crate::types::{Applicant, Booking, Principal};
+use crate::rows::{account_from_row, applicant_from_row, principal_from_row};
+use crate::sql::{ACCOUNTS_BY_IDS, APPLICANTS_BY_IDS, PRINCIPALS_BY_TOKENS};
+use crate::types::{Account, Applicant, Booking, Principal};
 
 /// Most lookups one query answers.
 const MAX_BATCH: usize = 256;
@@ -188,6 +188,29 @@ impl Lookup for Applicants {
             |r| {
                 let a = applicant_from_row(r)?;
                 Ok(Some(((a.account_id, a.id), a)))
+            },
+        )
+        .await
+    }
+}
+
+/// An account, by its id (the booking mail reads those of a batch of holds together).
+pub(crate) struct Accounts;
+
+impl Lookup for Accounts {
+    type Key = Uuid;
+    type Value = Account;
+    const NAME: &'static str = "account";
+
+    async fn many(pool: &Pool, keys: &[Uuid]) -> StoreResult<HashMap<Uuid, Account>> {
+        found(
+            pool,
+            ACCOUNTS_BY_IDS,
+            keys,
+            |id| serde_json::Value::from(id.to_string()),
+            |r| {
+                let a = account_from_row(r)?;
+                Ok(Some((a.id, a)))
             },
         )
         .await

@@ -37,6 +37,7 @@ struct BatchedReads {
     keys: std::sync::Arc<batched::Batched<batched::IdempotencyKeys>>,
     applicants: std::sync::Arc<batched::Batched<batched::Applicants>>,
     principals: std::sync::Arc<batched::Batched<batched::Principals>>,
+    accounts: std::sync::Arc<batched::Batched<batched::Accounts>>,
 }
 
 /// The Store on a SQL database.

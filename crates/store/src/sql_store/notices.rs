@@ -26,6 +26,16 @@ fn claim_order(key: &NoticeKey) -> (u8, i64, Uuid, Option<NaiveDate>) {
     }
 }
 
+/// A booking's own notice (not a recorded change's, claimed by its id) as its claim row:
+/// booking, kind, about.
+fn own_notice(key: &NoticeKey) -> Option<(Uuid, &'static str, String)> {
+    match key {
+        NoticeKey::Held(b) => Some((*b, NoticeKind::Held.as_str(), String::new())),
+        NoticeKey::Reminder(b, date) => Some((*b, NoticeKind::Reminder.as_str(), date.to_string())),
+        NoticeKey::Event(_) => None,
+    }
+}
+
 #[async_trait]
 impl NoticeStore for SqlStore {
     #[tracing::instrument(level = "debug", name = "store.unnoticed_events", skip_all)]
@@ -95,25 +105,26 @@ impl NoticeStore for SqlStore {
         }
         let mut ordered: Vec<&Notice> = notices.iter().collect();
         ordered.sort_by_key(|n| claim_order(&n.key));
+        ordered.dedup_by_key(|n| claim_order(&n.key));
         let mut tx = self.begin_write().await?;
         let mut queued = 0;
+        let mut own = Vec::new();
         for n in ordered {
-            let claimed = match &n.key {
-                NoticeKey::Event(id) => tx.execute(MARK_EVENT_NOTICED, args![*id, now]).await?,
-                NoticeKey::Held(b) => {
-                    tx.execute(
-                        INSERT_BOOKING_NOTICE,
-                        args![*b, NoticeKind::Held.as_str(), "", now],
-                    )
-                    .await?
+            let claimed = match (&n.key, own_notice(&n.key)) {
+                (NoticeKey::Event(id), _) => {
+                    tx.execute(MARK_EVENT_NOTICED, args![*id, now]).await?
                 }
-                NoticeKey::Reminder(b, date) => {
-                    tx.execute(
-                        INSERT_BOOKING_NOTICE,
-                        args![*b, NoticeKind::Reminder.as_str(), date.to_string(), now],
-                    )
-                    .await?
+                // PostgreSQL claims a booking's own notices of the batch in one statement.
+                (_, Some(claim)) if self.batched.is_some() => {
+                    own.push((n, claim));
+                    continue;
                 }
+                (_, Some((booking, kind, about))) => {
+                    tx.execute(INSERT_BOOKING_NOTICE, args![booking, kind, about, now])
+                        .await?
+                }
+                // Only a recorded change has no claim row of its own.
+                (_, None) => 0,
             } == 1;
             if let (true, Some(m)) = (claimed, &n.mail) {
                 tx.execute(
@@ -128,6 +139,29 @@ impl NoticeStore for SqlStore {
                 )
                 .await?;
                 queued += 1;
+            }
+        }
+        if !own.is_empty() {
+            let rows: Vec<serde_json::Value> = own
+                .iter()
+                .enumerate()
+                .map(|(o, (n, (booking, kind, about)))| {
+                    let m = n.mail.as_ref();
+                    serde_json::json!({
+                        "o": o, "b": booking, "k": kind, "a": about,
+                        "m": m.map(|_| Uuid::now_v7()),
+                        "t": m.map(|m| m.to.as_str()),
+                        "s": m.map(|m| m.subject.as_str()),
+                        "x": m.map(|m| m.body.as_str()),
+                    })
+                })
+                .collect();
+            let json = serde_json::Value::Array(rows).to_string();
+            if let Some(row) = tx
+                .fetch_optional(RECORD_BOOKING_NOTICES, args![json, now])
+                .await?
+            {
+                queued += u64::try_from(row.i64("n")?).unwrap_or(0);
             }
         }
         tx.commit().await?;

@@ -23,6 +23,7 @@ conformance!(
     running_holds_are_found_in_deadline_order_until_they_lapse,
     reminders_are_due_for_tomorrows_paid_bookings_in_each_offices_zone,
     two_instances_recording_the_same_notices_queue_each_mail_once,
+    a_bookings_own_notices_are_claimed_once_with_or_without_mail,
 );
 
 fn mail(n: i64) -> Option<OutgoingMail> {
@@ -341,6 +342,48 @@ async fn two_instances_recording_the_same_notices_queue_each_mail_once(db: Ctx) 
     unique.dedup();
     assert_eq!(unique.len(), 30, "no mail twice");
     assert!(s.unnoticed_events(100).await.unwrap().is_empty());
+}
+
+/// A hold's and a reminder's notices (claimed by booking, not by a recorded change): one
+/// batch with a repeat, one without mail, queues each mail once; claimed ones stay claimed.
+async fn a_bookings_own_notices_are_claimed_once_with_or_without_mail(db: Ctx) {
+    let s = &db.store;
+    seed(s).await;
+    let a = person(s).await;
+    let quiet = book(s, &a, &slot(day(0), "s1"), t0()).await;
+    let b = person(s).await;
+    let told = book(s, &b, &slot(day(1), "s1"), t0()).await;
+    let held = |b: &Booking, m| Notice {
+        key: NoticeKey::Held(b.id),
+        mail: m,
+    };
+    let reminder = Notice {
+        key: NoticeKey::Reminder(told.id, day(1)),
+        mail: mail(3),
+    };
+    let now = t0() + Duration::seconds(1);
+    let first = [
+        held(&quiet, None),
+        held(&told, mail(2)),
+        reminder.clone(),
+        held(&told, mail(2)),
+    ];
+    assert_eq!(s.record_notices(&first, now).await.unwrap(), 2);
+    assert_eq!(outbox(s).await, ["notice 2", "notice 3"]);
+    // Each is claimed now, the one without mail too; a reminder of another day is not.
+    let again = [
+        held(&quiet, mail(1)),
+        held(&told, mail(2)),
+        reminder,
+        Notice {
+            key: NoticeKey::Reminder(told.id, day(2)),
+            mail: mail(4),
+        },
+    ];
+    assert_eq!(s.record_notices(&again, now).await.unwrap(), 1);
+    assert_eq!(outbox(s).await, ["notice 2", "notice 3", "notice 4"]);
+    let queued = s.recent_mail(None, 10).await.unwrap();
+    assert!(queued.iter().all(|m| m.created_at == now), "{queued:?}");
 }
 
 /// A database of the release before notices, with a recorded change, upgraded: the change

@@ -51,7 +51,7 @@ fn version_of(file: &str) -> i64 {
     file.split('_').next().unwrap().parse().unwrap()
 }
 
-/// The names of `pub const NAME: <ty> =` items in sql.rs whose type is `ty`.
+/// The names of `pub const NAME: <ty> =` items in `source` whose type is `ty`.
 fn constants_of_type(source: &str, ty: &str) -> Vec<String> {
     source
         .lines()
@@ -66,7 +66,7 @@ fn constants_of_type(source: &str, ty: &str) -> Vec<String> {
 fn listed_in(source: &str, list: &str) -> Vec<String> {
     let start = source
         .find(&format!("pub const {list}:"))
-        .unwrap_or_else(|| panic!("{list} not found in sql.rs"));
+        .unwrap_or_else(|| panic!("{list} not found in src/sql/"));
     let body = &source[start..];
     let open = body.find("= &[").unwrap() + 4;
     let close = body[open..].find("];").unwrap() + open;
@@ -81,8 +81,19 @@ fn listed_in(source: &str, list: &str) -> Vec<String> {
 // so a typo in it would first show up in production.
 #[test]
 fn every_statement_constant_is_listed_for_the_prepare_test() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sql.rs");
-    let source = std::fs::read_to_string(path).unwrap();
+    // The statements, by concept, in the files of src/sql/.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sql");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 1, "{files:?}");
+    let source: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
     let mut shared = listed_in(&source, "SHARED");
     shared.extend(listed_in(&source, "POSTGRES_ONLY"));
     let per_engine = listed_in(&source, "PER_ENGINE");

@@ -136,16 +136,11 @@ impl Sweeper {
         let (after, after_id) = if from.0 > now { from } else { (now, None) };
         let holds = state.store.running_holds(after, after_id, limit).await?;
         let last = holds.last().map(|b| (b.payment_deadline, b.id));
-        let mut notices = Vec::new();
-        for b in holds
+        let fresh = holds
             .iter()
-            .filter(|b| !self.noticed_holds.contains_key(&b.id))
-        {
-            notices.push(Notice {
-                key: NoticeKey::Held(b.id),
-                mail: compose(state, NoticeKind::Held, b, None).await?,
-            });
-        }
+            .filter(|b| !self.noticed_holds.contains_key(&b.id));
+        let notices =
+            compose_all(state, NoticeKind::Held, fresh, |b| NoticeKey::Held(b.id)).await?;
         let mut pass = record(state, notices, limit, now).await?;
         pass.more = holds.len() as i64 >= limit.max(1);
         self.noticed_holds
@@ -181,14 +176,32 @@ pub async fn notice_events(state: &AppState, limit: i64) -> Result<Pass, StoreEr
 pub async fn remind(state: &AppState, limit: i64) -> Result<Pass, StoreError> {
     let now = state.now();
     let due = state.store.reminders_due(now, limit).await?;
-    let mut notices = Vec::with_capacity(due.len());
-    for b in &due {
-        notices.push(Notice {
-            key: NoticeKey::Reminder(b.id, b.slot.service_date),
-            mail: compose(state, NoticeKind::Reminder, b, None).await?,
-        });
-    }
+    let notices = compose_all(state, NoticeKind::Reminder, &due, |b| {
+        NoticeKey::Reminder(b.id, b.slot.service_date)
+    })
+    .await?;
     record(state, notices, limit, now).await
+}
+
+/// The notices of `kind` about `bookings`, each keyed by `key`, their mails composed at
+/// once: PostgreSQL answers their accounts' and applicants' reads together, a query for
+/// the batch rather than one for each.
+async fn compose_all<'b>(
+    state: &AppState,
+    kind: NoticeKind,
+    bookings: impl IntoIterator<Item = &'b Booking>,
+    key: impl Fn(&Booking) -> NoticeKey,
+) -> Result<Vec<Notice>, StoreError> {
+    futures_util::future::try_join_all(bookings.into_iter().map(|b| {
+        let key = key(b);
+        async move {
+            Ok(Notice {
+                key,
+                mail: compose(state, kind, b, None).await?,
+            })
+        }
+    }))
+    .await
 }
 
 async fn record(
