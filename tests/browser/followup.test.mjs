@@ -111,6 +111,15 @@ test('documents brought back on a later day, an applicant not served before clos
   // The applicant's phone says to wait for that number.
   await open(phone, `/bookings/${bookings[0].id}`);
   assert.equal(await bookingTodo(phone, lang), tr(lang, 'booking.todo.checked_in', { ticket: 'A-001' }));
+  // Its timeline: the documents missing and the return done, the interview the step now.
+  const steps = await phone.locator('.timeline li strong').allInnerTexts();
+  assert.ok(steps.includes(tr(lang, 'timeline.documents_missing')), `${steps}`);
+  assert.ok(steps.includes(tr(lang, 'timeline.returned')), `${steps}`);
+  assert.equal(
+    (await phone.locator('.timeline li[aria-current=step] strong').innerText()).trim(),
+    tr(lang, 'timeline.interviewed'),
+  );
+  await checkPage(t, phone, lang, 'followup-05-phone-back');
 
   // The counter accepts it; the applicant sees it go on to processing.
   await openCounter(counter, lang, 1);

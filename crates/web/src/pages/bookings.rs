@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use loket_domain::BookingState;
 use loket_domain::availability::{DayStatus, Unbookable};
 use loket_domain::booking::{check_cancel, check_reschedule};
-use loket_store::Booking;
+use loket_store::{Booking, BookingEvent, Ticket};
 use uuid::Uuid;
 
 use super::forms::{CheckedForm, Tokened};
@@ -173,16 +173,12 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
     } else {
         None
     };
-    // When it was moved to another date or session, from its history.
-    let moves: Vec<DateTime<Utc>> = state
+    let events = state
         .store
         .booking_events(b.id)
         .await
-        .map_err(crate::usecases::Refusal::from)?
-        .iter()
-        .filter(|e| loket_domain::booking::is_move(e.from, e.to))
-        .map(|e| e.at)
-        .collect();
+        .map_err(crate::usecases::Refusal::from)?;
+    let visits = Visits::of(&events, ticket.as_ref());
     let follow = ticket
         .as_ref()
         .filter(|k| loket_domain::floor::TicketState::OPEN.contains(&k.state))
@@ -259,7 +255,7 @@ async fn view(state: &AppState, t: Tr, b: &Booking) -> Result<View, PageError> {
         office: office.name.clone(),
         address: office.address_or_city().to_owned(),
         when,
-        timeline: timeline(t, b, effective, ticket.map(|t| t.issued_at), &moves, zone),
+        timeline: timeline(t, b, effective, &visits, zone),
         can_cancel: check_cancel(b.state, b.payment_deadline, b.slot.service_date, today, now)
             .is_ok(),
         can_reschedule: check_reschedule(
@@ -300,15 +296,55 @@ fn title_key(s: BookingState) -> &'static str {
     }
 }
 
-/// The steps from the hold to collection, with each move to another date or session
-/// (`moves`) where it happened; an ending other than collection (expired, cancelled, refund
-/// due, no-show, unserved, documents lapsed) takes the place of the steps it cut short.
+/// What the booking's history says happened to it, for its timeline.
+struct Visits {
+    /// Each move to another date or session.
+    moves: Vec<DateTime<Utc>>,
+    /// The first check-in.
+    checked_in: Option<DateTime<Utc>>,
+    /// Each interview that found documents missing.
+    documents_missing: Vec<DateTime<Utc>>,
+    /// The latest return with the documents: a ticket issued after the last of those.
+    returned: Option<DateTime<Utc>>,
+}
+
+impl Visits {
+    /// From the recorded changes (`events`, oldest first) and the booking's latest ticket.
+    fn of(events: &[BookingEvent], ticket: Option<&Ticket>) -> Self {
+        let documents_missing: Vec<DateTime<Utc>> = events
+            .iter()
+            .filter(|e| e.to == BookingState::DocumentsMissing)
+            .map(|e| e.at)
+            .collect();
+        let returned = ticket
+            .map(|k| k.issued_at)
+            .filter(|at| documents_missing.last().is_some_and(|d| at > d));
+        Self {
+            moves: events
+                .iter()
+                .filter(|e| loket_domain::booking::is_move(e.from, e.to))
+                .map(|e| e.at)
+                .collect(),
+            checked_in: events
+                .iter()
+                .find(|e| e.to == BookingState::CheckedIn)
+                .map(|e| e.at)
+                .or_else(|| ticket.filter(|_| returned.is_none()).map(|k| k.issued_at)),
+            documents_missing,
+            returned,
+        }
+    }
+}
+
+/// The steps from the hold to collection, with each move to another date or session, each
+/// interview that found documents missing and the return with them, where each happened;
+/// an ending other than collection (expired, cancelled, refund due, no-show, unserved,
+/// documents lapsed) takes the place of the steps it cut short.
 fn timeline(
     t: Tr,
     b: &Booking,
     s: BookingState,
-    checked_in_at: Option<DateTime<Utc>>,
-    moves: &[DateTime<Utc>],
+    v: &Visits,
     zone: chrono_tz::Tz,
 ) -> Vec<TimelineStep> {
     let at = |d: DateTime<Utc>| Some(date_time(t, d, zone));
@@ -317,25 +353,31 @@ fn timeline(
         when,
         class,
     };
-    // What has happened, in the order it happened.
-    let mut done: Vec<(DateTime<Utc>, &str)> = vec![(b.created_at, "timeline.held")];
+    // What has happened, in the order it happened (a check-in of unknown time before the
+    // interview that followed it).
+    let mut done: Vec<(DateTime<Utc>, &str, bool)> = vec![(b.created_at, "timeline.held", true)];
     if let Some(p) = b.paid_at {
-        done.push((p, "timeline.paid"));
+        done.push((p, "timeline.paid", true));
     }
-    if s.checked_in()
-        && let Some(c) = checked_in_at
-    {
-        done.push((c, "timeline.checked_in"));
+    if s.checked_in() {
+        let untimed = v.documents_missing.first().copied();
+        match v.checked_in.or(untimed) {
+            Some(c) => done.push((c, "timeline.checked_in", v.checked_in.is_some())),
+            None => done.push((DateTime::<Utc>::MAX_UTC, "timeline.checked_in", false)),
+        }
     }
-    done.extend(moves.iter().map(|m| (*m, "timeline.moved")));
-    done.sort_by_key(|(when, _)| *when);
+    done.extend(v.moves.iter().map(|m| (*m, "timeline.moved", true)));
+    done.extend(
+        v.documents_missing
+            .iter()
+            .map(|d| (*d, "timeline.documents_missing", true)),
+    );
+    done.extend(v.returned.map(|r| (r, "timeline.returned", true)));
+    done.sort_by_key(|(when, _, _)| *when);
     let mut out: Vec<TimelineStep> = done
         .into_iter()
-        .map(|(when, key)| step(key, at(when), "done"))
+        .map(|(when, key, timed)| step(key, timed.then(|| at(when)).flatten(), "done"))
         .collect();
-    if s.checked_in() && checked_in_at.is_none() {
-        out.push(step("timeline.checked_in", None, "done"));
-    }
     match s {
         BookingState::AwaitingPayment | BookingState::PaymentPending => {
             out.push(step("timeline.paid", None, "current"));
@@ -344,6 +386,12 @@ fn timeline(
         BookingState::Accepted => {
             out.push(step("timeline.interviewed", at(b.updated_at), "done"));
         }
+        // Told to bring the documents: coming back with them is the step now.
+        BookingState::DocumentsMissing if v.returned.is_none() => {
+            out.push(step("timeline.returned", None, "current"));
+        }
+        // Back with them: the interview again.
+        BookingState::DocumentsMissing => {}
         other => {
             // A hold lapses at its deadline, whenever the sweep gets to record it.
             let when = if other == BookingState::Expired {
@@ -362,14 +410,21 @@ fn timeline(
         "timeline.ready",
         "timeline.collected",
     ];
-    // The first step not yet taken is the current one.
-    let taken = match s {
-        BookingState::CheckedIn => 1,
-        BookingState::Accepted => 2,
-        _ => 0,
+    // The first step not yet taken is the current one (none while the documents are
+    // awaited: that step was added above).
+    let (taken, current) = match s {
+        BookingState::CheckedIn => (1, Some(1)),
+        BookingState::DocumentsMissing if v.returned.is_none() => (1, None),
+        BookingState::DocumentsMissing => (1, Some(1)),
+        BookingState::Accepted => (2, Some(2)),
+        _ => (0, Some(0)),
     };
     for (i, key) in later.into_iter().enumerate().skip(taken) {
-        let class = if i == taken { "current" } else { "todo" };
+        let class = if Some(i) == current {
+            "current"
+        } else {
+            "todo"
+        };
         out.push(step(key, None, class));
     }
     out

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, OFFICE, TestApp};
+use crate::pages::page;
 
 api_tests!(
     documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one,
@@ -21,6 +22,24 @@ fn finish(ticket: &Value, outcome: &str) -> (String, Value) {
         ),
         json!({"action": "finish", "counter": 1, "outcome": outcome}),
     )
+}
+
+/// The steps of a booking's timeline on its owner's page: each label, and whether it is
+/// the current step.
+async fn timeline(app: &TestApp, token: &str, booking: &Value) -> Vec<(String, bool)> {
+    let cookie = format!("loket_session={token}");
+    let path = format!("/bookings/{}", booking["id"].as_str().expect("id"));
+    let shown = page(app, &path, Some(&cookie)).await;
+    assert_eq!(shown.reply.status, 200, "{}", shown.reply.text);
+    let current = shown.all(".timeline li[aria-current=step] strong");
+    shown
+        .all(".timeline li strong")
+        .into_iter()
+        .map(|l| {
+            let now = current.contains(&l);
+            (l, now)
+        })
+        .collect()
 }
 
 /// Runs the notice worker's pass and returns the subjects and bodies mailed to `to`.
@@ -81,6 +100,25 @@ async fn documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one(backe
         app.booking(&owner.token, &missing["id"]).await["state"],
         "documents_missing"
     );
+    // The owner's timeline: told at the interview, coming back with them is the step now.
+    let steps = timeline(&app, &owner.token, &missing).await;
+    let labels: Vec<&str> = steps.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        labels[..6],
+        [
+            "Tempat disimpan",
+            "Dibayar",
+            "Hadir di kantor",
+            "Dokumen belum lengkap",
+            "Kembali membawa dokumen",
+            "Wawancara dan foto"
+        ],
+        "{steps:?}"
+    );
+    assert_eq!(
+        steps.iter().filter(|(_, now)| *now).collect::<Vec<_>>(),
+        [&("Kembali membawa dokumen".to_owned(), true)]
+    );
     let due = day + chrono::Days::new(7);
     let told = mail_to(&app, &owner.email).await;
     let (subject, text) = told.last().expect("a mail");
@@ -132,6 +170,18 @@ async fn documents_come_back_on_a_later_day_and_the_unserved_get_a_new_one(backe
         "numbered afresh on its day: {back}"
     );
     assert_eq!(back["state"], "documents_missing", "until the outcome");
+    // Back with them: that step is done, and the interview is the step now.
+    let steps = timeline(&app, &owner.token, &missing).await;
+    let current: Vec<&str> = steps
+        .iter()
+        .filter(|(_, now)| *now)
+        .map(|(l, _)| l.as_str())
+        .collect();
+    assert_eq!(current, ["Wawancara dan foto"], "{steps:?}");
+    assert!(
+        steps.contains(&("Kembali membawa dokumen".to_owned(), false)),
+        "{steps:?}"
+    );
     let twice = app
         .post(&check_ins, Some(&desk), &json!({"code": typed}))
         .await
@@ -221,6 +271,18 @@ async fn documents_are_not_taken_back_on_a_day_the_office_is_closed(backend: Bac
         (&found["can_check_in"], &found["refusal"]),
         (&json!(false), &json!("office_closed")),
         "{found}"
+    );
+    // So does the desk page's card: no check-in button, and until when they may come.
+    let (cookie, _) = crate::staff_pages::cookies(Some(&desk));
+    let path = format!("/staff/desk?code={}", code["code"].as_str().expect("code"));
+    let card = page(&app, &path, Some(&cookie)).await;
+    let shown = card.one(".card");
+    assert!(shown.contains("Kantor tutup hari ini"), "{shown}");
+    assert!(shown.contains("paling lambat"), "{shown}");
+    assert!(
+        card.attr("form[action='/staff/desk/check-in']", "action")
+            .is_empty(),
+        "no check-in: {shown}"
     );
     let closed = app
         .post(&check_ins, Some(&desk), &code)

@@ -178,9 +178,16 @@ pub(super) fn card(t: Tr, office: &Office, code: &str, a: Arrival) -> ArrivalCar
         status: t.s(state_key(b.state)).to_owned(),
         code: code.to_owned(),
         can_check_in: a.can_check_in(),
-        return_visit: (b.state == BookingState::DocumentsMissing).then(|| {
+        // Back with the documents: how to go on, or (when refused) until when they may come.
+        return_visit: (b.state == BookingState::DocumentsMissing
+            && a.admit != Err(CheckInRefusal::AlreadyCheckedIn))
+        .then(|| {
             t.f(
-                "desk.return_visit",
+                if a.can_check_in() {
+                    "desk.return_visit"
+                } else {
+                    "desk.return_due"
+                },
                 &[(
                     "date",
                     &long_date(t, loket_domain::booking::documents_due(b.slot.service_date)),
