@@ -410,9 +410,10 @@ fn timeline(
         "timeline.ready",
         "timeline.collected",
     ];
-    // The first step not yet taken is the current one (none while the documents are
-    // awaited: that step was added above).
+    // The first step not yet taken is the current one (none while the payment or the
+    // documents are awaited: that step was added above).
     let (taken, current) = match s {
+        BookingState::AwaitingPayment | BookingState::PaymentPending => (0, None),
         BookingState::CheckedIn => (1, Some(1)),
         BookingState::DocumentsMissing if v.returned.is_none() => (1, None),
         BookingState::DocumentsMissing => (1, Some(1)),

@@ -275,6 +275,11 @@ async fn the_journey_asks_one_question_per_page_and_a_double_tap_holds_one_place
     assert_eq!(code.len(), 17, "{code}");
     assert!(billing.one("#deadline").contains("WIB"));
     assert_eq!(billing.one("#status"), "Menunggu pembayaran");
+    // One step is the current one: paying.
+    assert_eq!(
+        billing.all(".timeline li[aria-current=step] strong"),
+        ["Dibayar"]
+    );
     // Paid at the bank: the same page now says so and shows the next step.
     assert_eq!(
         app.pay(&serde_json::json!(code.replace(' ', ""))).await,
@@ -282,7 +287,10 @@ async fn the_journey_asks_one_question_per_page_and_a_double_tap_holds_one_place
     );
     let paid = page(&app, &location, Some(&cookie)).await;
     assert_eq!(paid.one("#status"), "Lunas");
-    assert_eq!(paid.all(".timeline li[aria-current=step]").len(), 1);
+    assert_eq!(
+        paid.all(".timeline li[aria-current=step] strong"),
+        ["Hadir di kantor"]
+    );
     // And it is in the list.
     let list = page(&app, "/bookings", Some(&cookie)).await;
     assert_eq!(list.attr(".office a", "href"), [location]);
